@@ -1,0 +1,79 @@
+"""The `broker` command: init, serve, reindex (plus Flask's own, e.g. `broker db upgrade`)."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from flask_migrate import upgrade
+from sqlalchemy import func, select
+from tqdm import tqdm
+
+from broker.extensions import db
+
+
+def _create_app():
+    from broker import create_app
+
+    return create_app()
+
+
+@click.command("init")
+@click.option("--demo/--no-demo", default=True, help="Load the West Yorkshire demo directory.")
+@with_appcontext
+def init_command(demo: bool):
+    """Create or migrate the database, load demo data and build the search index."""
+    from broker.directory import demo as demo_data
+    from broker.directory.models import Provision
+    from broker.directory.services import rebuild_index
+
+    click.echo(f"Database: {db.engine.url.render_as_string(hide_password=True)}")
+    upgrade()
+    if demo:
+        existing = db.session.scalar(select(func.count()).select_from(Provision))
+        if existing:
+            click.echo(f"Directory already holds {existing} provisions; demo data not loaded again.")
+        else:
+            with tqdm(total=demo_data.demo_size(), desc="Loading demo directory", unit="provision") as bar:
+                added = demo_data.load_demo(progress=bar.update)
+            click.echo(f"Loaded {added} demo provisions.")
+    _reindex()
+
+
+def _reindex():
+    from broker.directory.models import Provision
+    from broker.directory.services import rebuild_index
+
+    total = db.session.scalar(select(func.count()).select_from(Provision))
+    with tqdm(total=total, desc="Building search index", unit="provision") as bar:
+        docs = rebuild_index(progress=bar.update)
+    click.echo(f"Search index: {docs} documents in {current_app.config['BROKER_INDEX_DIR']}")
+
+
+@click.command("reindex")
+@with_appcontext
+def reindex_command():
+    """Rebuild the search index from the database."""
+    _reindex()
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@with_appcontext
+def serve_command(host: str, port: int, threads: int):
+    """Serve the web app and API with waitress."""
+    from waitress import serve
+
+    click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
+    serve(current_app._get_current_object(), host=host, port=port, threads=threads)
+
+
+def register_commands(app) -> None:
+    for command in (init_command, reindex_command, serve_command):
+        app.cli.add_command(command)
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False, load_dotenv=False)
+def main():
+    """Brokerage directory and placement matching."""

@@ -1,0 +1,133 @@
+"""The directory: organisations, their provision, where it is and when it starts.
+
+The shape follows Open Referral UK (HSDS 3.0) so that a local authority's directory
+maps straight on: organization -> Organisation, service -> Provision,
+location (via service_at_location) -> Location. Intakes (start dates with places)
+are what HSDS lacks and brokerage needs most.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, String, Text, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from broker.extensions import db
+
+REFERRAL_ROUTES = {
+    "form": "Referral form",
+    "email": "Email referral",
+    "phone": "Phone referral",
+    "self-referral": "Young person can self-refer",
+    "professional-only": "Professional referral only",
+}
+STATUSES = ("active", "withdrawn")
+
+
+class Organisation(db.Model):
+    """A provider organisation (HSDS organization)."""
+
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    email: Mapped[Optional[str]] = mapped_column(String(200))
+    phone: Mapped[Optional[str]] = mapped_column(String(50))
+    website: Mapped[Optional[str]] = mapped_column(String(300))
+
+    provisions: Mapped[list[Provision]] = relationship(back_populates="organisation")
+
+
+class Provision(db.Model):
+    """A service or opportunity a provider offers (HSDS service)."""
+
+    __tablename__ = "provision"
+    __table_args__ = (
+        CheckConstraint("min_age IS NULL OR max_age IS NULL OR min_age <= max_age", name="age_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(40), index=True)
+    min_age: Mapped[Optional[int]]
+    max_age: Mapped[Optional[int]]
+    cost: Mapped[str] = mapped_column(String(200), default="Free")
+    eligibility: Mapped[str] = mapped_column(Text, default="")
+    referral_route: Mapped[str] = mapped_column(String(30), default="form")
+    referral_contact: Mapped[Optional[str]] = mapped_column(String(200))
+    referral_form_url: Mapped[Optional[str]] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20), default="active", index=True)
+    last_confirmed: Mapped[dt.date] = mapped_column(Date)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+    organisation: Mapped[Organisation] = relationship(back_populates="provisions")
+    locations: Mapped[list[Location]] = relationship(
+        back_populates="provision", cascade="all, delete-orphan", order_by="Location.id"
+    )
+    intakes: Mapped[list[Intake]] = relationship(
+        back_populates="provision", cascade="all, delete-orphan", order_by="Intake.start"
+    )
+
+    def is_stale(self, today: dt.date, stale_days: int) -> bool:
+        return (today - self.last_confirmed).days > stale_days
+
+    def upcoming_intakes(self, today: dt.date) -> list[Intake]:
+        """Intakes a young person could still join: rolling ones, or ones not yet started."""
+        return [i for i in self.intakes if i.rolling or i.start >= today]
+
+    def next_intake(self, today: dt.date, with_places: bool = False) -> Optional[Intake]:
+        options = [i for i in self.upcoming_intakes(today) if not with_places or i.places_left > 0]
+        return min(options, key=lambda i: i.joinable_from(today), default=None)
+
+    def places_left(self, today: dt.date) -> int:
+        return sum(i.places_left for i in self.upcoming_intakes(today))
+
+
+class Location(db.Model):
+    """Where a provision is delivered (HSDS location via service_at_location)."""
+
+    __tablename__ = "location"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provision_id: Mapped[int] = mapped_column(ForeignKey("provision.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    postcode: Mapped[str] = mapped_column(String(10))
+    lat: Mapped[float]
+    lon: Mapped[float]
+
+    provision: Mapped[Provision] = relationship(back_populates="locations")
+
+
+class Intake(db.Model):
+    """A start date with a number of places; a rolling intake can be joined any day from its start."""
+
+    __tablename__ = "intake"
+    __table_args__ = (
+        CheckConstraint("places >= 0", name="places_not_negative"),
+        CheckConstraint("places_taken >= 0 AND places_taken <= places", name="taken_within_places"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provision_id: Mapped[int] = mapped_column(ForeignKey("provision.id"), index=True)
+    start: Mapped[dt.date] = mapped_column(Date)
+    places: Mapped[int]
+    places_taken: Mapped[int] = mapped_column(default=0)
+    rolling: Mapped[bool] = mapped_column(default=False)
+
+    provision: Mapped[Provision] = relationship(back_populates="intakes")
+
+    @property
+    def places_left(self) -> int:
+        return self.places - self.places_taken
+
+    def joinable_from(self, today: dt.date) -> dt.date:
+        return max(self.start, today) if self.rolling else self.start

@@ -1,0 +1,105 @@
+"""Turn search input from a form or query string into a SearchQuery, naming any bad field."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Mapping
+
+from broker.directory.search import SearchQuery
+from broker.geography import UnknownPlace, resolve_place
+from broker.taxonomy import CATEGORIES
+
+SORTS = ("relevance", "distance", "start")
+MAX_PER_PAGE = 100
+MAX_RADIUS_KM = 500
+TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+
+
+class ParamError(ValueError):
+    """A search parameter that cannot be used; `field` names it."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def _int(args, name, lo, hi, default=None):
+    raw = (args.get(name) or "").strip()
+    if raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ParamError(name, f"must be a whole number, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise ParamError(name, f"must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def _date(args, name):
+    raw = (args.get(name) or "").strip()
+    if raw == "":
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ParamError(name, f"must be a date as YYYY-MM-DD, got {raw!r}") from None
+
+
+def parse_search(args: Mapping[str, str], today: dt.date | None = None) -> tuple[SearchQuery, str | None]:
+    """Validate search parameters; returns the query and the resolved place's label."""
+    sq = SearchQuery(today=today or dt.date.today())
+    sq.text = (args.get("q") or "").strip()
+    if len(sq.text) > 200:
+        raise ParamError("q", "must be at most 200 characters")
+
+    category = (args.get("category") or "").strip()
+    if category:
+        if category not in CATEGORIES:
+            raise ParamError("category", f"unknown category {category!r}; use one of: {', '.join(CATEGORIES)}")
+        sq.category = category
+
+    near_label = None
+    near = (args.get("near") or "").strip()
+    if near:
+        try:
+            place = resolve_place(near)
+        except UnknownPlace as exc:
+            raise ParamError("near", str(exc)) from None
+        sq.near, near_label = (place.lat, place.lon), place.label
+
+    raw_radius = (args.get("radius_km") or "").strip()
+    if raw_radius:
+        try:
+            radius = float(raw_radius)
+        except ValueError:
+            raise ParamError("radius_km", f"must be a number of kilometres, got {raw_radius!r}") from None
+        if not 0 < radius <= MAX_RADIUS_KM:
+            raise ParamError("radius_km", f"must be more than 0 and at most {MAX_RADIUS_KM}")
+        if sq.near is None:
+            raise ParamError("radius_km", "needs near (a postcode, district, town or lat,lon)")
+        sq.radius_km = radius
+
+    sq.starts_after = _date(args, "starts_after")
+    sq.starts_before = _date(args, "starts_before")
+    if sq.starts_after and sq.starts_before and sq.starts_after > sq.starts_before:
+        raise ParamError("starts_before", "must be on or after starts_after")
+
+    raw_places = (args.get("has_places") or "").strip().lower()
+    if raw_places in TRUE:
+        sq.has_places = True
+    elif raw_places not in FALSE:
+        raise ParamError("has_places", f"must be true or false, got {raw_places!r}")
+
+    sq.age = _int(args, "age", 0, 120)
+
+    sort = (args.get("sort") or "").strip() or ("relevance" if sq.text or sq.near is None else "distance")
+    if sort not in SORTS:
+        raise ParamError("sort", f"must be one of {', '.join(SORTS)}, got {sort!r}")
+    if sort == "distance" and sq.near is None:
+        raise ParamError("sort", "sorting by distance needs near")
+    sq.sort = sort
+
+    sq.page = _int(args, "page", 1, 10_000, 1)
+    sq.per_page = _int(args, "per_page", 1, MAX_PER_PAGE, 20)
+    return sq, near_label

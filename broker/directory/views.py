@@ -1,0 +1,56 @@
+"""Directory pages: search and listing detail, server-rendered, no JavaScript needed."""
+import datetime as dt
+
+from flask import Blueprint, abort, render_template, request
+
+from broker.directory import services
+from broker.directory.models import REFERRAL_ROUTES
+from broker.directory.params import SORTS, ParamError, parse_search
+from broker.taxonomy import CATEGORIES
+
+bp = Blueprint("directory", __name__)
+
+
+@bp.get("/")
+def search_page():
+    form = request.args
+    error, total, results, near_label, sq = None, 0, [], None, None
+    searched = any(form.get(k) for k in ("q", "category", "near", "starts_after", "starts_before", "age", "has_places"))
+    if searched:
+        try:
+            sq, near_label = parse_search(form)
+            total, results = services.search_provisions(sq)
+        except ParamError as exc:
+            error = exc
+    status = 400 if error else 200
+    return (
+        render_template(
+            "directory/search.html",
+            form=form,
+            error=error,
+            searched=searched,
+            total=total,
+            results=results,
+            near_label=near_label,
+            sq=sq,
+            categories=CATEGORIES,
+            sorts=SORTS,
+        ),
+        status,
+    )
+
+
+@bp.get("/provisions/<int:provision_id>")
+def provision_page(provision_id: int):
+    p = services.get_provision(provision_id)
+    if p is None:
+        abort(404)
+    today = dt.date.today()
+    return render_template(
+        "directory/provision.html",
+        p=p,
+        today=today,
+        stale=services.is_stale(p, today),
+        upcoming=p.upcoming_intakes(today),
+        routes=REFERRAL_ROUTES,
+    )
