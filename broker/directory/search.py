@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 WRITER_TIMEOUT_S = 30.0
 NO_MIN_AGE, NO_MAX_AGE = 0, 999
+NO_POINT = 10**12  # lat/lon column value of a document without a location
+MICRO = 1_000_000
 EARTH_RADIUS_KM = 6371.009  # geopy's mean radius, so distances agree with the matcher
 
 
@@ -43,8 +45,9 @@ def _schema() -> Schema:
         name=TEXT(analyzer=stem, field_boost=3.0),
         body=TEXT(analyzer=stem),
         category=ID(),
-        lat=NUMERIC(float, sortable=True),
-        lon=NUMERIC(float, sortable=True),
+        # Micro-degrees as integers: Whoosh cannot keep float columns.
+        lat=NUMERIC(int, bits=64, sortable=True, default=NO_POINT),
+        lon=NUMERIC(int, bits=64, sortable=True, default=NO_POINT),
         min_age=NUMERIC(int),
         max_age=NUMERIC(int),
         # Intake start days as YYYYMMDD terms: term ranges over them are date ranges.
@@ -116,7 +119,7 @@ def provision_documents(p) -> list[dict]:
     for loc in locations:
         doc = dict(common, doc_key=f"{p.id}:{loc.id if loc else 0}")
         if loc is not None:
-            doc.update(lat=loc.lat, lon=loc.lon)
+            doc.update(lat=round(loc.lat * MICRO), lon=round(loc.lon * MICRO))
         docs.append(doc)
     return docs
 
@@ -231,8 +234,8 @@ def _build_query(sq: SearchQuery, searcher) -> wq.Query:
         lat, lon = sq.near
         dlat = math.degrees(sq.radius_km / EARTH_RADIUS_KM)
         dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
-        parts.append(wq.NumericRange("lat", lat - dlat, lat + dlat))
-        parts.append(wq.NumericRange("lon", lon - dlon, lon + dlon))
+        parts.append(wq.NumericRange("lat", math.floor((lat - dlat) * MICRO), math.ceil((lat + dlat) * MICRO)))
+        parts.append(wq.NumericRange("lon", math.floor((lon - dlon) * MICRO), math.ceil((lon + dlon) * MICRO)))
     if not parts:
         return wq.Every()
     return parts[0] if len(parts) == 1 else wq.And(parts)
@@ -284,27 +287,28 @@ def search(index_dir: str, sq: SearchQuery) -> SearchPage:
     """Run a search and return one page of hits, one per provision."""
     ix = open_index(index_dir)
     with ix.searcher() as searcher:
+        if searcher.doc_count() == 0:  # an empty index has no columns to read
+            return SearchPage(total=0, hits=[])
         q = _build_query(sq, searcher)
         results = searcher.search(q, limit=None, scored=bool(sq.text.strip()))
-        pid_col = searcher.reader().column_reader("pid")
-        lat_col = lat_reader = None
+        pid_col = searcher.reader().column_reader("pid", translate=True)
+        lat_col = lon_col = None
         if sq.near is not None:
-            lat_col = searcher.reader().column_reader("lat")
-            lat_reader = searcher.reader().column_reader("lon")
-        intake_col = searcher.reader().column_reader("intakes") if sq.sort == "start" else None
+            lat_col = searcher.reader().column_reader("lat", translate=True)
+            lon_col = searcher.reader().column_reader("lon", translate=True)
+        intake_col = searcher.reader().column_reader("intakes", translate=True) if sq.sort == "start" else None
 
         best: dict[int, Hit] = {}
         for rank, (score, docnum) in enumerate(results.top_n):
             pid = pid_col[docnum]
             distance = None
             if lat_col is not None:
-                lat, lon = lat_col[docnum], lat_reader[docnum]
-                # Documents without a location have no lat/lon: they have no distance.
-                if lat is None or (lat == 0 and lon == 0):
+                lat, lon = lat_col[docnum], lon_col[docnum]
+                if lat == NO_POINT:  # no location, so no distance
                     if sq.radius_km is not None:
                         continue
                 else:
-                    distance = great_circle_km(sq.near[0], sq.near[1], lat, lon)
+                    distance = great_circle_km(sq.near[0], sq.near[1], lat / MICRO, lon / MICRO)
                     if sq.radius_km is not None and distance > sq.radius_km:
                         continue
             hit = best.get(pid)

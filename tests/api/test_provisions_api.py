@@ -1,0 +1,107 @@
+"""The provisions API contract: shapes outside checks rely on, and errors that name the field."""
+import datetime as dt
+
+import pytest
+
+from tests.directory import factories as f
+
+RESULT_KEYS = {"id", "name", "provider", "category", "distance_km", "next_start", "places_left", "last_confirmed", "url"}
+
+
+def test_search_returns_contract_shape(app, client):
+    p = f.provision(
+        "Supported lodgings",
+        category="housing",
+        org=f.organisation("Aire Housing Trust"),
+        at=f.LS1,
+        intakes=[dict(start_in=3, places=4, taken=1), dict(start_in=30, places=2)],
+        confirmed_days_ago=40,
+    )
+    body = client.get("/api/v1/provisions?q=lodgings&near=LS9&radius_km=10").get_json()
+    assert body["total"] == 1
+    (row,) = body["results"]
+    assert RESULT_KEYS <= set(row)
+    assert row["id"] == p.id and row["provider"] == "Aire Housing Trust" and row["category"] == "housing"
+    assert 2.5 < row["distance_km"] < 3.0
+    assert row["next_start"] == (f.TODAY + dt.timedelta(days=3)).isoformat()
+    assert row["places_left"] == 5
+    assert row["last_confirmed"] == (f.TODAY - dt.timedelta(days=40)).isoformat()
+    assert row["stale"] is True
+    assert row["url"].endswith(f"/provisions/{p.id}")
+
+
+def test_distance_is_null_without_near(app, client):
+    f.provision("Anything")
+    (row,) = client.get("/api/v1/provisions").get_json()["results"]
+    assert row["distance_km"] is None
+
+
+def test_detail_returns_full_record_with_intakes(app, client):
+    p = f.provision(
+        "Level 1 Construction",
+        min_age=16,
+        max_age=19,
+        referral_route="form",
+        referral_form_url="https://example.org/refer",
+        intakes=[dict(start_in=10, places=12, taken=3), dict(start_in=-20, places=5, rolling=True)],
+    )
+    body = client.get(f"/api/v1/provisions/{p.id}").get_json()
+    assert body["name"] == "Level 1 Construction" and body["min_age"] == 16 and body["max_age"] == 19
+    assert body["how_to_refer"] == {"route": "form", "contact": None, "form_url": "https://example.org/refer"}
+    assert [(i["places"], i["places_taken"], i["places_left"], i["rolling"]) for i in body["intakes"]] == [
+        (5, 0, 5, True),
+        (12, 3, 9, False),
+    ]
+    assert body["locations"][0]["postcode"] == "LS1 1AA"
+
+
+def test_unknown_provision_is_json_404(app, client):
+    resp = client.get("/api/v1/provisions/999999")
+    assert resp.status_code == 404 and resp.get_json()["error"] == "not_found"
+    assert client.get("/api/v1/provisions/abc").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query,field",
+    [
+        ("category=plumbing", "category"),
+        ("near=Atlantis", "near"),
+        ("near=LS9&radius_km=far", "radius_km"),
+        ("near=LS9&radius_km=-5", "radius_km"),
+        ("radius_km=5", "radius_km"),
+        ("starts_after=25/12/2026", "starts_after"),
+        ("starts_before=2026-13-01", "starts_before"),
+        ("starts_after=2026-03-01&starts_before=2026-02-01", "starts_before"),
+        ("has_places=maybe", "has_places"),
+        ("age=seventeen", "age"),
+        ("age=-1", "age"),
+        ("sort=random", "sort"),
+        ("sort=distance", "sort"),
+        ("page=0", "page"),
+        ("per_page=1000", "per_page"),
+        ("q=" + "x" * 201, "q"),
+    ],
+)
+def test_bad_parameter_is_400_naming_it(app, client, query, field):
+    resp = client.get(f"/api/v1/provisions?{query}")
+    assert resp.status_code == 400
+    body = resp.get_json()
+    assert body["error"] == "bad_parameter" and body["field"] == field
+    assert len(body["message"]) > 10
+
+
+def test_search_page_keeps_input_and_names_bad_field(app, client):
+    resp = client.get("/?q=hostel&near=Atlantis&age=17")
+    assert resp.status_code == 400
+    html = resp.get_data(as_text=True)
+    assert "There is a problem" in html and 'href="#near"' in html
+    assert 'value="hostel"' in html and 'value="Atlantis"' in html and 'value="17"' in html
+
+
+def test_search_page_lists_results_with_key_facts(app, client):
+    p = f.provision("Supported lodgings", category="housing", at=f.LS1, confirmed_days_ago=45)
+    html = client.get("/?q=lodgings&near=LS9&radius_km=10").get_data(as_text=True)
+    assert "1 listing near LS9" in html
+    assert f"/provisions/{p.id}" in html and "km" in html and "Not confirmed recently" in html
+    detail = client.get(f"/provisions/{p.id}").get_data(as_text=True)
+    assert "Supported lodgings" in detail and "Start dates and places" in detail

@@ -1,0 +1,163 @@
+"""Search relevance and filters, run against a real Whoosh index kept in step with the database."""
+import datetime as dt
+
+from flask import current_app
+
+from broker.directory.params import parse_search
+from broker.directory.services import rebuild_index, search_provisions
+from broker.extensions import db
+from tests.directory import factories as f
+
+
+def run(**args):
+    sq, _ = parse_search({k: str(v) for k, v in args.items()}, today=f.TODAY)
+    total, results = search_provisions(sq)
+    return total, results
+
+
+def names(**args):
+    return [r.provision.name for r in run(**args)[1]]
+
+
+def test_name_match_ranks_above_description_match(app):
+    f.provision("Money advice drop-in", category="benefits", description="Help with housing costs in your claim.")
+    f.provision("Supported housing for 16-17 year olds", category="housing", description="Rooms with a key worker.")
+    assert names(q="housing") == ["Supported housing for 16-17 year olds", "Money advice drop-in"]
+
+
+def test_stemmed_text_finds_word_forms(app):
+    f.provision("Joinery course", description="Learn carpentry and joinery skills on site.")
+    assert names(q="joiner skill") == ["Joinery course"]
+    assert names(q="courses") == ["Joinery course"]
+
+
+def test_provider_name_and_category_label_are_searchable(app):
+    f.provision("Drop-in", org=f.organisation("Calder Valley Youth Trust"), category="mental-health")
+    assert names(q="calder") == ["Drop-in"]
+    assert names(q="mental health") == ["Drop-in"]
+
+
+def test_category_filter(app):
+    f.provision("A", category="training")
+    f.provision("B", category="housing")
+    assert names(category="housing") == ["B"]
+
+
+def test_radius_filter_reports_distances_and_sorts_nearest_first(app):
+    f.provision("Far hostel", category="housing", at=f.BD1)
+    f.provision("Near hostel", category="housing", at=f.LS1)
+    f.provision("Hostel on our doorstep", category="housing", at=f.LS9)
+    f.provision("Near course", category="training", at=f.LS1)
+    total, results = run(q="hostel", near="LS9", radius_km=10, sort="distance")
+    assert total == 2
+    assert [r.provision.name for r in results] == ["Hostel on our doorstep", "Near hostel"]
+    assert results[0].distance_km < 0.01
+    assert 2.5 < results[1].distance_km < 3.0
+
+
+def test_radius_uses_nearest_location_of_multi_site_provision(app):
+    f.provision("Two sites", at=[f.BD1, f.LS1])
+    total, results = run(near="LS9", radius_km=5)
+    assert total == 1 and 2.5 < results[0].distance_km < 3.0
+
+
+def test_near_accepts_postcode_town_and_latlon(app):
+    f.provision("Near", at=f.LS9)
+    f.provision("Halifax", at=f.HX1)
+    assert names(near="LS9 7AB", radius_km=3) == ["Near"]
+    assert names(near="halifax", radius_km=3) == ["Halifax"]
+    assert names(near=f"{f.HX1[0]},{f.HX1[1]}", radius_km=1) == ["Halifax"]
+
+
+def test_start_date_window_and_rolling_intakes(app):
+    f.provision("January course", intakes=[dict(start_in=40, places=5)])
+    f.provision("Next week course", intakes=[dict(start_in=7, places=5)])
+    f.provision("Rolling", intakes=[dict(start_in=-60, places=5, rolling=True)])
+    f.provision("Later rolling", intakes=[dict(start_in=90, places=5, rolling=True)])
+    window = dict(
+        starts_after=(f.TODAY + dt.timedelta(days=30)).isoformat(),
+        starts_before=(f.TODAY + dt.timedelta(days=60)).isoformat(),
+    )
+    assert sorted(names(**window)) == ["January course", "Rolling"]
+
+
+def test_has_places_ignores_full_and_started_intakes(app):
+    f.provision("Full", intakes=[dict(start_in=10, places=4, taken=4)])
+    f.provision("Started", intakes=[dict(start_in=-3, places=4)])
+    f.provision("Open", intakes=[dict(start_in=10, places=4, taken=3)])
+    f.provision("Zero places", intakes=[dict(start_in=10, places=0)])
+    assert names(has_places="true") == ["Open"]
+
+
+def test_free_place_and_date_window_apply_to_the_same_intake(app):
+    # Free places only in March, a full intake in the window: must not match.
+    f.provision("Mismatch", intakes=[dict(start_in=10, places=4, taken=4), dict(start_in=100, places=4)])
+    f.provision("Match", intakes=[dict(start_in=12, places=4, taken=1)])
+    before = (f.TODAY + dt.timedelta(days=30)).isoformat()
+    assert names(has_places="true", starts_before=before) == ["Match"]
+
+
+def test_age_filter_respects_open_ended_ranges(app):
+    f.provision("16 to 18", min_age=16, max_age=18)
+    f.provision("Under 25s", max_age=25)
+    f.provision("Any age")
+    assert sorted(names(age=15)) == ["Any age", "Under 25s"]
+    assert sorted(names(age=19)) == ["Any age", "Under 25s"]
+    assert sorted(names(age=17)) == ["16 to 18", "Any age", "Under 25s"]
+
+
+def test_sort_by_soonest_start(app):
+    f.provision("Later", intakes=[dict(start_in=50)])
+    f.provision("Sooner", intakes=[dict(start_in=5)])
+    f.provision("Rolling now", intakes=[dict(start_in=-5, rolling=True)])
+    total, results = run(sort="start")
+    assert [r.provision.name for r in results] == ["Rolling now", "Sooner", "Later"]
+    assert results[0].next_start == f.TODAY
+
+
+def test_results_flag_stale_listings(app):
+    f.provision("Fresh", confirmed_days_ago=3)
+    f.provision("Stale", confirmed_days_ago=45)
+    stale = {r.provision.name: r.stale for r in run()[1]}
+    assert stale == {"Fresh": False, "Stale": True}
+
+
+def test_index_follows_every_change(app):
+    p = f.provision("Plumbing course", intakes=[dict(start_in=10, places=2, taken=1)])
+    assert names(q="plumbing", has_places="true") == ["Plumbing course"]
+
+    p.intakes[0].places_taken = 2  # the last place goes
+    db.session.commit()
+    assert names(q="plumbing", has_places="true") == []
+
+    p.name = "Electrical installation course"
+    db.session.commit()
+    assert names(q="plumbing") == [] and names(q="electrical") == ["Electrical installation course"]
+
+    p.status = "withdrawn"
+    db.session.commit()
+    assert names(q="electrical") == []
+
+    p.status = "active"
+    db.session.commit()
+    db.session.delete(p)
+    db.session.commit()
+    assert names(q="electrical") == []
+
+
+def test_rolled_back_changes_do_not_reach_the_index(app):
+    p = f.provision("Barbering course")
+    p.name = "Hairdressing course"
+    db.session.flush()
+    db.session.rollback()
+    assert names(q="hairdressing") == [] and names(q="barbering") == ["Barbering course"]
+
+
+def test_paging_and_rebuild(app):
+    for i in range(25):
+        f.provision(f"Course {i:02d}", category="education")
+    total, first = run(category="education", per_page=10, page=1)
+    _, third = run(category="education", per_page=10, page=3)
+    assert total == 25 and len(first) == 10 and len(third) == 5
+    assert rebuild_index() == 25
+    assert run(category="education")[0] == 25
