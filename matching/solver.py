@@ -1,0 +1,186 @@
+"""The optimal allocation: a min cost flow over the candidate arcs.
+
+Network (one unit of flow = one need)::
+
+    need (supply 1) --cost -value, cap 1--> intake --cap free places--> sink
+    need --------------------cost 0, cap 1-------------------------> sink   (left unmet)
+
+Every need sends its unit either through one intake or straight to the sink, so
+the flow's cost is minus the sum of the values of the placements it makes, and a
+minimum cost flow is a maximum value allocation. Arcs with value <= 0 are never
+built (see candidates.py), so a placement that would lower the objective is never
+made even under custom weights. The constraint matrix is totally unimodular, so
+the flow optimum is integral and is the optimum of the contract's problem.
+
+Integer costs: values are real (km are fractional), the solver needs integers.
+Costs are ``round(value * 10**k)`` with k = 6 unless that would risk overflow in
+OR-Tools' cost scaling (|cost| x nodes must stay far below 2**63), in which case k
+is lowered. Rounding moves each arc's cost by at most 0.5e-k, so the allocation
+returned is within ``placements x 0.5e-k`` of the real-valued optimum (1e-7 of a
+point for a 200k-need region at k = 6), far below the 2 dp the values are reported
+at. Allocations whose real values tie may be returned in either form.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+from . import candidates as cand_mod
+from .index import ProblemIndex
+from .problem import Allocation, Placement, Problem, ProblemError, Unmet
+
+NO_ELIGIBLE = "no_eligible_provision"
+CAPACITY = "capacity"
+
+
+def _pinned_triples(pinned: Iterable[Any]) -> list[tuple[str, str, str]]:
+    out = []
+    for j, p in enumerate(pinned):
+        if isinstance(p, (tuple, list)) and len(p) == 3:
+            out.append((str(p[0]), str(p[1]), str(p[2])))
+        elif isinstance(p, dict):
+            out.append((str(p["client"]), str(p["need"]), str(p["intake"])))
+        elif hasattr(p, "client") and hasattr(p, "need") and hasattr(p, "intake"):
+            out.append((p.client, p.need, p.intake))
+        else:
+            raise ProblemError(f"pinned[{j}]", "must be (client_id, need, intake_id)")
+    return out
+
+
+def apply_pins(index: ProblemIndex, pinned: Iterable[Any]) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
+    """Open-need mask, free places per intake and (need, intake) pairs for accepted placements.
+
+    A pinned placement is a fact (the young person has accepted it), so it is kept
+    as given even if the rules no longer hold for it today; it uses one place of
+    its intake and its need is no longer open.
+    """
+    open_needs = np.ones(len(index.need_client), dtype=bool)
+    places_left = index.intake_places.copy()
+    pins = []
+    for j, (client, need, intake) in enumerate(_pinned_triples(pinned)):
+        n = index.need_pos.get((client, need))
+        if n is None:
+            raise ProblemError(f"pinned[{j}]", f"client {client!r} has no need {need!r}")
+        i = index.intake_pos.get(intake)
+        if i is None:
+            raise ProblemError(f"pinned[{j}]", f"no intake {intake!r}")
+        if not open_needs[n]:
+            raise ProblemError(f"pinned[{j}]", f"need {need!r} of client {client!r} is pinned twice")
+        open_needs[n] = False
+        places_left[i] -= 1
+        if places_left[i] < 0:
+            raise ProblemError(f"pinned[{j}]", f"intake {intake!r} has more accepted placements than places")
+        pins.append((n, i))
+    return open_needs, places_left, pins
+
+
+def cost_scale_exponent(max_abs_value: float, n_nodes: int) -> int:
+    """Largest k <= 6 such that costs round(value * 10**k) stay safe from overflow."""
+    if max_abs_value <= 0:
+        return 6
+    return min(6, math.floor(math.log10(2.0**60 / ((n_nodes + 1) * max_abs_value))))
+
+
+def flow_optimum(n_needs: int, n_intakes: int, arc_need: np.ndarray, arc_intake: np.ndarray,
+                 arc_value: np.ndarray, capacity: np.ndarray) -> tuple[np.ndarray, int]:
+    """Which arcs (0/1 per arc) a maximum value assignment uses, and the cost exponent k.
+
+    Needs are numbered 0..n_needs-1 and intakes 0..n_intakes-1 here (compact numbers).
+    """
+    n_nodes = n_needs + n_intakes + 1
+    sink = n_needs + n_intakes
+    max_abs = float(np.max(np.abs(arc_value))) if len(arc_value) else 0.0
+    k = cost_scale_exponent(max_abs, n_nodes)
+    while True:
+        mcf = min_cost_flow.SimpleMinCostFlow()
+        tails = np.concatenate([arc_need, n_needs + np.arange(n_intakes), np.arange(n_needs)]).astype(np.int32)
+        heads = np.concatenate([n_needs + arc_intake, np.full(n_intakes, sink), np.full(n_needs, sink)]).astype(np.int32)
+        caps = np.concatenate([np.ones(len(arc_need)), capacity, np.ones(n_needs)]).astype(np.int64)
+        costs = np.concatenate([-np.rint(arc_value * 10.0**k), np.zeros(n_intakes + n_needs)]).astype(np.int64)
+        mcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+        del tails, heads, caps, costs
+        supplies = np.concatenate([np.ones(n_needs), np.zeros(n_intakes), [-n_needs]]).astype(np.int64)
+        mcf.set_nodes_supplies(np.arange(n_nodes, dtype=np.int32), supplies)
+        status = mcf.solve()
+        if status == mcf.OPTIMAL:
+            used = mcf.flows(np.arange(len(arc_need), dtype=np.int32)) > 0
+            return np.asarray(used), k
+        if status == mcf.BAD_COST_RANGE and k > -6:
+            k -= 3
+            continue
+        raise RuntimeError(f"min cost flow failed with status {status}")
+
+
+def solve(
+    problem: Problem,
+    pinned: Iterable[Any] = (),
+    *,
+    mode: str = "auto",
+    per_need: int = cand_mod.DEFAULT_PER_NEED,
+    max_arcs: int = cand_mod.DEFAULT_MAX_ARCS,
+    index: ProblemIndex | None = None,
+) -> Allocation:
+    """The allocation of maximum total value, keeping `pinned` placements fixed.
+
+    `pinned` holds accepted placements as ``(client_id, need, intake_id)`` (or dicts /
+    objects with those fields); only the other needs move. `mode` is ``"auto"``
+    (exact unless more than `max_arcs` candidate arcs, then pruned), ``"exact"`` or
+    ``"pruned"`` (see candidates.py for what pruning keeps and its measured gap).
+    """
+    t0 = time.perf_counter()
+    index = index or ProblemIndex.build(problem)
+    open_needs, places_left, pins = apply_pins(index, pinned)
+    cands = cand_mod.generate(index, open_needs, places_left, mode=mode, per_need=per_need, max_arcs=max_arcs)
+    t_build = time.perf_counter() - t0
+
+    chosen: list[tuple[int, int, bool]] = [(n, i, True) for n, i in pins]
+    k = None
+    if len(cands.need):
+        needs_u, need_c = np.unique(cands.need, return_inverse=True)
+        intakes_u, intake_c = np.unique(cands.intake, return_inverse=True)
+        used, k = flow_optimum(len(needs_u), len(intakes_u), need_c.ravel(), intake_c.ravel(), cands.value,
+                               places_left[intakes_u])
+        chosen += [(int(n), int(i), False) for n, i in zip(cands.need[used], cands.intake[used])]
+    t_solve = time.perf_counter() - t0 - t_build
+
+    placed = np.zeros(len(index.need_client), dtype=bool)
+    placements = []
+    for n, i, is_pin in sorted(chosen):
+        placed[n] = True
+        placements.append(_placement(index, n, i, is_pin))
+    unmet = [
+        Unmet(index.client_ids[index.need_client[n]], index.need_name[n], CAPACITY if cands.has_eligible[n] else NO_ELIGIBLE)
+        for n in np.flatnonzero(~placed)
+    ]
+    stats = {
+        "needs": int(len(index.need_client)),
+        "met": len(placements),
+        "candidate_arcs": int(len(cands.need)),
+        "seconds": round(time.perf_counter() - t0, 3),
+        "solver": f"ortools min_cost_flow ({cands.mode} arcs)",
+        "mode": cands.mode,
+        "build_seconds": round(t_build, 3),
+        "solve_seconds": round(t_solve, 3),
+        "pinned": len(pins),
+        "cost_scale": None if k is None else f"1e{k}",
+    }
+    return Allocation(placements, unmet, stats)
+
+
+def _placement(index: ProblemIndex, n: int, i: int, pinned: bool) -> Placement:
+    c = int(index.need_client[n])
+    p = int(index.intake_prov[i])
+    km = index.exact_km(c, p)
+    value, wait = index.value_of(c, i, km)
+    prov = index.problem.provisions[p]
+    intake = next(x for x in prov.intakes if x.id == index.intake_ids[i])
+    return Placement(
+        client=index.client_ids[c], need=index.need_name[n], provision=prov.id, intake=intake.id,
+        start=intake.start, wait_days=wait, distance_km=km, value=value, pinned=pinned,
+    )
