@@ -63,6 +63,8 @@ class ProblemIndex:
     intake_pos: dict[str, int]
     provs_by_cat: list[np.ndarray] = field(default_factory=list)
     intakes_by_cat: list[np.ndarray] = field(default_factory=list)
+    intake_local_prov_by_cat: list[np.ndarray] = field(default_factory=list)  # position in provs_by_cat[k]
+    cat_pos: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def build(cls, problem: Problem) -> "ProblemIndex":
@@ -128,6 +130,10 @@ class ProblemIndex:
         )
         idx.provs_by_cat = [np.flatnonzero(prov_cat == k) for k in range(len(categories))]
         idx.intakes_by_cat = [np.flatnonzero(prov_cat[idx.intake_prov] == k) for k in range(len(categories))]
+        idx.intake_local_prov_by_cat = [
+            np.searchsorted(idx.provs_by_cat[k], idx.intake_prov[idx.intakes_by_cat[k]]) for k in range(len(categories))
+        ]
+        idx.cat_pos = cat_num
         return idx
 
     def exact_km(self, client: int, prov: int) -> float:
@@ -146,10 +152,13 @@ class ProblemIndex:
 
     def options(self, client: int, category: str) -> Options:
         """All intakes of `category` seen from `client`: the first failing rule, wait, km, value."""
-        k = self.categories.index(category) if category in self.categories else -1
-        intakes = self.intakes_by_cat[k] if k >= 0 else np.zeros(0, dtype=np.int64)
+        k = self.cat_pos.get(category, -1)
+        if k < 0:
+            intakes = np.zeros(0, dtype=np.int64)
+            uprov = inv = intakes
+        else:
+            intakes, uprov, inv = self.intakes_by_cat[k], self.provs_by_cat[k], self.intake_local_prov_by_cat[k]
         provs = self.intake_prov[intakes]
-        uprov, inv = np.unique(provs, return_inverse=True)
         km_p = km_between(self.client_xyz[client : client + 1], self.prov_xyz[uprov])[0]
         limit = self.client_max_km[client]
         for j in np.flatnonzero(np.abs(km_p - limit) <= BORDER_TOL * (1.0 + limit)):
