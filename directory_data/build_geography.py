@@ -114,6 +114,21 @@ WEST_YORKSHIRE: dict[str, tuple[str, str]] = {
     "OL14": ("Calderdale", "Todmorden"),
 }
 
+# Districts that cross the county boundary: keep only the West Yorkshire end
+# (near the named town, or on our side of a line of latitude/longitude), so
+# demo provision is never placed in Craven, Harrogate or Selby.
+SAMPLE_LIMITS: dict[str, dict] = {
+    "BD20": {"near": ("Keighley", 4.0)},  # not Cononley, Cross Hills, Sutton-in-Craven
+    "BD22": {"lon_min": -2.02},  # not Cowling
+    "LS17": {"lat_max": 53.905},  # not Huby and Weeton, north of the Wharfe
+    "LS21": {"near": ("Otley", 3.0)},  # not Askwith
+    "LS22": {"near": ("Wetherby", 1.8)},  # not Kirk Deighton
+    "LS23": {"near": ("Boston Spa", 2.0)},  # not Tadcaster's edge
+    "LS25": {"near": ("Garforth", 4.0)},  # not Sherburn in Elmet, South Milford
+    "LS29": {"near": ("Ilkley", 4.5)},  # not Nesfield, Langbar
+    "WF11": {"near": ("Knottingley", 2.5), "lat_max": 53.712},  # not Brotherton, Byram
+}
+
 # Always present in towns.csv, whatever GeoNames holds. Coordinates are town
 # centres (used only when GeoNames lacks the place or to place suburbs).
 WEST_YORKSHIRE_TOWNS: list[tuple[str, str, float, float]] = [
@@ -372,20 +387,39 @@ def _district_sort_key(district: str) -> tuple[str, int, str]:
     return match.group(1), int(match.group(2)), match.group(3)
 
 
+def _within_west_yorkshire(district: str, lat: float, lon: float) -> bool:
+    limits = SAMPLE_LIMITS.get(district)
+    if not limits:
+        return True
+    if "lat_max" in limits and lat > limits["lat_max"]:
+        return False
+    if "lon_min" in limits and lon < limits["lon_min"]:
+        return False
+    if "near" in limits:
+        town, km = limits["near"]
+        _, _, t_lat, t_lon = next(t for t in WEST_YORKSHIRE_TOWNS if t[0] == town)
+        dy = (lat - t_lat) * 111.2
+        dx = (lon - t_lon) * 111.2 * math.cos(math.radians(t_lat))
+        if math.hypot(dx, dy) > km:
+            return False
+    return True
+
+
 def sample_west_yorkshire(units: dict[str, tuple[int, int]]) -> list[tuple[str, float, float]]:
     rng = random.Random(SAMPLE_SEED)
+    candidates = sorted(p for p in units if p.split(" ")[0] in WEST_YORKSHIRE)
+    coords = dict(zip(candidates, to_wgs84([units[p] for p in candidates])))
     by_district: dict[str, list[str]] = defaultdict(list)
-    for postcode in units:
+    for postcode in candidates:
         district = postcode.split(" ")[0]
-        if district in WEST_YORKSHIRE:
+        if _within_west_yorkshire(district, *coords[postcode]):
             by_district[district].append(postcode)
     chosen: list[str] = []
     for district in sorted(by_district, key=_district_sort_key):
-        codes = sorted(by_district[district])
+        codes = by_district[district]
         chosen.extend(rng.sample(codes, min(SAMPLE_PER_DISTRICT, len(codes))))
     chosen.sort(key=lambda p: (_district_sort_key(p.split(" ")[0]), p))
-    coords = to_wgs84([units[p] for p in chosen])
-    return [(p, lat, lon) for p, (lat, lon) in zip(chosen, coords)]
+    return [(p, *coords[p]) for p in chosen]
 
 
 # --- towns ---
