@@ -5,6 +5,13 @@ rebuilt (`broker reindex`). One document is indexed per (provision, location) so
 a provision delivered in several places is found near each of them; results are
 grouped back to one row per provision.
 
+Whoosh stores the documents, analyses text (stemming) and keeps the postings. Queries
+are evaluated here with numpy instead of Whoosh's matchers: Whoosh walks postings and
+filters one document at a time in Python, which measured ~1 s a query at 10k
+provisions with date filters (benchmarks/search.py). Per-segment arrays of the filter
+columns are cached per process; Whoosh segments never change once written, so a cache
+entry stays valid until the segment is merged away.
+
 Several worker processes may write: every writer waits for the lock
 (`writer(timeout=...)`) instead of failing, and every query opens a fresh searcher
 so it sees the latest committed generation.
@@ -16,49 +23,49 @@ import logging
 import math
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
+import numpy as np
 from whoosh import index as whoosh_index
-from whoosh import query as wq
 from whoosh.analysis import StemmingAnalyzer
-from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
-from whoosh.qparser import MultifieldParser, OrGroup
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.columns import NumericColumn, VarBytesColumn
+from whoosh.fields import COLUMN, ID, TEXT, Schema
+from whoosh.writing import CLEAR
 
-from broker.taxonomy import category_label
+from broker.taxonomy import CATEGORIES, category_label
 
 log = logging.getLogger(__name__)
 
 WRITER_TIMEOUT_S = 30.0
-NO_MIN_AGE, NO_MAX_AGE = 0, 999
-NO_POINT = 10**12  # lat/lon column value of a document without a location
-MICRO = 1_000_000
 EARTH_RADIUS_KM = 6371.009  # geopy's mean radius, so distances agree with the matcher
+NO_POINT = 10**12  # lat/lon column value of a document without a location
+MICRO = 1_000_000  # lat/lon kept as integer micro-degrees: Whoosh has no float columns
+NO_AGE = -1
+CATEGORY_CODES = {slug: n for n, slug in enumerate(CATEGORIES)}
+# BM25F, as Whoosh's default scorer: name matches weigh three times body matches.
+FIELD_BOOSTS = {"name": 3.0, "body": 1.0}
+K1, B = 1.2, 0.75
+
+ANALYZER = StemmingAnalyzer()
 
 
 def _schema() -> Schema:
-    stem = StemmingAnalyzer()
     return Schema(
         doc_key=ID(unique=True, stored=True),
         provision=ID(),  # to delete every document of a provision at once
-        pid=NUMERIC(int, bits=64, sortable=True),
-        name=TEXT(analyzer=stem, field_boost=3.0),
-        body=TEXT(analyzer=stem),
-        category=ID(),
-        # Micro-degrees as integers: Whoosh cannot keep float columns.
-        lat=NUMERIC(int, bits=64, sortable=True, default=NO_POINT),
-        lon=NUMERIC(int, bits=64, sortable=True, default=NO_POINT),
-        min_age=NUMERIC(int),
-        max_age=NUMERIC(int),
-        # Intake start days as YYYYMMDD terms: term ranges over them are date ranges.
-        # "open_" fields hold only intakes with a place left, so a date filter and a
-        # free-places filter apply to the same intake.
-        starts=KEYWORD(),
-        open_starts=KEYWORD(),
-        rolling_from=KEYWORD(),
-        open_rolling_from=KEYWORD(),
-        # Compact "YYYYMMDD|rolling|places_left;..." used to sort by soonest start.
-        intakes=ID(sortable=True),
+        name=TEXT(analyzer=ANALYZER),
+        body=TEXT(analyzer=ANALYZER),
+        pid=COLUMN(NumericColumn("q")),
+        cat=COLUMN(NumericColumn("b", default=-1)),
+        min_age=COLUMN(NumericColumn("h", default=NO_AGE)),
+        max_age=COLUMN(NumericColumn("h", default=NO_AGE)),
+        lat=COLUMN(NumericColumn("q", default=NO_POINT)),
+        lon=COLUMN(NumericColumn("q", default=NO_POINT)),
+        # "ordinal|rolling|places_left;..." for every intake
+        intakes=COLUMN(VarBytesColumn()),
     )
 
 
@@ -81,42 +88,24 @@ def open_index(index_dir: str) -> whoosh_index.Index:
         return ix
 
 
-def _day(d: dt.date) -> str:
-    return d.strftime("%Y%m%d")
-
-
 def provision_documents(p) -> list[dict]:
     """The index documents for one provision (a Provision model or anything shaped like it)."""
     if p.status != "active":
         return []
-    body = " ".join(
-        [p.description or "", p.eligibility or "", p.organisation.name, category_label(p.category)]
-    )
-    starts, open_starts, rolling_from, open_rolling_from, packed = [], [], [], [], []
-    for i in p.intakes:
-        day = _day(i.start)
-        left = i.places - i.places_taken
-        (rolling_from if i.rolling else starts).append(day)
-        if left > 0:
-            (open_rolling_from if i.rolling else open_starts).append(day)
-        packed.append(f"{day}|{int(i.rolling)}|{left}")
+    body = " ".join([p.description or "", p.eligibility or "", p.organisation.name, category_label(p.category)])
+    packed = ";".join(f"{i.start.toordinal()}|{int(i.rolling)}|{i.places - i.places_taken}" for i in p.intakes)
     common = dict(
         provision=str(p.id),
         pid=p.id,
         name=p.name,
         body=body,
-        category=p.category,
-        min_age=p.min_age if p.min_age is not None else NO_MIN_AGE,
-        max_age=p.max_age if p.max_age is not None else NO_MAX_AGE,
-        starts=" ".join(starts),
-        open_starts=" ".join(open_starts),
-        rolling_from=" ".join(rolling_from),
-        open_rolling_from=" ".join(open_rolling_from),
-        intakes=";".join(packed),
+        cat=CATEGORY_CODES.get(p.category, -1),
+        min_age=p.min_age if p.min_age is not None else NO_AGE,
+        max_age=p.max_age if p.max_age is not None else NO_AGE,
+        intakes=packed.encode(),
     )
-    locations = p.locations or [None]
     docs = []
-    for loc in locations:
+    for loc in p.locations or [None]:
         doc = dict(common, doc_key=f"{p.id}:{loc.id if loc else 0}")
         if loc is not None:
             doc.update(lat=round(loc.lat * MICRO), lon=round(loc.lon * MICRO))
@@ -156,10 +145,7 @@ def rebuild(index_dir: str, provisions: Iterable, progress=None) -> int:
     except BaseException:
         writer.cancel()
         raise
-    # mergetype=CLEAR replaces every existing segment with what this writer wrote.
-    from whoosh.writing import CLEAR
-
-    writer.commit(mergetype=CLEAR)
+    writer.commit(mergetype=CLEAR)  # CLEAR: replace every existing segment
     return count
 
 
@@ -195,75 +181,17 @@ class SearchPage:
     hits: list[Hit]
 
 
-def _date_filter(sq: SearchQuery) -> Optional[wq.Query]:
-    """Provision must have an intake joinable in [starts_after, starts_before].
-
-    A dated intake matches when it starts inside the window; a rolling intake matches
-    when it has started by the window's end. With has_places only intakes with a free
-    place count, and only intakes not yet started (or rolling) are of use.
-    """
-    after, before = sq.starts_after, sq.starts_before
-    if sq.has_places and after is None:
-        after = sq.today
-    if after is None and before is None:
-        return None
-    prefix = "open_" if sq.has_places else ""
-    lo = _day(after) if after else None
-    hi = _day(before) if before else None
-    dated = wq.TermRange(prefix + "starts", lo, hi)
-    rolling = wq.TermRange(prefix + "rolling_from", None, hi) if hi else wq.Every(prefix + "rolling_from")
-    return wq.Or([dated, rolling])
-
-
-def _build_query(sq: SearchQuery, searcher) -> wq.Query:
-    parts: list[wq.Query] = []
-    if sq.text.strip():
-        parser = MultifieldParser(["name", "body"], SCHEMA, group=OrGroup.factory(0.9))
-        parts.append(parser.parse(sq.text))
-    if sq.category:
-        parts.append(wq.Term("category", sq.category))
-    if sq.age is not None:
-        parts.append(wq.NumericRange("min_age", None, sq.age))
-        parts.append(wq.NumericRange("max_age", sq.age, None))
-    date_filter = _date_filter(sq)
-    if date_filter is not None:
-        parts.append(date_filter)
-    elif sq.has_places:
-        parts.append(wq.Or([wq.Every("open_starts"), wq.Every("open_rolling_from")]))
-    if sq.near is not None and sq.radius_km is not None:
-        lat, lon = sq.near
-        dlat = math.degrees(sq.radius_km / EARTH_RADIUS_KM)
-        dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
-        parts.append(wq.NumericRange("lat", math.floor((lat - dlat) * MICRO), math.ceil((lat + dlat) * MICRO)))
-        parts.append(wq.NumericRange("lon", math.floor((lon - dlon) * MICRO), math.ceil((lon + dlon) * MICRO)))
-    if not parts:
-        return wq.Every()
-    return parts[0] if len(parts) == 1 else wq.And(parts)
-
-
-def great_circle_km(lat1, lon1, lat2, lon2) -> float:
-    """geopy.distance.great_circle, inlined because it is on the hot path."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dl = math.radians(lon2 - lon1)
-    sin_p1, cos_p1, sin_p2, cos_p2 = math.sin(p1), math.cos(p1), math.sin(p2), math.cos(p2)
-    cos_dl, sin_dl = math.cos(dl), math.sin(dl)
-    d = math.atan2(
-        math.sqrt((cos_p2 * sin_dl) ** 2 + (cos_p1 * sin_p2 - sin_p1 * cos_p2 * cos_dl) ** 2),
-        sin_p1 * sin_p2 + cos_p1 * cos_p2 * cos_dl,
-    )
-    return EARTH_RADIUS_KM * d
-
-
 def next_joinable(intakes, sq: SearchQuery) -> Optional[dt.date]:
     """Soonest day a young person could join, among the intakes the filters allow.
 
-    `intakes` holds (start, rolling, places_left) tuples; the same rule serves the index
-    (for sorting) and the database rows (for display).
+    `intakes` holds (start, rolling, places_left) tuples. A dated intake counts when it
+    has not started; a rolling one can be joined any day from its start. This is the
+    rule the vectorised search applies too (tests check they agree).
     """
     best = None
     for start, rolling, left in intakes:
         if rolling:
-            start = max(start, sq.today)
+            start = max(start, sq.today, sq.starts_after or sq.today)
         elif start < sq.today:
             continue
         if sq.has_places and left <= 0:
@@ -277,54 +205,218 @@ def next_joinable(intakes, sq: SearchQuery) -> Optional[dt.date]:
     return best
 
 
-def _unpack_intakes(packed: str):
-    for item in packed.split(";") if packed else ():
-        day, rolling, left = item.split("|")
-        yield dt.date(int(day[:4]), int(day[4:6]), int(day[6:])), rolling == "1", int(left)
+class _Segment:
+    """numpy arrays of one Whoosh segment's columns, indexed by the segment's docnum."""
+
+    def __init__(self, reader):
+        n = reader.doc_count_all()
+
+        def column(name, dtype):
+            return np.fromiter(reader.column_reader(name), dtype=dtype, count=n)
+
+        self.pid = column("pid", np.int64)
+        self.cat = column("cat", np.int8)
+        self.min_age = column("min_age", np.int16)
+        self.max_age = column("max_age", np.int16)
+        lat, lon = column("lat", np.int64), column("lon", np.int64)
+        self.has_point = lat != NO_POINT
+        self.lat = np.radians(np.where(self.has_point, lat, 0) / MICRO)
+        self.lon = np.radians(np.where(self.has_point, lon, 0) / MICRO)
+        self.lengths = {
+            f: np.fromiter((reader.doc_field_length(d, f) for d in range(n)), dtype=np.float32, count=n)
+            for f in FIELD_BOOSTS
+        }
+        docs, starts, rolling, left = [], [], [], []
+        for d, packed in enumerate(reader.column_reader("intakes")):
+            for item in packed.decode().split(";") if packed else ():
+                s, r, l = item.split("|")
+                docs.append(d)
+                starts.append(int(s))
+                rolling.append(r == "1")
+                left.append(int(l))
+        self.intake_doc = np.array(docs, dtype=np.int64)
+        self.intake_start = np.array(starts, dtype=np.int64)
+        self.intake_rolling = np.array(rolling, dtype=bool)
+        self.intake_left = np.array(left, dtype=np.int64)
+
+
+_segments: OrderedDict[tuple, _Segment] = OrderedDict()
+_segments_lock = threading.Lock()
+_MAX_CACHED_SEGMENTS = 64
+
+
+def _segment_arrays(index_dir: str, reader) -> _Segment:
+    key = (index_dir, reader.segment().segment_id())
+    with _segments_lock:
+        seg = _segments.get(key)
+        if seg is not None:
+            _segments.move_to_end(key)
+            return seg
+    seg = _Segment(reader)
+    with _segments_lock:
+        _segments[key] = seg
+        while len(_segments) > _MAX_CACHED_SEGMENTS:
+            _segments.popitem(last=False)
+    return seg
+
+
+def _postings(reader, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+    """(docnums, term frequencies) of a term in one segment.
+
+    Block postings of the W3 codec are read a block (~128 postings) at a time rather
+    than one posting per Python step; short inlined posting lists are walked as usual.
+    """
+    ids, weights = [], []
+    if (fieldname, term) in reader:
+        m = reader.postings(fieldname, term)
+        if isinstance(m, W3LeafMatcher):
+            while m.is_active():
+                m._read_ids()
+                m._read_weights()
+                ids.append(np.asarray(m._ids, dtype=np.int64))
+                weights.append(np.asarray(m._weights, dtype=np.float32))
+                m._next_block()
+        else:
+            found, tfs = [], []
+            while m.is_active():
+                found.append(m.id())
+                tfs.append(m.weight())
+                m.next()
+            ids.append(np.array(found, dtype=np.int64))
+            weights.append(np.array(tfs, dtype=np.float32))
+    if not ids:
+        return np.empty(0, np.int64), np.empty(0, np.float32)
+    return np.concatenate(ids), np.concatenate(weights)
+
+
+def _query_terms(text: str) -> list[str]:
+    seen: dict[str, None] = {}
+    for token in ANALYZER(text):
+        seen.setdefault(token.text, None)
+    return list(seen)
+
+
+def _text_scores(searcher, index_dir, terms, leaves):
+    """Per segment: BM25F score of each document containing every term (else -inf)."""
+    n_all = max(searcher.doc_count_all(), 1)
+    reader = searcher.reader()
+    avg_len = {f: max(reader.field_length(f) / n_all, 1.0) for f in FIELD_BOOSTS}
+    idf = {(f, t): math.log(n_all / (reader.doc_frequency(f, t) + 1)) + 1 for f in FIELD_BOOSTS for t in terms}
+    out = []
+    for leaf, seg in leaves:
+        n = len(seg.pid)
+        score = np.zeros(n, dtype=np.float32)
+        matched_all = np.ones(n, dtype=bool)
+        for t in terms:
+            has_term = np.zeros(n, dtype=bool)
+            for f, boost in FIELD_BOOSTS.items():
+                ids, tf = _postings(leaf, f, t)
+                if len(ids) == 0:
+                    continue
+                norm = K1 * ((1 - B) + B * seg.lengths[f][ids] / avg_len[f])
+                score[ids] += boost * idf[(f, t)] * tf * (K1 + 1) / (tf + norm)
+                has_term[ids] = True
+            matched_all &= has_term
+        out.append(np.where(matched_all, score, -np.inf))
+    return out
 
 
 def search(index_dir: str, sq: SearchQuery) -> SearchPage:
     """Run a search and return one page of hits, one per provision."""
     ix = open_index(index_dir)
-    with ix.searcher() as searcher:
-        if searcher.doc_count() == 0:  # an empty index has no columns to read
-            return SearchPage(total=0, hits=[])
-        q = _build_query(sq, searcher)
-        results = searcher.search(q, limit=None, scored=bool(sq.text.strip()))
-        pid_col = searcher.reader().column_reader("pid", translate=True)
-        lat_col = lon_col = None
-        if sq.near is not None:
-            lat_col = searcher.reader().column_reader("lat", translate=True)
-            lon_col = searcher.reader().column_reader("lon", translate=True)
-        intake_col = searcher.reader().column_reader("intakes", translate=True) if sq.sort == "start" else None
+    today = sq.today.toordinal()
+    after = sq.starts_after.toordinal() if sq.starts_after else None
+    before = sq.starts_before.toordinal() if sq.starts_before else None
+    check_intakes = sq.has_places or after is not None or before is not None
+    terms = _query_terms(sq.text) if sq.text.strip() else []
+    if sq.text.strip() and not terms:  # only stop words: nothing to look for
+        return SearchPage(total=0, hits=[])
 
-        best: dict[int, Hit] = {}
-        for rank, (score, docnum) in enumerate(results.top_n):
-            pid = pid_col[docnum]
+    pids, scores, distances, starts = [], [], [], []
+    with ix.searcher() as searcher:
+        leaves = [(leaf, _segment_arrays(index_dir, leaf)) for leaf, _ in searcher.reader().leaf_readers()]
+        text = _text_scores(searcher, index_dir, terms, leaves) if terms else [None] * len(leaves)
+        for (leaf, seg), score in zip(leaves, text):
+            keep = np.ones(len(seg.pid), dtype=bool)
+            if leaf.has_deletions():
+                keep[list(leaf.deleted_docs_set)] = False  # a property in whoosh-reloaded
+            if score is not None:
+                keep &= np.isfinite(score)
+            if sq.category:
+                keep &= seg.cat == CATEGORY_CODES[sq.category]
+            if sq.age is not None:
+                keep &= ((seg.min_age == NO_AGE) | (seg.min_age <= sq.age)) & (
+                    (seg.max_age == NO_AGE) | (seg.max_age >= sq.age)
+                )
+
+            # Soonest joinable day per document among the intakes the filters allow.
+            joinable = np.where(
+                seg.intake_rolling, np.maximum(seg.intake_start, max(today, after or today)), seg.intake_start
+            )
+            ok = seg.intake_rolling | (seg.intake_start >= today)
+            if sq.has_places:
+                ok &= seg.intake_left > 0
+            if after is not None:
+                ok &= joinable >= after
+            if before is not None:
+                ok &= joinable <= before
+            next_start = np.full(len(seg.pid), np.iinfo(np.int64).max, dtype=np.int64)
+            np.minimum.at(next_start, seg.intake_doc[ok], joinable[ok])
+            if check_intakes:
+                keep &= next_start != np.iinfo(np.int64).max
+
             distance = None
-            if lat_col is not None:
-                lat, lon = lat_col[docnum], lon_col[docnum]
-                if lat == NO_POINT:  # no location, so no distance
-                    if sq.radius_km is not None:
-                        continue
-                else:
-                    distance = great_circle_km(sq.near[0], sq.near[1], lat / MICRO, lon / MICRO)
-                    if sq.radius_km is not None and distance > sq.radius_km:
-                        continue
-            hit = best.get(pid)
-            if hit is None:
-                next_start = next_joinable(_unpack_intakes(intake_col[docnum]), sq) if intake_col is not None else None
-                # Without a text query every document scores alike: keep index order stable.
-                best[pid] = Hit(pid, score if sq.text.strip() else -rank, distance, next_start)
-            elif distance is not None and (hit.distance_km is None or distance < hit.distance_km):
-                hit.distance_km = distance
-        hits = list(best.values())
+            if sq.near is not None:
+                distance = _great_circle_km(math.radians(sq.near[0]), math.radians(sq.near[1]), seg.lat, seg.lon)
+                distance = np.where(seg.has_point, distance, np.inf)
+                if sq.radius_km is not None:
+                    keep &= distance <= sq.radius_km
+
+            idx = np.flatnonzero(keep)
+            pids.append(seg.pid[idx])
+            scores.append(score[idx] if score is not None else np.zeros(len(idx), dtype=np.float32))
+            distances.append(distance[idx] if distance is not None else np.full(len(idx), np.inf))
+            starts.append(next_start[idx])
+
+    if not pids:
+        return SearchPage(total=0, hits=[])
+    pid, score, distance, start = (np.concatenate(a) for a in (pids, scores, distances, starts))
+    # One row per provision: its nearest location (and, at equal distance, best score).
+    order = np.lexsort((-score, distance, pid))
+    pid, score, distance, start = pid[order], score[order], distance[order], start[order]
+    first = np.ones(len(pid), dtype=bool)
+    first[1:] = pid[1:] != pid[:-1]
+    pid, score, distance, start = pid[first], score[first], distance[first], start[first]
 
     if sq.sort == "distance" and sq.near is not None:
-        hits.sort(key=lambda h: (h.distance_km is None, h.distance_km or 0.0, -h.score))
+        order = np.lexsort((pid, -score, distance))
     elif sq.sort == "start":
-        hits.sort(key=lambda h: (h.next_start is None, h.next_start or dt.date.max, -h.score))
+        order = np.lexsort((pid, -score, start))
     else:
-        hits.sort(key=lambda h: -h.score)
-    start = (sq.page - 1) * sq.per_page
-    return SearchPage(total=len(hits), hits=hits[start : start + sq.per_page])
+        order = np.lexsort((pid, -score))
+    lo = (sq.page - 1) * sq.per_page
+    page = order[lo : lo + sq.per_page]
+    never = np.iinfo(np.int64).max
+    hits = [
+        Hit(
+            provision_id=int(pid[i]),
+            score=float(score[i]),
+            distance_km=float(distance[i]) if np.isfinite(distance[i]) else None,
+            next_start=dt.date.fromordinal(int(start[i])) if start[i] != never else None,
+        )
+        for i in page
+    ]
+    return SearchPage(total=len(pid), hits=hits)
+
+
+def _great_circle_km(lat1: float, lon1: float, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+    """geopy.distance.great_circle (all angles in radians), vectorised."""
+    sin_p1, cos_p1 = math.sin(lat1), math.cos(lat1)
+    sin_p2, cos_p2 = np.sin(lat2), np.cos(lat2)
+    dl = lon2 - lon1
+    cos_dl, sin_dl = np.cos(dl), np.sin(dl)
+    d = np.arctan2(
+        np.sqrt((cos_p2 * sin_dl) ** 2 + (cos_p1 * sin_p2 - sin_p1 * cos_p2 * cos_dl) ** 2),
+        sin_p1 * sin_p2 + cos_p1 * cos_p2 * cos_dl,
+    )
+    return EARTH_RADIUS_KM * d
