@@ -96,6 +96,10 @@ def _generate(index, open_needs, places_left, *, exact, per_need, max_arcs) -> C
     n_arcs = 0
     pairs = 0
     first = index.prov_first_intake
+    prov_free = None
+    if not exact:
+        prov_free = np.zeros(len(first) - 1, dtype=bool)
+        prov_free[index.intake_prov[places_left > 0]] = True
 
     for k in range(len(index.categories)):
         needs_k = np.flatnonzero(open_needs & (index.need_cat == k))
@@ -122,6 +126,9 @@ def _generate(index, open_needs, places_left, *, exact, per_need, max_arcs) -> C
             hi = cxyz_k[rows].max(axis=0) + reach
             pb = provs_k[np.all((pxyz_k >= lo) & (pxyz_k <= hi), axis=1)]
             pb = pb[first[pb + 1] > first[pb]]  # provisions without intakes offer nothing
+            if not exact and prov_free is not None:
+                # Repair rounds scan only provisions with a free place left.
+                pb = pb[prov_free[pb]]
             if len(pb) == 0:
                 continue
             pairs += len(rows) * len(pb)

@@ -125,6 +125,7 @@ def solve(
     per_need: int = cand_mod.DEFAULT_PER_NEED,
     max_arcs: int = cand_mod.DEFAULT_MAX_ARCS,
     index: ProblemIndex | None = None,
+    repair_rounds: int = 3,
 ) -> Allocation:
     """The allocation of maximum total value, keeping `pinned` placements fixed.
 
@@ -141,12 +142,32 @@ def solve(
 
     chosen: list[tuple[int, int, bool]] = [(n, i, True) for n, i in pins]
     k = None
-    if len(cands.need):
-        needs_u, need_c = np.unique(cands.need, return_inverse=True)
-        intakes_u, intake_c = np.unique(cands.intake, return_inverse=True)
-        used, k = flow_optimum(len(needs_u), len(intakes_u), need_c.ravel(), intake_c.ravel(), cands.value,
-                               places_left[intakes_u])
-        chosen += [(int(n), int(i), False) for n, i in zip(cands.need[used], cands.intake[used])]
+    rounds = 0
+    arc_need, arc_intake, arc_value = cands.need, cands.intake, cands.value
+    if len(arc_need):
+        used, k = _solve_arcs(arc_need, arc_intake, arc_value, places_left)
+        while cands.mode == "pruned" and rounds < repair_rounds:
+            # Repair: the pruned arcs may leave places free that needs placed elsewhere
+            # (or not at all) could have used. Rescan against intakes with a free place
+            # only, add each need's best such arcs, and re-solve; stop when nothing gains.
+            free = places_left - np.bincount(arc_intake[used], minlength=len(places_left))
+            spare = np.where(free > 0, places_left, 0)
+            if not spare.any():
+                break
+            more = cand_mod.generate(index, open_needs, spare, mode="pruned", per_need=per_need)
+            before = float(arc_value[used].sum())
+            key = arc_need * len(places_left) + arc_intake
+            new = ~np.isin(more.need * len(places_left) + more.intake, key)
+            if not new.any():
+                break
+            arc_need = np.concatenate([arc_need, more.need[new]])
+            arc_intake = np.concatenate([arc_intake, more.intake[new]])
+            arc_value = np.concatenate([arc_value, more.value[new]])
+            used, k = _solve_arcs(arc_need, arc_intake, arc_value, places_left)
+            rounds += 1
+            if float(arc_value[used].sum()) <= before * (1 + 1e-6):
+                break
+        chosen += [(int(n), int(i), False) for n, i in zip(arc_need[used], arc_intake[used])]
     t_solve = time.perf_counter() - t0 - t_build
 
     placed = np.zeros(len(index.need_client), dtype=bool)
@@ -161,16 +182,25 @@ def solve(
     stats = {
         "needs": int(len(index.need_client)),
         "met": len(placements),
-        "candidate_arcs": int(len(cands.need)),
+        "candidate_arcs": int(len(arc_need)),
         "seconds": round(time.perf_counter() - t0, 3),
         "solver": f"ortools min_cost_flow ({cands.mode} arcs)",
         "mode": cands.mode,
         "build_seconds": round(t_build, 3),
         "solve_seconds": round(t_solve, 3),
         "pinned": len(pins),
+        "repair_rounds": rounds,
         "cost_scale": None if k is None else f"1e{k}",
     }
     return Allocation(placements, unmet, stats)
+
+
+def _solve_arcs(arc_need, arc_intake, arc_value, places_left):
+    """Min cost flow on the given arcs (global need/intake numbers); the used arcs and cost exponent."""
+    needs_u, need_c = np.unique(arc_need, return_inverse=True)
+    intakes_u, intake_c = np.unique(arc_intake, return_inverse=True)
+    return flow_optimum(len(needs_u), len(intakes_u), need_c.ravel(), intake_c.ravel(), arc_value,
+                        places_left[intakes_u])
 
 
 def _placement(index: ProblemIndex, n: int, i: int, pinned: bool) -> Placement:
