@@ -21,6 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     os.makedirs(app.instance_path, exist_ok=True)
+    app.json.sort_keys = False  # keep API fields in the documented order
 
     db.init_app(app)
     migrate.init_app(app, db)

@@ -20,7 +20,6 @@ class Config:
         self.BROKER_STALE_DAYS = int(os.environ.get("BROKER_STALE_DAYS", "30"))
         # Name of an online geopy geocoder to try after the shipped offline data; none by default.
         self.BROKER_GEOCODER = os.environ.get("BROKER_GEOCODER") or None
-        self.JSON_SORT_KEYS = False
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if k.isupper()}

@@ -1,0 +1,83 @@
+"""The `broker` command as a newcomer runs it: a fresh instance folder, a real server."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+BROKER = [sys.executable, "-m", "broker"]
+
+
+def _env(tmp_path: Path) -> dict:
+    env = dict(os.environ)
+    env.pop("BROKER_DATABASE_URL", None)
+    env.update(BROKER_INSTANCE_PATH=str(tmp_path / "instance"), BROKER_INDEX_DIR=str(tmp_path / "instance" / "index"))
+    return env
+
+
+@pytest.fixture(scope="module")
+def initialised(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("cli")
+    env = _env(tmp_path)
+    out = subprocess.run(BROKER + ["init"], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return tmp_path, env, out
+
+
+def test_init_creates_database_loads_demo_and_builds_index(initialised):
+    tmp_path, env, out = initialised
+    assert "Loaded 336 demo provisions." in out.stdout
+    assert "Search index:" in out.stdout
+    assert (tmp_path / "instance" / "broker.db").exists()
+    assert "Building search index" in out.stderr  # the progress bar
+
+
+def test_init_twice_does_not_duplicate_the_directory(initialised):
+    _, env, _ = initialised
+    again = subprocess.run(BROKER + ["init"], env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert "already holds 336 provisions" in again.stdout
+
+
+def test_reindex_rebuilds_from_the_database(initialised):
+    tmp_path, env, _ = initialised
+    out = subprocess.run(BROKER + ["reindex"], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "Search index:" in out.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_answers_housing_near_ls9_over_http(initialised):
+    _, env, _ = initialised
+    port = _free_port()
+    server = subprocess.Popen(BROKER + ["serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}/api/v1/provisions?q=housing&near=LS9&radius_km=10&category=housing&sort=distance"
+        body = None
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(url, timeout=5) as resp:
+                    body = json.load(resp)
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert body is not None, "server did not answer"
+        assert body["total"] >= 3
+        distances = [r["distance_km"] for r in body["results"]]
+        assert distances == sorted(distances) and all(d <= 10 for d in distances)
+        assert {r["category"] for r in body["results"]} == {"housing"}
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/?q=housing&near=LS9&radius_km=10", timeout=5) as resp:
+            assert "near LS9 within 10.0 km" in resp.read().decode()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
