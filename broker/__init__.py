@@ -7,7 +7,7 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from broker.config import PROJECT_ROOT, Config
-from broker.extensions import db, migrate
+from broker.extensions import csrf, db, limiter, login_manager, migrate, server_sessions
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -25,17 +25,36 @@ def create_app(config: dict | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Sign in to see that page."
+    csrf.init_app(app)
+    server_sessions.init_app(app)
+    limiter.init_app(app)
 
     # Import models so that metadata and migrations see every table.
+    from broker.audit import models as _audit  # noqa: F401
+    from broker.auth import models as _auth  # noqa: F401
+    from broker.clients import models as _clients  # noqa: F401
     from broker.directory import index_sync, models  # noqa: F401
+    from broker.referrals import models as _referrals  # noqa: F401
 
     index_sync.install()
 
+    from broker.api.people import bp as api_people
     from broker.api.provisions import bp as api_provisions
+    from broker.audit.views import bp as admin_views
+    from broker.auth.views import bp as auth_views
+    from broker.clients.views import bp as client_views
     from broker.directory.views import bp as directory_views
+    from broker.referrals.views import bp as referral_views
 
-    app.register_blueprint(directory_views)
-    app.register_blueprint(api_provisions)
+    for blueprint in (directory_views, auth_views, client_views, referral_views, admin_views):
+        app.register_blueprint(blueprint)
+    # The API authenticates with bearer tokens, never cookies, so CSRF does not apply.
+    for blueprint in (api_provisions, api_people):
+        csrf.exempt(blueprint)
+        app.register_blueprint(blueprint)
 
     from broker import template_helpers
 

@@ -24,7 +24,6 @@ def init_command(demo: bool):
     """Create or migrate the database, load demo data and build the search index."""
     from broker.directory import demo as demo_data
     from broker.directory.models import Provision
-    from broker.directory.services import rebuild_index
 
     click.echo(f"Database: {db.engine.url.render_as_string(hide_password=True)}")
     upgrade()
@@ -36,6 +35,13 @@ def init_command(demo: bool):
             with tqdm(total=demo_data.demo_size(), desc="Loading demo directory", unit="provision") as bar:
                 added = demo_data.load_demo(progress=bar.update)
             click.echo(f"Loaded {added} demo provisions.")
+        from broker.demo_people import create_demo_people
+
+        accounts = create_demo_people()
+        if accounts:
+            click.echo("Demo accounts (for the demo only; passwords are shown once):")
+            for role, email, password in accounts:
+                click.echo(f"  {role:<9} {email:<24} {password}")
     _reindex()
 
 
@@ -69,8 +75,26 @@ def serve_command(host: str, port: int, threads: int):
     serve(current_app._get_current_object(), host=host, port=port, threads=threads)
 
 
+@click.command("create-user")
+@click.option("--role", required=True, type=click.Choice(["pa", "provider", "manager", "admin"]))
+@click.option("--email", required=True)
+@click.option("--name", default="", help="Full name (defaults to the email).")
+@click.option("--organisation-id", type=int, help="Provider staff: their organisation's id.")
+@click.password_option(help="At least 10 characters; asked for when not given.")
+@with_appcontext
+def create_user_command(role, email, name, organisation_id, password):
+    """Create a user account."""
+    from broker.auth.services import AccountError, create_user
+
+    try:
+        user = create_user(email, name or email, role, password, organisation_id)
+    except AccountError as exc:
+        raise click.BadParameter(exc.message, param_hint=f"--{exc.field.replace('_', '-')}") from None
+    click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+
 def register_commands(app) -> None:
-    for command in (init_command, reindex_command, serve_command):
+    for command in (init_command, reindex_command, serve_command, create_user_command):
         app.cli.add_command(command)
 
 

@@ -2,6 +2,8 @@
 import os
 from pathlib import Path
 
+from cachelib import FileSystemCache
+
 # The repository root: templates/ and directory_data/ live beside the packages.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -11,15 +13,37 @@ class Config:
 
     def __init__(self, instance_path: str):
         instance = Path(instance_path)
-        self.SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
-        self.SQLALCHEMY_DATABASE_URI = os.environ.get(
-            "BROKER_DATABASE_URL", f"sqlite:///{instance / 'broker.db'}"
-        )
-        self.BROKER_INDEX_DIR = os.environ.get("BROKER_INDEX_DIR", str(instance / "index"))
+        env = os.environ.get
+        self.SECRET_KEY = env("SECRET_KEY", "dev-only-change-me")
+        self.SQLALCHEMY_DATABASE_URI = env("BROKER_DATABASE_URL", f"sqlite:///{instance / 'broker.db'}")
+        self.BROKER_INDEX_DIR = env("BROKER_INDEX_DIR", str(instance / "index"))
         # A listing not confirmed by its provider within this many days is flagged stale.
-        self.BROKER_STALE_DAYS = int(os.environ.get("BROKER_STALE_DAYS", "30"))
+        self.BROKER_STALE_DAYS = int(env("BROKER_STALE_DAYS", "30"))
         # Name of an online geopy geocoder to try after the shipped offline data; none by default.
-        self.BROKER_GEOCODER = os.environ.get("BROKER_GEOCODER") or None
+        self.BROKER_GEOCODER = env("BROKER_GEOCODER") or None
+        # Days a provider has to answer a referral.
+        self.BROKER_ANSWER_DAYS = int(env("BROKER_ANSWER_DAYS", "5"))
+        self.BROKER_TOKEN_HOURS = int(env("BROKER_TOKEN_HOURS", "12"))
+
+        # Server-side sessions, so a session ends for good at logout. Files under the
+        # instance folder work for several processes on one machine; Redis for more.
+        redis_url = env("BROKER_REDIS_URL")
+        if redis_url:
+            import redis
+
+            self.SESSION_TYPE = "redis"
+            self.SESSION_REDIS = redis.from_url(redis_url)
+        else:
+            self.SESSION_TYPE = "cachelib"
+            self.SESSION_CACHELIB = FileSystemCache(str(instance / "sessions"), threshold=5000)
+        self.SESSION_PERMANENT = False
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = env("BROKER_SECURE_COOKIES", "0") == "1"
+        # Login rate limits are counted here; memory:// counts per process, so use
+        # Redis (BROKER_REDIS_URL) when serving with several processes.
+        self.RATELIMIT_STORAGE_URI = redis_url or "memory://"
+        self.BROKER_LOGIN_LIMIT = env("BROKER_LOGIN_LIMIT", "10 per minute")
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if k.isupper()}

@@ -1,6 +1,11 @@
 """Flask extensions, created once and initialised in the app factory."""
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
+from flask_session import Session
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -22,3 +27,7 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(directory=str(PROJECT_ROOT / "broker" / "migrations"), render_as_batch=True)
+login_manager = LoginManager()
+csrf = CSRFProtect()
+server_sessions = Session()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

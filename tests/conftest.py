@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from cachelib import FileSystemCache
 from sqlalchemy import create_engine, text
 
 from broker import create_app
@@ -39,16 +40,21 @@ def database_url(tmp_path_factory):
     return url
 
 
+def app_config(database_url, tmp_path, **overrides) -> dict:
+    """The configuration every test app shares; CSRF is tested on its own (tests/auth)."""
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "BROKER_INDEX_DIR": str(tmp_path / "index"),
+        "SESSION_CACHELIB": FileSystemCache(str(tmp_path / "sessions")),
+        "WTF_CSRF_ENABLED": False,
+        **overrides,
+    }
+
+
 @pytest.fixture
 def app(database_url, tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "BROKER_INDEX_DIR": str(tmp_path / "index"),
-            "SERVER_NAME": "broker.test",
-        }
-    )
+    app = create_app(app_config(database_url, tmp_path, SERVER_NAME="broker.test"))
     with app.app_context():
         _empty_tables()
         yield app

@@ -1,0 +1,27 @@
+"""Record every view and change of a client record or referral."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from flask import g, has_request_context
+
+from broker.audit.models import AuditEvent
+from broker.extensions import db
+
+
+def record(user, action: str, subject_type: str, subject_id: int, client_id: int | None = None, **detail) -> None:
+    """Add an audit event to the current transaction; the caller commits it with its change."""
+    via = "api" if has_request_context() and "api_user" in g else "web"
+    db.session.add(
+        AuditEvent(
+            at=dt.datetime.now(dt.timezone.utc),
+            user_id=user.id if user is not None else None,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            client_id=client_id,
+            via=via,
+            detail=json.dumps(detail, default=str, sort_keys=True) if detail else "",
+        )
+    )

@@ -1,0 +1,132 @@
+"""Accounts: passwords (argon2), API tokens and the role checks every view uses."""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import secrets
+from typing import Optional
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
+from flask import abort, current_app, g, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from broker.auth.models import ROLES, ApiToken, User
+from broker.extensions import db
+
+_hasher = PasswordHasher()
+MIN_PASSWORD = 10
+
+
+class AccountError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field, self.message = field, message
+
+
+def create_user(email: str, name: str, role: str, password: str, organisation_id: Optional[int] = None) -> User:
+    email = email.strip().lower()
+    if role not in ROLES:
+        raise AccountError("role", f"must be one of {', '.join(ROLES)}")
+    if "@" not in email:
+        raise AccountError("email", "must be an email address")
+    if len(password) < MIN_PASSWORD:
+        raise AccountError("password", f"must be at least {MIN_PASSWORD} characters")
+    if role == "provider" and organisation_id is None:
+        raise AccountError("organisation", "provider staff must belong to an organisation")
+    if db.session.scalar(select(User).where(User.email == email)):
+        raise AccountError("email", f"{email} already has an account")
+    user = User(email=email, name=name, role=role, password_hash=_hasher.hash(password), organisation_id=organisation_id)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def authenticate(email: str, password: str) -> Optional[User]:
+    """The active user with this email and password, else None (same answer either way)."""
+    user = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+    if user is None:
+        _hasher.hash(password or "x")  # spend the same time, so timing does not reveal accounts
+        return None
+    try:
+        _hasher.verify(user.password_hash, password or "")
+    except VerificationError:
+        return None
+    if not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+        db.session.commit()
+    return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User) -> tuple[str, dt.datetime]:
+    token = secrets.token_urlsafe(32)
+    now = dt.datetime.now(dt.timezone.utc)
+    expires = now + dt.timedelta(hours=current_app.config["BROKER_TOKEN_HOURS"])
+    db.session.add(ApiToken(user_id=user.id, token_hash=_digest(token), created_at=now, expires_at=expires))
+    db.session.commit()
+    return token, expires
+
+
+def user_for_token(token: str) -> Optional[User]:
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    if row is None:
+        return None
+    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=dt.timezone.utc)
+    if expires < dt.datetime.now(dt.timezone.utc) or not row.user.active:
+        return None
+    return row.user
+
+
+def acting_user() -> Optional[User]:
+    """The signed-in user of a page, or the bearer of an API token."""
+    if "api_user" in g:
+        return g.api_user
+    return current_user if current_user.is_authenticated else None
+
+
+def roles_required(*roles: str):
+    """Pages: signed in with one of these roles (403 otherwise; login page if not signed in)."""
+
+    def wrap(view):
+        @functools.wraps(view)
+        def inner(*args, **kwargs):
+            if not current_user.is_authenticated:
+                from broker.extensions import login_manager
+
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return inner
+
+    return wrap
+
+
+def api_roles_required(*roles: str):
+    """API: a valid bearer token of a user with one of these roles (401/403 otherwise)."""
+
+    def wrap(view):
+        @functools.wraps(view)
+        def inner(*args, **kwargs):
+            header = request.headers.get("Authorization", "")
+            scheme, _, token = header.partition(" ")
+            user = user_for_token(token.strip()) if scheme.lower() == "bearer" and token else None
+            if user is None:
+                abort(401, description="send a valid token: Authorization: Bearer <token> (POST /api/v1/auth/token)")
+            if user.role not in roles:
+                abort(403, description=f"this needs one of the roles: {', '.join(roles)}")
+            g.api_user = user
+            return view(*args, **kwargs)
+
+        return inner
+
+    return wrap

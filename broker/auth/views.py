@@ -1,0 +1,58 @@
+"""Sign in and out. Sessions live on the server, so signing out ends them for good."""
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired
+
+from broker.auth import services
+from broker.extensions import db, limiter, login_manager
+
+bp = Blueprint("auth", __name__)
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    from broker.auth.models import User
+
+    return db.session.get(User, int(user_id))
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired("Enter your email address")])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password")])
+
+
+def home_for(user) -> str:
+    return {
+        "pa": url_for("clients.caseload_page"),
+        "provider": url_for("referrals.inbox_page"),
+        "admin": url_for("admin.audit_page"),
+    }.get(user.role, url_for("directory.search_page"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["BROKER_LOGIN_LIMIT"], methods=["POST"])
+def login():
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            error = "The email or password is not right"
+        else:
+            current_app.session_interface.regenerate(session)  # a new session id at sign-in
+            login_user(user)
+            next_url = request.args.get("next", "")
+            return redirect(next_url if next_url.startswith("/") and not next_url.startswith("//") else home_for(user))
+    status = 401 if error else 400 if form.errors else 200
+    return render_template("auth/login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    session.clear()
+    flash("You have signed out.")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,114 @@
+"""Young people on a PA's caseload: the APIR record, needs and consent."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from broker.auth.models import User
+from broker.directory.models import Organisation
+from broker.extensions import db
+
+# What a young person can agree to share, agency by agency.
+CONSENT_PURPOSES = {
+    "referral": "Share name, age, home area, needs and the referral summary to make and manage a referral",
+    "assessment": "Also share the assessment: risks and notes on each need",
+}
+NEED_STATUSES = ("open", "met", "closed")
+
+
+class Client(db.Model):
+    """A young person. Identity is kept to what a referral needs."""
+
+    __tablename__ = "client"
+    __table_args__ = (
+        CheckConstraint("urgency BETWEEN 1 AND 3", name="urgency_range"),
+        CheckConstraint("max_travel_km > 0", name="travel_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pa_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    date_of_birth: Mapped[dt.date] = mapped_column(Date)
+    home_postcode: Mapped[str] = mapped_column(String(10))
+    lat: Mapped[float]
+    lon: Mapped[float]
+    available_from: Mapped[dt.date] = mapped_column(Date)
+    urgency: Mapped[int] = mapped_column(default=1)
+    max_travel_km: Mapped[float] = mapped_column(default=25.0)
+    assessment_date: Mapped[Optional[dt.date]] = mapped_column(Date)
+    review_date: Mapped[Optional[dt.date]] = mapped_column(Date)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    risks: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now())
+
+    pa: Mapped[User] = relationship()
+    needs: Mapped[list[ClientNeed]] = relationship(back_populates="client", cascade="all, delete-orphan", order_by="ClientNeed.id")
+    consents: Mapped[list[Consent]] = relationship(back_populates="client", cascade="all, delete-orphan", order_by="Consent.id")
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def age_on(self, day: dt.date) -> int:
+        years = day.year - self.date_of_birth.year
+        return years - ((day.month, day.day) < (self.date_of_birth.month, self.date_of_birth.day))
+
+    @property
+    def open_needs(self) -> list[ClientNeed]:
+        return [n for n in self.needs if n.status == "open"]
+
+
+class ClientNeed(db.Model):
+    """A category of support the assessment calls for."""
+
+    __tablename__ = "client_need"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    category: Mapped[str] = mapped_column(String(40), index=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    recorded_on: Mapped[dt.date] = mapped_column(Date)
+
+    client: Mapped[Client] = relationship(back_populates="needs")
+
+
+class Consent(db.Model):
+    """One decision by the young person: given or withdrawn, for a purpose, for an agency.
+
+    Rows are never edited: the latest row for (client, organisation, purpose) is the
+    consent in force, and the history shows who recorded what and when.
+    """
+
+    __tablename__ = "consent"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    purpose: Mapped[str] = mapped_column(String(20))
+    given: Mapped[bool]
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    client: Mapped[Client] = relationship(back_populates="consents")
+    organisation: Mapped[Organisation] = relationship()
+    recorded_by: Mapped[User] = relationship()
+
+
+class ClientShare(db.Model):
+    """A client explicitly shared with another PA (e.g. a specialist team)."""
+
+    __tablename__ = "client_share"
+    __table_args__ = (UniqueConstraint("client_id", "user_id", name="client_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    shared_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    shared_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

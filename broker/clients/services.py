@@ -1,0 +1,163 @@
+"""Client records: who may see them, creating and changing them, needs and consent.
+
+Every read and write of a client record is audited here, in the same transaction.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from flask import abort
+from sqlalchemy import or_, select
+
+from broker.audit import services as audit
+from broker.auth.models import User
+from broker.clients.models import CONSENT_PURPOSES, Client, ClientNeed, ClientShare, Consent
+from broker.directory.models import Organisation
+from broker.extensions import db
+
+CLIENT_FIELDS = (
+    "first_name", "last_name", "date_of_birth", "home_postcode", "available_from", "urgency",
+    "max_travel_km", "assessment_date", "review_date", "summary", "risks",
+)
+
+
+def _now():
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _shared_ids(user: User):
+    return select(ClientShare.client_id).where(ClientShare.user_id == user.id)
+
+
+def caseload(user: User) -> list[Client]:
+    """The PA's own clients and those explicitly shared with them."""
+    if user.role != "pa":
+        return []
+    return list(
+        db.session.scalars(
+            select(Client)
+            .where(or_(Client.pa_id == user.id, Client.id.in_(_shared_ids(user))))
+            .order_by(Client.urgency.desc(), Client.last_name)
+        )
+    )
+
+
+def can_see(user: User, client: Client) -> bool:
+    if user.role != "pa":
+        return False
+    if client.pa_id == user.id:
+        return True
+    return db.session.scalar(
+        select(ClientShare.id).where(ClientShare.client_id == client.id, ClientShare.user_id == user.id)
+    ) is not None
+
+
+def client_for(user: User, client_id: int, action: str = "view") -> Client:
+    """The client record if this user may see it (audited), else 404: others' records are not revealed."""
+    client = db.session.get(Client, client_id)
+    if client is None or not can_see(user, client):
+        abort(404)
+    audit.record(user, action, "client", client.id, client.id)
+    db.session.commit()
+    return client
+
+
+def _apply(client: Client, data: dict, place) -> dict:
+    changed = {}
+    for name in CLIENT_FIELDS:
+        if name in data:
+            value = data[name]
+            if name == "urgency":
+                value = int(value)
+            if getattr(client, name) != value:
+                changed[name] = True  # which fields changed, never their values (they are personal)
+                setattr(client, name, value)
+    if place is not None:
+        client.lat, client.lon = place.lat, place.lon
+    return changed
+
+
+def create_client(user: User, data: dict, place) -> Client:
+    client = Client(pa_id=user.id, summary="", risks="")
+    _apply(client, data, place)
+    db.session.add(client)
+    db.session.flush()
+    audit.record(user, "create", "client", client.id, client.id)
+    db.session.commit()
+    return client
+
+
+def update_client(user: User, client: Client, data: dict, place) -> Client:
+    changed = _apply(client, data, place)
+    audit.record(user, "update", "client", client.id, client.id, fields=sorted(changed))
+    db.session.commit()
+    return client
+
+
+def add_need(user: User, client: Client, category: str, notes: str) -> ClientNeed:
+    need = ClientNeed(client=client, category=category, notes=notes or "", recorded_on=dt.date.today())
+    db.session.add(need)
+    db.session.flush()
+    audit.record(user, "add_need", "client", client.id, client.id, need=need.id, category=category)
+    db.session.commit()
+    return need
+
+
+def set_need_status(user: User, client: Client, need_id: int, status: str) -> ClientNeed:
+    need = next((n for n in client.needs if n.id == need_id), None)
+    if need is None:
+        abort(404)
+    need.status = status
+    audit.record(user, "need_status", "client", client.id, client.id, need=need.id, status=status)
+    db.session.commit()
+    return need
+
+
+def record_consent(user: User, client: Client, organisation_id: int, purpose: str, given: bool, note: str = "") -> Consent:
+    if purpose not in CONSENT_PURPOSES:
+        raise ValueError(f"purpose: must be one of {', '.join(CONSENT_PURPOSES)}")
+    if db.session.get(Organisation, organisation_id) is None:
+        raise ValueError(f"organisation_id: no agency with id {organisation_id}")
+    consent = Consent(
+        client=client, organisation_id=organisation_id, purpose=purpose, given=given,
+        recorded_at=_now(), recorded_by_id=user.id, note=note or "",
+    )
+    db.session.add(consent)
+    audit.record(user, "consent", "client", client.id, client.id, organisation=organisation_id, purpose=purpose, given=given)
+    db.session.commit()
+    return consent
+
+
+def consent_in_force(client_id: int, organisation_id: int, purpose: str) -> bool:
+    """Whether the young person's latest decision for this agency and purpose is 'given'."""
+    latest = db.session.scalar(
+        select(Consent)
+        .where(Consent.client_id == client_id, Consent.organisation_id == organisation_id, Consent.purpose == purpose)
+        .order_by(Consent.recorded_at.desc(), Consent.id.desc())
+        .limit(1)
+    )
+    return bool(latest and latest.given)
+
+
+def consents_by_agency(client: Client) -> list[dict]:
+    """The consent in force per agency and purpose, newest decision first."""
+    latest: dict[tuple[int, str], Consent] = {}
+    for c in client.consents:
+        latest[(c.organisation_id, c.purpose)] = c  # ordered by id, so the last one wins
+    return sorted(
+        ({"organisation": c.organisation, "purpose": c.purpose, "given": c.given, "consent": c} for c in latest.values()),
+        key=lambda row: (row["organisation"].name, row["purpose"]),
+    )
+
+
+def share_client(user: User, client: Client, other: User) -> None:
+    if other.role != "pa":
+        raise ValueError("user: a client can only be shared with another Personal Adviser")
+    db.session.add(ClientShare(client_id=client.id, user_id=other.id, shared_by_id=user.id, shared_at=_now()))
+    audit.record(user, "share", "client", client.id, client.id, with_user=other.id)
+    db.session.commit()
+
+
+def find_organisation(organisation_id: int) -> Optional[Organisation]:
+    return db.session.get(Organisation, organisation_id)

@@ -1,0 +1,223 @@
+"""Referrals: sending one holds a place on the intake; declining or withdrawing frees it.
+
+A place is held with one conditional UPDATE (`places_taken = places_taken + 1 WHERE
+places_taken < places`) and a rowcount check, so PAs racing for the last place can
+never overbook it, on SQLite or PostgreSQL. Reading then writing overbooked 10x.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from flask import abort, current_app
+from sqlalchemy import select, update
+
+from broker.audit import services as audit
+from broker.auth.models import User
+from broker.clients.models import Client
+from broker.clients.services import consent_in_force
+from broker.directory import index_sync
+from broker.directory.models import Intake, Provision
+from broker.extensions import db
+from broker.referrals.models import DECLINE_REASONS, HOLDS_PLACE, Referral, ReferralEvent
+
+
+class ReferralError(ValueError):
+    """A referral action that cannot be done; `field` names what to fix, `status` the HTTP code."""
+
+    def __init__(self, field: str, message: str, status: int = 400):
+        super().__init__(f"{field}: {message}")
+        self.field, self.message, self.status = field, message, status
+
+
+def _now():
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _event(referral: Referral, user: User, note: str = "") -> None:
+    db.session.add(ReferralEvent(referral=referral, at=_now(), user_id=user.id, status=referral.status, note=note))
+
+
+def _hold_place(intake: Intake) -> None:
+    held = db.session.execute(
+        update(Intake)
+        .where(Intake.id == intake.id, Intake.places_taken < Intake.places)
+        .values(places_taken=Intake.places_taken + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if held.rowcount != 1:
+        db.session.rollback()
+        raise ReferralError("intake", "the last place on this intake has just gone; choose another start date or listing", 409)
+    index_sync.touch(db.session, [intake.provision_id])
+
+
+def _release_place(intake_id: int, provision_id: int) -> None:
+    db.session.execute(
+        update(Intake)
+        .where(Intake.id == intake_id, Intake.places_taken > 0)
+        .values(places_taken=Intake.places_taken - 1)
+        .execution_options(synchronize_session=False)
+    )
+    index_sync.touch(db.session, [provision_id])
+
+
+def send_referral(
+    user: User, client: Client, need_id: int, intake_id: int, summary: str, risks: str = "",
+    answer_by: Optional[dt.date] = None,
+) -> Referral:
+    """Send a structured referral for one of the client's open needs, holding a place."""
+    today = dt.date.today()
+    need = next((n for n in client.needs if n.id == need_id), None)
+    if need is None or need.status != "open":
+        raise ReferralError("need", "choose one of the young person's open needs")
+    intake = db.session.get(Intake, intake_id)
+    if intake is None:
+        raise ReferralError("intake", f"no intake with id {intake_id}", 404)
+    provision: Provision = intake.provision
+    if provision.status != "active":
+        raise ReferralError("intake", "this listing has been withdrawn by its provider")
+    if not intake.rolling and intake.start < today:
+        raise ReferralError("intake", "this intake has already started; choose a later start date")
+    if provision.category != need.category:
+        raise ReferralError("need", f"this listing offers {provision.category}, not {need.category}")
+    if len((summary or "").strip()) < 20:
+        raise ReferralError("summary", "give the provider some background: at least 20 characters")
+    if not consent_in_force(client.id, provision.organisation_id, "referral"):
+        raise ReferralError(
+            "consent",
+            f"record the young person's consent to share their details with {provision.organisation.name} first",
+            403,
+        )
+    if answer_by is None:
+        answer_by = today + dt.timedelta(days=current_app.config["BROKER_ANSWER_DAYS"])
+    elif answer_by < today:
+        raise ReferralError("answer_by", "must be today or later")
+    duplicate = db.session.scalar(
+        select(Referral.id).where(
+            Referral.client_id == client.id, Referral.intake_id == intake.id, Referral.status.in_(HOLDS_PLACE)
+        )
+    )
+    if duplicate:
+        raise ReferralError("intake", f"this young person already has referral {duplicate} to this intake", 409)
+
+    _hold_place(intake)
+    referral = Referral(
+        client_id=client.id, need_id=need.id, provision_id=provision.id, intake_id=intake.id,
+        organisation_id=provision.organisation_id, pa_id=user.id, status="sent",
+        summary=summary.strip(), risks=(risks or "").strip(), answer_by=answer_by, sent_at=_now(),
+    )
+    db.session.add(referral)
+    db.session.flush()
+    _event(referral, user, "Referral sent")
+    audit.record(user, "send", "referral", referral.id, client.id, intake=intake.id)
+    db.session.commit()
+    return referral
+
+
+def referral_for(user: User, referral_id: int, action: str = "view") -> Referral:
+    """The referral if this user is on either side of it (audited), else 404."""
+    referral = db.session.get(Referral, referral_id)
+    if referral is None or not can_see(user, referral):
+        abort(404)
+    audit.record(user, action, "referral", referral.id, referral.client_id)
+    db.session.commit()
+    return referral
+
+
+def can_see(user: User, referral: Referral) -> bool:
+    from broker.clients.services import can_see as can_see_client
+
+    if user.role == "provider":
+        return user.organisation_id == referral.organisation_id
+    if user.role == "pa":
+        return can_see_client(user, referral.client)
+    return False
+
+
+def inbox(user: User) -> list[Referral]:
+    """Referrals to the provider's own organisation, those awaiting an answer first."""
+    rows = db.session.scalars(
+        select(Referral).where(Referral.organisation_id == user.organisation_id).order_by(Referral.sent_at.desc())
+    ).all()
+    waiting = {"sent": 0, "more_info": 1}
+    return sorted(rows, key=lambda r: (waiting.get(r.status, 2), r.answer_by))
+
+
+def answer(user: User, referral: Referral, decision: str, reason: str = "", message: str = "") -> Referral:
+    """The provider's answer: accept, decline (with a reason) or ask for more information."""
+    if user.role != "provider" or user.organisation_id != referral.organisation_id:
+        abort(404)
+    if referral.status not in ("sent", "more_info"):
+        raise ReferralError("decision", f"this referral is {referral.status_label.lower()}; it cannot be answered now", 409)
+    message = (message or "").strip()
+    if decision == "accept":
+        referral.status = "accepted"
+    elif decision == "decline":
+        if reason not in DECLINE_REASONS:
+            raise ReferralError("reason", f"choose a reason: {', '.join(DECLINE_REASONS)}")
+        if reason == "other" and not message:
+            raise ReferralError("message", "say why the referral is declined")
+        referral.status, referral.decline_reason = "declined", reason
+        _release_place(referral.intake_id, referral.provision_id)
+    elif decision == "more_info":
+        if not message:
+            raise ReferralError("message", "say what information you need")
+        referral.status = "more_info"
+    else:
+        raise ReferralError("decision", "must be accept, decline or more_info")
+    referral.message = message
+    referral.answered_at = _now()
+    _event(referral, user, message or DECLINE_REASONS.get(reason, ""))
+    audit.record(user, "answer", "referral", referral.id, referral.client_id, decision=decision)
+    db.session.commit()
+    return referral
+
+
+def pa_update(user: User, referral: Referral, action: str, note: str = "") -> Referral:
+    """The PA's side: reply with more information, withdraw, or mark as started."""
+    from broker.clients.services import can_see as can_see_client
+
+    if user.role != "pa" or not can_see_client(user, referral.client):
+        abort(404)
+    note = (note or "").strip()
+    if action == "reply":
+        if referral.status != "more_info":
+            raise ReferralError("action", "the provider has not asked for more information", 409)
+        if not note:
+            raise ReferralError("note", "add the information the provider asked for")
+        referral.summary = f"{referral.summary}\n\nMore information ({dt.date.today():%d %b %Y}): {note}"
+        referral.status = "sent"
+    elif action == "withdraw":
+        if referral.status not in ("sent", "more_info", "accepted"):
+            raise ReferralError("action", f"a referral that is {referral.status_label.lower()} cannot be withdrawn", 409)
+        referral.status = "withdrawn"
+        _release_place(referral.intake_id, referral.provision_id)
+    elif action == "started":
+        if referral.status != "accepted":
+            raise ReferralError("action", "only an accepted referral can start", 409)
+        referral.status = "started"
+        referral.need.status = "met"
+    else:
+        raise ReferralError("action", "must be reply, withdraw or started")
+    _event(referral, user, note)
+    audit.record(user, action, "referral", referral.id, referral.client_id)
+    db.session.commit()
+    return referral
+
+
+def provider_view(referral: Referral) -> dict:
+    """What the provider may see of the young person: only what consent covers, right now."""
+    org = referral.organisation_id
+    client = referral.client
+    view = {"consent": consent_in_force(client.id, org, "referral"), "assessment": False}
+    if view["consent"]:
+        view.update(
+            name=client.display_name,
+            age=client.age_on(dt.date.today()),
+            area=client.home_postcode.split(" ")[0],
+            needs=[n.category for n in client.open_needs] or [referral.need.category],
+            summary=referral.summary,
+        )
+        if consent_in_force(client.id, org, "assessment"):
+            view.update(assessment=True, risks=referral.risks, need_notes={n.category: n.notes for n in client.needs if n.notes})
+    return view

@@ -1,0 +1,43 @@
+"""Users, clients, needs and consent for tests, built through the real services."""
+from __future__ import annotations
+
+import datetime as dt
+
+from broker.auth.services import create_user
+from broker.clients import services as clients
+from broker.geography import resolve_place
+from tests.directory import factories as f
+
+PASSWORD = "correct horse battery"
+
+
+_n = iter(range(1, 10**6))
+
+
+def user(role: str, email: str | None = None, organisation=None):
+    email = email or f"{role}{next(_n)}@test.example"
+    return create_user(email, email.split("@")[0], role, PASSWORD, organisation.id if organisation else None)
+
+
+def client(pa, needs=("training",), postcode="LS9 7AB", age=17, urgency=2, consent_to=(), **kw):
+    today = dt.date.today()
+    data = dict(
+        first_name=kw.pop("first_name", "Jordan"),
+        last_name=kw.pop("last_name", "Test"),
+        date_of_birth=today.replace(year=today.year - age) - dt.timedelta(days=10),
+        home_postcode=postcode,
+        available_from=today,
+        urgency=urgency,
+        max_travel_km=25.0,
+        assessment_date=today,
+        review_date=today + dt.timedelta(days=30),
+        summary="Left college in October and wants to learn a trade.",
+        risks="Anxious with new adults.",
+    )
+    data.update(kw)
+    c = clients.create_client(pa, data, resolve_place(postcode))
+    for category in needs:
+        clients.add_need(pa, c, category, f"notes on {category}")
+    for org in consent_to:
+        clients.record_consent(pa, c, org.id, "referral", True)
+    return c
