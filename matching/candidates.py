@@ -46,8 +46,8 @@ class Candidates:
     pairs_measured: int  # client-provision distances computed
 
 
-class _TooManyArcs(Exception):
-    pass
+class TooManyArcs(Exception):
+    """More exact arcs than `max_arcs`."""
 
 
 def generate(
@@ -56,18 +56,31 @@ def generate(
     places_left: np.ndarray,
     mode: str = "auto",
     per_need: int = DEFAULT_PER_NEED,
-    max_arcs: int = DEFAULT_MAX_ARCS,
+    max_arcs: int | None = DEFAULT_MAX_ARCS,
+    repair: bool = False,
 ) -> Candidates:
-    """Arcs for the needs flagged in `open_needs`, towards intakes with `places_left` > 0."""
+    """Arcs for the needs flagged in `open_needs`, towards intakes with `places_left` > 0.
+
+    ``auto`` is exact unless that passes `max_arcs`, then pruned. `repair` (pruned only)
+    scans only provisions with a free place left.
+    """
     if mode not in ("auto", "exact", "pruned"):
         raise ValueError(f"mode must be auto, exact or pruned, not {mode!r}")
-    if mode in ("auto", "exact"):
+    if mode == "exact":
+        return _generate(index, open_needs, places_left, exact=True, per_need=per_need, max_arcs=None)
+    if mode == "auto":
         try:
-            return _generate(index, open_needs, places_left, exact=True, per_need=per_need,
-                             max_arcs=max_arcs if mode == "auto" else None)
-        except _TooManyArcs:
+            return _generate(index, open_needs, places_left, exact=True, per_need=per_need, max_arcs=max_arcs)
+        except TooManyArcs:
             pass
-    return _generate(index, open_needs, places_left, exact=False, per_need=per_need, max_arcs=None)
+    return _generate(index, open_needs, places_left, exact=False, per_need=per_need, max_arcs=None,
+                     repair=repair)
+
+
+def generate_exact(index: ProblemIndex, open_needs: np.ndarray, places_left: np.ndarray,
+                   max_arcs: int | None) -> Candidates:
+    """Every arc worth placing; raises `TooManyArcs` once there are more than `max_arcs`."""
+    return _generate(index, open_needs, places_left, exact=True, per_need=DEFAULT_PER_NEED, max_arcs=max_arcs)
 
 
 def _blocks(cxyz: np.ndarray, cmax: np.ndarray):
@@ -88,7 +101,7 @@ def _blocks(cxyz: np.ndarray, cmax: np.ndarray):
             yield group[start : start + BLOCK_ROWS]
 
 
-def _generate(index, open_needs, places_left, *, exact, per_need, max_arcs) -> Candidates:
+def _generate(index, open_needs, places_left, *, exact, per_need, max_arcs, repair=False) -> Candidates:
     w = index.problem.weights
     n_needs = len(index.need_client)
     has_eligible = np.zeros(n_needs, dtype=bool)
@@ -97,7 +110,7 @@ def _generate(index, open_needs, places_left, *, exact, per_need, max_arcs) -> C
     pairs = 0
     first = index.prov_first_intake
     prov_free = None
-    if not exact:
+    if repair:
         prov_free = np.zeros(len(first) - 1, dtype=bool)
         prov_free[index.intake_prov[places_left > 0]] = True
 
@@ -168,7 +181,7 @@ def _generate(index, open_needs, places_left, *, exact, per_need, max_arcs) -> C
                 r, c = np.nonzero(keep)
                 n_arcs += len(r)
                 if max_arcs is not None and n_arcs > max_arcs:
-                    raise _TooManyArcs
+                    raise TooManyArcs
                 out_need.append(r_need[r])
                 out_intake.append(J[c])
                 out_value.append(value[r, c])

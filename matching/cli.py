@@ -1,4 +1,4 @@
-"""The command: ``python -m matching solve PROBLEM.json [--out FILE] [--mode auto|exact|pruned]``.
+"""The command: ``python -m matching solve PROBLEM.json [--out FILE] [--mode auto|exact|pricing|pruned]``.
 
 Exit 0 with the allocation as JSON; exit 2 with one line on stderr naming the
 field when the problem breaks the contract (or the file cannot be read as JSON).
@@ -26,8 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     p_solve = sub.add_parser("solve", help="allocate needs to intakes optimally")
     p_solve.add_argument("problem", help="problem JSON file ('-' for stdin)")
     p_solve.add_argument("--out", help="write the allocation here instead of stdout")
-    p_solve.add_argument("--mode", choices=["auto", "exact", "pruned"], default="auto",
-                         help="candidate arcs: exact, pruned, or exact unless too many (default)")
+    p_solve.add_argument("--mode", choices=["auto", "exact", "pricing", "pruned"], default="auto",
+                         help="exact, pricing (column generation with a proven gap bound), pruned, or exact unless too many arcs, then pricing (default)")
     args = parser.parse_args(argv)
 
     try:

@@ -47,7 +47,7 @@ from .problem import MAX_WAIT_DAYS
 
 DEFAULT_TOP_M = 16  # pool: per need, its best provisions by reduced cost in each full pass
 RC_EPS = 1e-5
-KEEP_DELTA = float(os.environ.get("KD", 50))  # reduced costs above this count as positive (> the flow's cost rounding)
+KEEP_DELTA = 20.0  # between passes the restricted set keeps used arcs and those with rc > -KEEP_DELTA  # reduced costs above this count as positive (> the flow's cost rounding)
 
 
 @dataclass
@@ -163,11 +163,11 @@ def price(index: ProblemIndex, open_needs: np.ndarray, places_left: np.ndarray, 
         if border.any():
             for r, c in zip(*np.nonzero(border)):
                 bad[r, c] = index.exact_km(int(r_cl[r]), int(pb[c])) > index.client_max_km[r_cl[r]]
-        age = index.client_age[r_cl].astype(np.float32)[:, None]
+        age = index.client_age[r_cl][:, None]
         if np.isfinite(index.prov_min_age[pb]).any():
-            bad |= index.prov_min_age[pb].astype(np.float32)[None, :] > age
+            bad |= index.prov_min_age[pb][None, :] > age
         if np.isfinite(index.prov_max_age[pb]).any():
-            bad |= age > index.prov_max_age[pb].astype(np.float32)[None, :]
+            bad |= age > index.prov_max_age[pb][None, :]
         for r, cl in enumerate(r_cl):
             ex = index.client_exclude.get(int(cl))
             if ex is not None:
@@ -304,6 +304,8 @@ class PricingResult:
     bound: float  # proven upper bound on the optimum over the open needs
     optimal: bool  # a full pass found no arc with positive reduced cost
     stats: dict
+    v: np.ndarray  # duals of the last restricted problem
+    u: np.ndarray
 
 
 def _restricted_flow(N: int, I: int, need: np.ndarray, intake: np.ndarray, value: np.ndarray,
@@ -331,7 +333,6 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
     """Column generation for the maximum value allocation (see the module docstring)."""
     t0 = time.perf_counter()
     N, I = len(index.need_client), len(index.intake_ids)
-    w = index.problem.weights
     v, u = np.zeros(N), np.zeros(I)
     pp = price(index, open_needs, places_left, v, u, top_m=top_m, threads=threads)
     has_eligible = pp.has_eligible
@@ -394,7 +395,8 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
         key = np.sort(need * I + intake)
     stats = {"pricing_passes": passes, "flow_solves": solves, "pricing_seconds": round(price_s, 3),
              "flow_seconds": round(flow_s, 3), "history": history}
-    return PricingResult(need, intake, value, used, has_eligible, primal, best_bound, optimal, stats)
+    return PricingResult(need, intake, value, used, has_eligible, primal, best_bound, optimal, stats, v, u)
+
 
 
 def _slack(index: ProblemIndex, v: np.ndarray, u: np.ndarray) -> np.ndarray:

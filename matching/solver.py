@@ -36,6 +36,7 @@ from .index import ProblemIndex
 from .problem import Allocation, Placement, Problem, ProblemError, Unmet
 
 NO_ELIGIBLE = "no_eligible_provision"
+DEFAULT_TIME_LIMIT = 50.0  # seconds, pricing mode only
 CAPACITY = "capacity"
 
 
@@ -126,18 +127,35 @@ def solve(
     max_arcs: int = cand_mod.DEFAULT_MAX_ARCS,
     index: ProblemIndex | None = None,
     repair_rounds: int = 3,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
 ) -> Allocation:
     """The allocation of maximum total value, keeping `pinned` placements fixed.
 
     `pinned` holds accepted placements as ``(client_id, need, intake_id)`` (or dicts /
     objects with those fields); only the other needs move. `mode` is ``"auto"``
-    (exact unless more than `max_arcs` candidate arcs, then pruned), ``"exact"`` or
-    ``"pruned"`` (see candidates.py for what pruning keeps and its measured gap).
+    (exact unless more than `max_arcs` candidate arcs, then pricing), ``"exact"``,
+    ``"pricing"`` (column generation with LP duals, see pricing.py; stops when proven
+    optimal or after `time_limit` seconds, reporting ``stats["gap_bound"]``) or
+    ``"pruned"`` (fixed heuristic arc set, no bound; see candidates.py).
     """
     t0 = time.perf_counter()
     index = index or ProblemIndex.build(problem)
     open_needs, places_left, pins = apply_pins(index, pinned)
-    cands = cand_mod.generate(index, open_needs, places_left, mode=mode, per_need=per_need, max_arcs=max_arcs)
+    if mode not in ("auto", "exact", "pruned", "pricing"):
+        raise ValueError(f"mode must be auto, exact, pruned or pricing, not {mode!r}")
+    cands = None
+    if mode != "pricing":
+        try:
+            if mode == "pruned":
+                cands = cand_mod.generate(index, open_needs, places_left, mode="pruned", per_need=per_need)
+            else:
+                cands = cand_mod.generate_exact(index, open_needs, places_left,
+                                                max_arcs if mode == "auto" else None)
+        except cand_mod.TooManyArcs:
+            cands = None  # auto: too many arcs to hold, so price them instead
+    if cands is None:
+        return _solve_pricing(index, open_needs, places_left, pins, t0, time_limit=time_limit,
+                              per_need=per_need)
     t_build = time.perf_counter() - t0
 
     chosen: list[tuple[int, int, bool]] = [(n, i, True) for n, i in pins]
@@ -154,7 +172,7 @@ def solve(
             spare = np.where(free > 0, places_left, 0)
             if not spare.any():
                 break
-            more = cand_mod.generate(index, open_needs, spare, mode="pruned", per_need=per_need)
+            more = cand_mod.generate(index, open_needs, spare, mode="pruned", per_need=per_need, repair=True)
             before = float(arc_value[used].sum())
             key = arc_need * len(places_left) + arc_intake
             new = ~np.isin(more.need * len(places_left) + more.intake, key)
@@ -192,7 +210,58 @@ def solve(
         "repair_rounds": rounds,
         "cost_scale": None if k is None else f"1e{k}",
     }
-    return Allocation(placements, unmet, stats)
+    alloc = Allocation(placements, unmet, stats)
+    if cands.mode == "exact":
+        # The flow is optimal for costs rounded to 10**-k: at most 0.5e-k per placement off.
+        slack = 0.0 if k is None else len(chosen) * 0.5 * 10.0**-k
+        stats["gap_bound"] = _relative(slack, alloc.objective)
+        stats["optimal"] = True
+    else:
+        stats["gap_bound"] = None  # pruned arcs: no bound
+        stats["optimal"] = None
+    return alloc
+
+
+def _relative(gap: float, objective: float) -> float:
+    gap = max(gap, 0.0)
+    return 0.0 if gap == 0.0 else gap / max(abs(objective), 1e-9)
+
+
+def _solve_pricing(index, open_needs, places_left, pins, t0, *, time_limit, per_need) -> Allocation:
+    from .pricing import solve_by_pricing
+
+    res = solve_by_pricing(index, open_needs, places_left, time_limit=time_limit)
+    chosen = [(n, i, True) for n, i in pins]
+    chosen += [(int(n), int(i), False) for n, i in zip(res.need[res.used], res.intake[res.used])]
+    placed = np.zeros(len(index.need_client), dtype=bool)
+    placements = []
+    for n, i, is_pin in sorted(chosen):
+        placed[n] = True
+        placements.append(_placement(index, n, i, is_pin))
+    unmet = [
+        Unmet(index.client_ids[index.need_client[n]], index.need_name[n], CAPACITY if res.has_eligible[n] else NO_ELIGIBLE)
+        for n in np.flatnonzero(~placed)
+    ]
+    seconds = time.perf_counter() - t0
+    pinned_value = sum(p.value for p in placements if p.pinned)
+    stats = {
+        "needs": int(len(index.need_client)),
+        "met": len(placements),
+        "candidate_arcs": int(len(res.need)),
+        "seconds": round(seconds, 3),
+        "solver": "ortools min_cost_flow (pricing: restricted arcs grown by LP duals)",
+        "mode": "pricing",
+        "build_seconds": round(res.stats["pricing_seconds"], 3),
+        "solve_seconds": round(seconds - res.stats["pricing_seconds"], 3),
+        "pinned": len(pins),
+        "optimal": bool(res.optimal),
+        "dual_bound": round(res.bound + pinned_value, 4),
+        **{k: v for k, v in res.stats.items() if k != "history"},
+        "pricing_history": res.stats["history"],
+    }
+    alloc = Allocation(placements, unmet, stats)
+    stats["gap_bound"] = _relative(res.bound - res.primal, alloc.objective)
+    return alloc
 
 
 def _solve_arcs(arc_need, arc_intake, arc_value, places_left):
