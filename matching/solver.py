@@ -128,6 +128,7 @@ def solve(
     index: ProblemIndex | None = None,
     repair_rounds: int = 3,
     time_limit: float | None = DEFAULT_TIME_LIMIT,
+    top_m: int | None = None,
 ) -> Allocation:
     """The allocation of maximum total value, keeping `pinned` placements fixed.
 
@@ -154,8 +155,7 @@ def solve(
         except cand_mod.TooManyArcs:
             cands = None  # auto: too many arcs to hold, so price them instead
     if cands is None:
-        return _solve_pricing(index, open_needs, places_left, pins, t0, time_limit=time_limit,
-                              per_need=per_need)
+        return _solve_pricing(index, open_needs, places_left, pins, t0, time_limit=time_limit, top_m=top_m)
     t_build = time.perf_counter() - t0
 
     chosen: list[tuple[int, int, bool]] = [(n, i, True) for n, i in pins]
@@ -227,10 +227,10 @@ def _relative(gap: float, objective: float) -> float:
     return 0.0 if gap == 0.0 else gap / max(abs(objective), 1e-9)
 
 
-def _solve_pricing(index, open_needs, places_left, pins, t0, *, time_limit, per_need) -> Allocation:
-    from .pricing import solve_by_pricing
+def _solve_pricing(index, open_needs, places_left, pins, t0, *, time_limit, top_m) -> Allocation:
+    from .pricing import DEFAULT_TOP_M, solve_by_pricing
 
-    res = solve_by_pricing(index, open_needs, places_left, time_limit=time_limit)
+    res = solve_by_pricing(index, open_needs, places_left, time_limit=time_limit, top_m=top_m or DEFAULT_TOP_M)
     chosen = [(n, i, True) for n, i in pins]
     chosen += [(int(n), int(i), False) for n, i in zip(res.need[res.used], res.intake[res.used])]
     placed = np.zeros(len(index.need_client), dtype=bool)

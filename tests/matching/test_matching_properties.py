@@ -70,9 +70,9 @@ def problems(draw) -> dict:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(problems(), st.sampled_from(["exact", "pruned"]))
+@given(problems(), st.sampled_from(["exact", "pruned", "pricing"]))
 def test_allocation_is_feasible_and_optimal(problem, mode):
-    alloc = allocation_to_dict(solve(parse_problem(problem), mode=mode, per_need=2))
+    alloc = allocation_to_dict(solve(parse_problem(problem), mode=mode, per_need=2, top_m=2))
     ours = check_allocation(problem, alloc)
     best = best_objective(problem)
     assert abs(ours - best) <= 1e-6 * max(1.0, abs(best)), (ours, best)
