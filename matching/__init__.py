@@ -7,7 +7,9 @@ Public API (stable; the web app calls these):
 
     parse_problem(raw: dict) -> Problem                 # raises ProblemError(field, message)
     solve(problem, pinned=(), *, mode="auto", per_need=24, max_arcs=12_000_000,
-          index=None) -> Allocation                     # optimal; pinned = [(client_id, need, intake_id)]
+          index=None, time_limit=50.0, top_m=None) -> Allocation
+        # mode auto|exact|pricing|pruned; pinned = [(client_id, need, intake_id)];
+        # stats["gap_bound"] is a proven relative gap (exact, pricing) or None (pruned)
     allocation_to_dict(alloc) -> dict                   # the contract's JSON shape
     suggest(problem, client_id, top_n=5, *, taken=None, pinned=(), max_excluded=50,
             index=None) -> Suggestions                  # best options per need, explained
