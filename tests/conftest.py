@@ -48,6 +48,7 @@ def app_config(database_url, tmp_path, **overrides) -> dict:
         "BROKER_INDEX_DIR": str(tmp_path / "index"),
         "SESSION_CACHELIB": FileSystemCache(str(tmp_path / "sessions")),
         "WTF_CSRF_ENABLED": False,
+        "BROKER_PASSWORD_PROFILE": "CHEAPEST",  # argon2id still, at test speed
         **overrides,
     }
 

@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from typing import Optional
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import VerificationError
 from flask import abort, current_app, g, request
 from flask_login import current_user
@@ -16,8 +16,13 @@ from sqlalchemy import select
 from broker.auth.models import ROLES, ApiToken, User
 from broker.extensions import db
 
-_hasher = PasswordHasher()
 MIN_PASSWORD = 10
+
+
+def _hasher() -> PasswordHasher:
+    # argon2id; the profile is configurable so the test suite can use the cheapest one.
+    profile = current_app.config.get("BROKER_PASSWORD_PROFILE", "RFC_9106_LOW_MEMORY")
+    return PasswordHasher.from_parameters(getattr(profiles, profile))
 
 
 class AccountError(ValueError):
@@ -38,7 +43,7 @@ def create_user(email: str, name: str, role: str, password: str, organisation_id
         raise AccountError("organisation", "provider staff must belong to an organisation")
     if db.session.scalar(select(User).where(User.email == email)):
         raise AccountError("email", f"{email} already has an account")
-    user = User(email=email, name=name, role=role, password_hash=_hasher.hash(password), organisation_id=organisation_id)
+    user = User(email=email, name=name, role=role, password_hash=_hasher().hash(password), organisation_id=organisation_id)
     db.session.add(user)
     db.session.commit()
     return user
@@ -48,16 +53,16 @@ def authenticate(email: str, password: str) -> Optional[User]:
     """The active user with this email and password, else None (same answer either way)."""
     user = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
     if user is None:
-        _hasher.hash(password or "x")  # spend the same time, so timing does not reveal accounts
+        _hasher().hash(password or "x")  # spend the same time, so timing does not reveal accounts
         return None
     try:
-        _hasher.verify(user.password_hash, password or "")
+        _hasher().verify(user.password_hash, password or "")
     except VerificationError:
         return None
     if not user.active:
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if _hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher().hash(password)
         db.session.commit()
     return user
 

@@ -1,0 +1,133 @@
+"""Every role against every client and referral route, over pages and the API.
+
+Only the client's own PA sees the client's record; only the provider the referral
+went to sees the referral (and only what consent covers). Everyone else is denied:
+404 where the record is someone else's (its existence is not revealed), 403 where
+the role never has access, a sign-in redirect or 401 without credentials.
+"""
+import pytest
+
+from broker.clients.services import record_consent
+from broker.referrals.services import send_referral
+from tests.directory import factories as f
+from tests.people import factories as pf
+
+ALLOWED = {200}
+DENIED = {401, 403, 404}
+
+
+@pytest.fixture
+def world(app):
+    org = f.organisation("Aire Training Ltd")
+    other_org = f.organisation("Calder Skills")
+    course = f.provision("Course", org=org, intakes=[dict(start_in=10, places=5)])
+    owner = pf.user("pa")
+    yp = pf.client(owner)
+    record_consent(owner, yp, org.id, "referral", True)
+    referral = send_referral(owner, yp, yp.needs[0].id, course.intakes[0].id, "Background for the provider here.")
+    users = {
+        "owner_pa": owner,
+        "other_pa": pf.user("pa"),
+        "provider": pf.user("provider", organisation=org),
+        "other_provider": pf.user("provider", organisation=other_org),
+        "manager": pf.user("manager"),
+        "admin": pf.user("admin"),
+    }
+    return dict(users=users, client_id=yp.id, need_id=yp.needs[0].id, intake_id=course.intakes[0].id, referral_id=referral.id)
+
+
+PAGES = [
+    ("GET", "/clients/{client_id}"),
+    ("GET", "/clients/{client_id}/edit"),
+    ("GET", "/clients/{client_id}/suggestions"),
+    ("GET", "/clients/{client_id}/consent"),
+    ("GET", "/clients/{client_id}/refer?need_id={need_id}&intake_id={intake_id}"),
+    ("POST", "/clients/{client_id}/needs"),
+    ("GET", "/referrals/{referral_id}"),
+    ("POST", "/referrals/{referral_id}/answer"),
+    ("POST", "/referrals/{referral_id}/update"),
+]
+API = [
+    ("GET", "/api/v1/clients/{client_id}"),
+    ("GET", "/api/v1/clients/{client_id}/suggestions"),
+    ("POST", "/api/v1/clients/{client_id}/needs"),
+    ("POST", "/api/v1/clients/{client_id}/consents"),
+    ("GET", "/api/v1/referrals/{referral_id}"),
+    ("POST", "/api/v1/referrals/{referral_id}/answer"),
+    ("POST", "/api/v1/referrals/{referral_id}/update"),
+]
+# Who may use each route; everyone else must be denied.
+MAY = {
+    "/clients/": {"owner_pa"},
+    "/referrals/{referral_id}": {"owner_pa", "provider"},
+    "/referrals/{referral_id}/answer": {"provider"},
+    "/referrals/{referral_id}/update": {"owner_pa"},
+    "/api/v1/clients/": {"owner_pa"},
+    "/api/v1/referrals/{referral_id}": {"owner_pa", "provider"},
+    "/api/v1/referrals/{referral_id}/answer": {"provider"},
+    "/api/v1/referrals/{referral_id}/update": {"owner_pa"},
+}
+
+
+def _may(route: str) -> set[str]:
+    if route in MAY:
+        return MAY[route]
+    return next(who for prefix, who in MAY.items() if route.startswith(prefix))
+
+
+ROLES = ["owner_pa", "other_pa", "provider", "other_provider", "manager", "admin", "anonymous"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("method,route", PAGES)
+def test_pages(app, client, world, role, method, route):
+    if role != "anonymous":
+        user = world["users"][role]
+        assert client.post("/login", data={"email": user.email, "password": pf.PASSWORD}).status_code == 302
+    url = route.format(**world)
+    resp = client.open(url, method=method, data={})
+    if role == "anonymous":
+        assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+    elif role in _may(route):
+        # Allowed: the page renders, or an empty form is refused for its content, not for access.
+        assert resp.status_code in ALLOWED | {302, 400}, resp.status_code
+    else:
+        assert resp.status_code in DENIED, (role, url, resp.status_code)
+        assert "Jordan" not in resp.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("method,route", API)
+def test_api(app, client, world, role, method, route):
+    headers = {}
+    if role != "anonymous":
+        user = world["users"][role]
+        token = client.post("/api/v1/auth/token", json={"email": user.email, "password": pf.PASSWORD}).get_json()["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+    url = route.format(**world)
+    resp = client.open(url, method=method, headers=headers, json={})
+    if role == "anonymous":
+        assert resp.status_code == 401
+    elif role in _may(route):
+        assert resp.status_code in ALLOWED | {400, 409}, resp.status_code
+    else:
+        assert resp.status_code in DENIED, (role, url, resp.status_code)
+        assert "Jordan" not in resp.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", ["owner_pa", "provider", "manager", "anonymous"])
+def test_only_admins_read_the_audit_log(app, client, world, role):
+    if role != "anonymous":
+        user = world["users"][role]
+        client.post("/login", data={"email": user.email, "password": pf.PASSWORD})
+    assert client.get("/admin/audit").status_code in {302, 403}
+    admin = world["users"]["admin"]
+    client.post("/logout")
+    client.post("/login", data={"email": admin.email, "password": pf.PASSWORD})
+    assert client.get("/admin/audit").status_code == 200
+
+
+def test_caseload_lists_only_own_clients(app, client, world):
+    other = world["users"]["other_pa"]
+    client.post("/login", data={"email": other.email, "password": pf.PASSWORD})
+    assert "Jordan" not in client.get("/clients/").get_data(as_text=True)
