@@ -122,3 +122,18 @@ def live_server(app):
         if thread.is_alive():  # the loop is stuck: close from here as a last resort
             server.close()
         server.task_dispatcher.shutdown()
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    """As the suite's `app`, but with CSRF on: browser journeys post real forms with tokens."""
+    from broker import create_app
+    from broker.extensions import db
+    from tests.conftest import _empty_tables, app_config
+
+    app = create_app(app_config(database_url, tmp_path, WTF_CSRF_ENABLED=True))
+    with app.app_context():
+        _empty_tables()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
