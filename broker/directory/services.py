@@ -21,7 +21,8 @@ class ProvisionResult:
     provision: Provision
     distance_km: Optional[float]
     next_start: Optional[dt.date]
-    places_left: int
+    next_places: int  # places left on the intake(s) starting at next_start
+    places_left: int  # across every start date still to come
     stale: bool
 
 
@@ -48,11 +49,16 @@ def search_provisions(sq: search.SearchQuery) -> tuple[int, list[ProvisionResult
         if p is None:  # deleted since the index was read
             continue
         intakes = [(i.start, i.rolling, i.places_left) for i in p.intakes]
+        next_start = search.next_joinable(intakes, sq)
         results.append(
             ProvisionResult(
                 provision=p,
                 distance_km=hit.distance_km,
-                next_start=search.next_joinable(intakes, sq),
+                next_start=next_start,
+                next_places=sum(
+                    left for (start, rolling, left) in intakes
+                    if next_start and search.next_joinable([(start, rolling, left)], sq) == next_start
+                ),
                 places_left=p.places_left(sq.today),
                 stale=is_stale(p, sq.today),
             )

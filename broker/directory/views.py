@@ -10,6 +10,13 @@ from broker.taxonomy import CATEGORIES
 
 bp = Blueprint("directory", __name__)
 
+# The search form's labels, so an error names the field as the user sees it.
+FIELD_LABELS = {
+    "q": "Keywords", "category": "Need", "near": "Near", "radius_km": "Within", "starts_after": "Starting from",
+    "starts_before": "Starting by", "age": "Young person's age", "sort": "Sort by", "has_places": "Only with free places",
+    "page": "Page", "per_page": "Results per page",
+}
+
 
 @bp.get("/")
 def search_page():
@@ -35,6 +42,7 @@ def search_page():
             sq=sq,
             categories=CATEGORIES,
             sorts=SORTS,
+            field_labels=FIELD_LABELS,
         ),
         status,
     )
