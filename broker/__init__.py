@@ -37,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     from broker.auth import models as _auth  # noqa: F401
     from broker.clients import models as _clients  # noqa: F401
     from broker.directory import index_sync, models  # noqa: F401
+    from broker.providers import models as _providers  # noqa: F401
     from broker.referrals import models as _referrals  # noqa: F401
 
     index_sync.install()
