@@ -46,6 +46,12 @@ from .index import ProblemIndex
 from .problem import MAX_WAIT_DAYS
 
 DEFAULT_TOP_M = 16  # pool: per need, its best provisions by reduced cost in each full pass
+SIDE_FACTOR = 3.0  # seed, intake side: each provision's best needs, this many per free place
+_DEBUG = bool(os.environ.get("MATCHING_DEBUG"))
+SIDE_CLOSE = True
+SEED_RANDOM = 16
+DUALS_REVERSE = False
+SIDE_PER_BLOCK = 2  # ... chosen from each block of nearby needs' best few for that provision
 RC_EPS = 1e-5
 KEEP_DELTA = 20.0  # between passes the restricted set keeps used arcs and those with rc > -KEEP_DELTA  # reduced costs above this count as positive (> the flow's cost rounding)
 
@@ -59,6 +65,9 @@ class PricePass:
     value: np.ndarray
     pairs: int  # need-provision pairs priced
     seconds: float
+    side_need: np.ndarray | None = None  # intake side: per provision and block, its best needs
+    side_prov: np.ndarray | None = None
+    side_rc: np.ndarray | None = None
 
 
 def _date_tables(index: ProblemIndex, k: int, days: np.ndarray, u: np.ndarray, usable: np.ndarray):
@@ -86,8 +95,13 @@ def _date_tables(index: ProblemIndex, k: int, days: np.ndarray, u: np.ndarray, u
 
 
 def price(index: ProblemIndex, open_needs: np.ndarray, places_left: np.ndarray, v: np.ndarray, u: np.ndarray,
-          *, top_m: int = DEFAULT_TOP_M, threads: int | None = None) -> PricePass:
-    """One streaming pass over every eligible arc of the open needs (see the module docstring)."""
+          *, top_m: int = DEFAULT_TOP_M, threads: int | None = None, per_block_prov: int = 0,
+          n_random: int = 0) -> PricePass:
+    """One streaming pass over every eligible arc of the open needs (see the module docstring).
+
+    With `per_block_prov` > 0 it also returns, for each provision and block of needs, the
+    block's `per_block_prov` best needs by reduced cost (the intake side of the seed).
+    """
     t0 = time.perf_counter()
     w = index.problem.weights
     n_needs = len(index.need_client)
@@ -96,6 +110,7 @@ def price(index: ProblemIndex, open_needs: np.ndarray, places_left: np.ndarray, 
     usable = places_left > 0
     first = index.prov_first_intake
     out: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    side: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     pairs = [0]
     tasks = []
     cxyz32: dict[int, np.ndarray] = {}
@@ -196,6 +211,24 @@ def price(index: ProblemIndex, open_needs: np.ndarray, places_left: np.ndarray, 
         r, c = np.nonzero(np.isfinite(sv))
         cols = sel[r, c]
         out.append((r_need[r], arg[dr[r], pl[cols]], np.empty(0)))
+        if n_random > 0 and rc.shape[1] > m:
+            # Seed only: a few random eligible provisions per need, so that the first
+            # restricted problem can reach spare places anywhere, not only the nearest.
+            rng = np.random.default_rng(int(r_need[0]))
+            rcol = rng.integers(0, rc.shape[1], size=(rc.shape[0], n_random))
+            ok = np.isfinite(np.take_along_axis(rc, rcol, axis=1))
+            r, c = np.nonzero(ok)
+            out.append((r_need[r], arg[dr[r], pl[rcol[r, c]]], np.empty(0)))
+        if per_block_prov > 0:
+            # Ranked by closeness (reduced cost less the urgency part): the needs each
+            # provision can serve best, whatever their urgency (the need side has those).
+            q = min(per_block_prov, rc.shape[0])
+            key = rc - (a * wp[0]).astype(np.float32)[:, None] if SIDE_CLOSE else rc
+            top = np.argpartition(key, key.shape[0] - q, axis=0)[-q:] if key.shape[0] > q else \
+                np.broadcast_to(np.arange(key.shape[0])[:, None], key.shape)
+            tv = np.take_along_axis(key, top, axis=0)
+            rr, cc = np.nonzero(np.isfinite(tv))
+            side.append((r_need[top[rr, cc]], pb[cc], tv[rr, cc]))
         pairs[0] += rc.size
         return None
 
@@ -214,7 +247,12 @@ def price(index: ProblemIndex, open_needs: np.ndarray, places_left: np.ndarray, 
         intake = np.zeros(0, dtype=np.int64)
     value = arc_values(index, need, intake)
     pos = value > 0
-    return PricePass(g, has_eligible, need[pos], intake[pos], value[pos], pairs[0], time.perf_counter() - t0)
+    res = PricePass(g, has_eligible, need[pos], intake[pos], value[pos], pairs[0], time.perf_counter() - t0)
+    if side:
+        res.side_need = np.concatenate([o[0] for o in side])
+        res.side_prov = np.concatenate([o[1] for o in side])
+        res.side_rc = np.concatenate([o[2] for o in side])
+    return res
 
 
 def arc_values(index: ProblemIndex, need: np.ndarray, intake: np.ndarray) -> np.ndarray:
@@ -233,7 +271,7 @@ def arc_values(index: ProblemIndex, need: np.ndarray, intake: np.ndarray) -> np.
 
 
 def flow_duals(n_needs: int, n_intakes: int, arc_need: np.ndarray, arc_intake: np.ndarray, cost: np.ndarray,
-               used: np.ndarray, capacity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+               used: np.ndarray, capacity: np.ndarray, reverse: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Optimal duals (v per need, u per intake, in the flow's integer cost units) of an optimal
     flow, as shortest-path potentials on its residual graph.
 
@@ -264,6 +302,8 @@ def flow_duals(n_needs: int, n_intakes: int, arc_need: np.ndarray, arc_intake: n
     tail = np.concatenate(tails)
     head = np.concatenate(heads)
     c = np.concatenate(costs).astype(np.int64)
+    if reverse:
+        tail, head = head, tail
     order = np.argsort(tail, kind="stable")
     tail, head, c = tail[order], head[order], c[order]
     off = np.searchsorted(tail, np.arange(n_nodes + 1))
@@ -288,6 +328,8 @@ def flow_duals(n_needs: int, n_intakes: int, arc_need: np.ndarray, arc_intake: n
         active = np.unique(h)
     else:
         raise RuntimeError("negative cycle in the residual graph: the flow is not optimal")
+    if reverse:
+        d = -d  # distances *to* each node reversed: the other extreme of the optimal duals
     v = np.maximum(d[:n_needs] - d[sink], 0)
     u = np.maximum(d[sink] - d[n_needs:sink], 0)
     return v, u
@@ -308,9 +350,9 @@ class PricingResult:
     u: np.ndarray
 
 
-def _restricted_flow(N: int, I: int, need: np.ndarray, intake: np.ndarray, value: np.ndarray,
-                     places_left: np.ndarray):
-    """Solve the flow on the restricted arcs; (used per arc, v per need, u per intake) in real units."""
+def _restricted_flow(need: np.ndarray, intake: np.ndarray, value: np.ndarray, places_left: np.ndarray):
+    """Solve the flow on the restricted arcs; used per arc, and the needs, intakes and their duals
+    (v, u in real units) of the nodes the arcs touch."""
     from .solver import flow_optimum
 
     needs_u, need_c = np.unique(need, return_inverse=True)
@@ -319,84 +361,159 @@ def _restricted_flow(N: int, I: int, need: np.ndarray, intake: np.ndarray, value
     cap = places_left[intakes_u]
     used, k = flow_optimum(len(needs_u), len(intakes_u), need_c, intake_c, value, cap)
     cost = -np.rint(value * 10.0**k).astype(np.int64)
-    vc, uc = flow_duals(len(needs_u), len(intakes_u), need_c, intake_c, cost, used, cap)
-    v = np.zeros(N)
-    u = np.zeros(I)
-    v[needs_u] = vc / 10.0**k
-    u[intakes_u] = uc / 10.0**k
-    return used, v, u, k
+    vc, uc = flow_duals(len(needs_u), len(intakes_u), need_c, intake_c, cost, used, cap, reverse=DUALS_REVERSE)
+    return used, needs_u, vc / 10.0**k, intakes_u, uc / 10.0**k
+
+
+def _intake_side(index: ProblemIndex, places_left: np.ndarray, pp: PricePass, factor: float):
+    """Seed arcs from the intake side: each provision's best needs by reduced cost (`factor` x its
+    free places of them), each joined to every usable date-eligible intake of the provision."""
+    empty = np.zeros(0, dtype=np.int64)
+    if pp.side_need is None or not len(pp.side_need) or factor <= 0:
+        return empty, empty, np.zeros(0)
+    first = index.prov_first_intake
+    n_provs = len(first) - 1
+    free = np.bincount(index.intake_prov, weights=np.maximum(places_left, 0), minlength=n_provs)
+    cap = np.ceil(factor * free).astype(np.int64)
+    order = np.lexsort((-pp.side_rc, pp.side_prov))
+    sp, sn = pp.side_prov[order], pp.side_need[order]
+    rank = np.arange(len(sp)) - np.searchsorted(sp, sp, side="left")
+    keep = rank < cap[sp]
+    sp, sn = sp[keep], sn[keep]
+    cnt = first[sp + 1] - first[sp]
+    rep = np.repeat(np.arange(len(sp)), cnt)
+    J = first[sp][rep] + (np.arange(len(rep)) - np.repeat(np.cumsum(cnt) - cnt, cnt))
+    n = sn[rep]
+    raw = index.intake_start[J] - index.client_avail[index.need_client[n]]
+    ok = (raw <= MAX_WAIT_DAYS) & ((raw >= 0) | index.intake_rolling[J]) & (places_left[J] > 0)
+    n, J = n[ok], J[ok]
+    value = arc_values(index, n, J)
+    pos = value > 0
+    return n[pos], J[pos], value[pos]
+
+
+def _unique_arcs(need, intake, value, I):
+    _, first_seen = np.unique(need * I + intake, return_index=True)
+    return need[first_seen], intake[first_seen], value[first_seen]
 
 
 def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: np.ndarray, *,
                      top_m: int = DEFAULT_TOP_M, time_limit: float | None = None,
-                     threads: int | None = None, max_passes: int = 50) -> PricingResult:
-    """Column generation for the maximum value allocation (see the module docstring)."""
+                     threads: int | None = None, max_passes: int = 50, seed_top_m: int | None = None,
+                     side_factor: float = SIDE_FACTOR, side_per_block: int = SIDE_PER_BLOCK) -> PricingResult:
+    """Column generation for the maximum value allocation (see the module docstring).
+
+    Categories never share an intake, so each is its own flow problem: solved, priced
+    and bounded on its own; a category whose full pass finds no positive arc is
+    proven optimal and is not priced again.
+    """
     t0 = time.perf_counter()
+    deadline = None if time_limit is None else t0 + time_limit
     N, I = len(index.need_client), len(index.intake_ids)
+    n_cat = len(index.categories)
+    need_cat = index.need_cat
+    int_cat = index.prov_cat[index.intake_prov] if I else np.zeros(0, dtype=np.int64)
     v, u = np.zeros(N), np.zeros(I)
-    pp = price(index, open_needs, places_left, v, u, top_m=top_m, threads=threads)
+    pp = price(index, open_needs, places_left, v, u, top_m=seed_top_m or top_m, threads=threads,
+               per_block_prov=side_per_block if side_factor > 0 else 0, n_random=SEED_RANDOM)
     has_eligible = pp.has_eligible
-    need, intake, value = pp.need, pp.intake, pp.value
+    if _DEBUG:
+        print(f"  {time.perf_counter() - t0:.2f}s pass0 {pp.seconds:.2f}s", flush=True)
+    sn, si, sv = _intake_side(index, places_left, pp, side_factor)
+    need, intake, value = _unique_arcs(np.concatenate([pp.need, sn]), np.concatenate([pp.intake, si]),
+                                       np.concatenate([pp.value, sv]), I)
     key = np.sort(need * I + intake)
     pool_need, pool_intake, pool_value = pp.need, pp.intake, pp.value
-    best_bound = np.inf
+    known = open_needs & (need_cat >= 0)
+    # Proven bound per category: the best over passes (zero duals to start: each need's best value).
+    bound_k = np.bincount(need_cat[known], weights=np.maximum(pp.g[known], 0.0) + _slack(index, v, u)[known],
+                          minlength=n_cat)[:n_cat]
+    active = np.bincount(need_cat[pp.need], minlength=n_cat)[:n_cat] > 0  # categories with arcs to place
+    bound_k[~active] = 0.0  # nothing to place: the optimum there is 0
+    dirty = active.copy()
+    used = np.zeros(len(need), dtype=bool)
     optimal = False
     passes, solves, price_s, flow_s = 1, 0, pp.seconds, 0.0
-    used = np.zeros(0, dtype=bool)
-    primal = 0.0
+    last_pass_s, last_flow_s = pp.seconds, 0.0
     history = []
+
+    def out_of_time(extra=0.0):
+        return deadline is not None and time.perf_counter() + extra > deadline
+
     while True:
-        # Inner rounds: solve the restricted problem, re-price the pool, add its positive arcs.
+        # Inner rounds: solve the changed categories, re-price the pool, add its positive arcs.
         while True:
             t1 = time.perf_counter()
-            if len(need):
-                used, v, u, k = _restricted_flow(N, I, need, intake, value, places_left)
-            solves += 1
-            flow_s += time.perf_counter() - t1
-            primal = float(value[used].sum())
+            arc_cat = need_cat[need]
+            for k in np.flatnonzero(dirty):
+                m = np.flatnonzero(arc_cat == k)
+                v[open_needs & (need_cat == k)] = 0.0
+                u[int_cat == k] = 0.0
+                if len(m):
+                    used_k, nu, vk, iu, uk = _restricted_flow(need[m], intake[m], value[m], places_left)
+                    used[m] = used_k
+                    v[nu], u[iu] = vk, uk
+                solves += 1
+            dirty[:] = False
+            last_flow_s = time.perf_counter() - t1
+            flow_s += last_flow_s
+            if _DEBUG:
+                print(f"  {time.perf_counter() - t0:.2f}s flows {last_flow_s:.2f}s arcs {len(need)} "
+                      f"primal {float(value[used].sum()):.0f} met {int(used.sum())}", flush=True)
             rc = pool_value - v[pool_need] - u[pool_intake]
             cand = rc > RC_EPS
             if cand.any():
-                cand[cand] = ~np.isin(pool_need[cand] * I + pool_intake[cand], key, assume_unique=False)
-            if not cand.any() or (time_limit is not None and time.perf_counter() - t0 > time_limit):
+                cand[cand] = ~np.isin(pool_need[cand] * I + pool_intake[cand], key)
+            if not cand.any() or out_of_time():
                 break
             need = np.concatenate([need, pool_need[cand]])
             intake = np.concatenate([intake, pool_intake[cand]])
             value = np.concatenate([value, pool_value[cand]])
+            used = np.concatenate([used, np.zeros(int(cand.sum()), dtype=bool)])
             key = np.sort(need * I + intake)
-        if time_limit is not None and time.perf_counter() - t0 > time_limit and passes > 1:
+            dirty[need_cat[pool_need[cand]]] = True
+        primal = float(value[used].sum())
+        if not active.any():
+            optimal = True
             break
-        # Full pass: a proven bound, and the arcs that price out.
-        pp = price(index, open_needs, places_left, v, u, top_m=top_m, threads=threads)
+        share = known[active[np.maximum(need_cat, 0)] & (need_cat >= 0)].sum() / max(int(known.sum()), 1)
+        if passes >= max_passes or out_of_time(last_pass_s * share + last_flow_s):
+            break
+        # Full pass over the categories not yet proven: a bound for each, and the arcs that price out.
+        mask = known & active[np.maximum(need_cat, 0)]
+        pp = price(index, mask, places_left, v, u, top_m=top_m, threads=threads)
         passes += 1
         price_s += pp.seconds
-        slack = _slack(index, v, u)
-        vfix = np.maximum(np.maximum(v, pp.g + slack), 0.0)
-        bound = float(vfix[open_needs].sum() + (places_left * u).sum())
-        best_bound = min(best_bound, bound)
+        if _DEBUG:
+            print(f"  {time.perf_counter() - t0:.2f}s pass {pp.seconds:.2f}s", flush=True)
+        last_pass_s = pp.seconds / max(share, 1e-9)
+        vfix = np.maximum(np.maximum(v, pp.g + _slack(index, v, u)), 0.0)
+        bk = (np.bincount(need_cat[mask], weights=vfix[mask], minlength=n_cat)[:n_cat]
+              + np.bincount(int_cat, weights=places_left * u, minlength=n_cat)[:n_cat])
+        bound_k[active] = np.minimum(bound_k[active], bk[active])
         pool_need, pool_intake, pool_value = pp.need, pp.intake, pp.value
         rc = pool_value - v[pool_need] - u[pool_intake]
         cand = rc > RC_EPS
         if cand.any():
             cand[cand] = ~np.isin(pool_need[cand] * I + pool_intake[cand], key)
-        history.append((round(time.perf_counter() - t0, 2), round(primal, 2), round(bound, 2), int(cand.sum()), len(need)))
-        if not cand.any():
+        active &= np.bincount(need_cat[pool_need[cand]], minlength=n_cat)[:n_cat] > 0
+        history.append((round(time.perf_counter() - t0, 2), round(primal, 2), round(float(bound_k.sum()), 2),
+                        int(cand.sum()), len(need), int(active.sum())))
+        if not active.any():
             optimal = True
             break
-        if passes >= max_passes or (time_limit is not None and time.perf_counter() - t0 > time_limit):
-            break
         # Keep the restricted set small: used arcs and those close to pricing out.
-        if len(need):
-            keep = used | (value - v[need] - u[intake] > -KEEP_DELTA)
-            need, intake, value = need[keep], intake[keep], value[keep]
+        keep = used | (value - v[need] - u[intake] > -KEEP_DELTA)
+        need, intake, value, used = need[keep], intake[keep], value[keep], used[keep]
         need = np.concatenate([need, pool_need[cand]])
         intake = np.concatenate([intake, pool_intake[cand]])
         value = np.concatenate([value, pool_value[cand]])
+        used = np.concatenate([used, np.zeros(int(cand.sum()), dtype=bool)])
         key = np.sort(need * I + intake)
+        dirty[need_cat[pool_need[cand]]] = True
     stats = {"pricing_passes": passes, "flow_solves": solves, "pricing_seconds": round(price_s, 3),
-             "flow_seconds": round(flow_s, 3), "history": history}
-    return PricingResult(need, intake, value, used, has_eligible, primal, best_bound, optimal, stats, v, u)
-
+             "flow_seconds": round(flow_s, 3), "categories_open": int(active.sum()), "history": history}
+    return PricingResult(need, intake, value, used, has_eligible, primal, float(bound_k.sum()), optimal, stats, v, u)
 
 
 def _slack(index: ProblemIndex, v: np.ndarray, u: np.ndarray) -> np.ndarray:
