@@ -50,6 +50,7 @@ SIDE_FACTOR = 3.0  # seed, intake side: each provision's best needs, this many p
 _DEBUG = bool(os.environ.get("MATCHING_DEBUG"))
 SIDE_CLOSE = True
 SEED_RANDOM = 16
+INNER_MIN_GAIN = 1e-4  # relative objective gain for another inner round
 DUALS_REVERSE = False
 SIDE_PER_BLOCK = 2  # ... chosen from each block of nearby needs' best few for that provision
 RC_EPS = 1e-5
@@ -392,6 +393,13 @@ def _intake_side(index: ProblemIndex, places_left: np.ndarray, pp: PricePass, fa
     return n[pos], J[pos], value[pos]
 
 
+def _contains(sorted_keys: np.ndarray, q: np.ndarray) -> np.ndarray:
+    if not len(sorted_keys):
+        return np.zeros(len(q), dtype=bool)
+    pos = np.minimum(np.searchsorted(sorted_keys, q), len(sorted_keys) - 1)
+    return sorted_keys[pos] == q
+
+
 def _unique_arcs(need, intake, value, I):
     _, first_seen = np.unique(need * I + intake, return_index=True)
     return need[first_seen], intake[first_seen], value[first_seen]
@@ -441,7 +449,9 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
         return deadline is not None and time.perf_counter() + extra > deadline
 
     while True:
-        # Inner rounds: solve the changed categories, re-price the pool, add its positive arcs.
+        # Inner rounds: solve the changed categories, re-price the pool, add its positive arcs
+        # (while they still raise the objective noticeably; a full pass is then worth more).
+        inner_last = -np.inf
         while True:
             t1 = time.perf_counter()
             arc_cat = need_cat[need]
@@ -463,9 +473,11 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
             rc = pool_value - v[pool_need] - u[pool_intake]
             cand = rc > RC_EPS
             if cand.any():
-                cand[cand] = ~np.isin(pool_need[cand] * I + pool_intake[cand], key)
-            if not cand.any() or out_of_time():
+                cand[cand] = ~_contains(key, pool_need[cand] * I + pool_intake[cand])
+            now = float(value[used].sum())
+            if not cand.any() or out_of_time() or now - inner_last <= INNER_MIN_GAIN * abs(now):
                 break
+            inner_last = now
             need = np.concatenate([need, pool_need[cand]])
             intake = np.concatenate([intake, pool_intake[cand]])
             value = np.concatenate([value, pool_value[cand]])
@@ -495,7 +507,7 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
         rc = pool_value - v[pool_need] - u[pool_intake]
         cand = rc > RC_EPS
         if cand.any():
-            cand[cand] = ~np.isin(pool_need[cand] * I + pool_intake[cand], key)
+            cand[cand] = ~_contains(key, pool_need[cand] * I + pool_intake[cand])
         active &= np.bincount(need_cat[pool_need[cand]], minlength=n_cat)[:n_cat] > 0
         history.append((round(time.perf_counter() - t0, 2), round(primal, 2), round(float(bound_k.sum()), 2),
                         int(cand.sum()), len(need), int(active.sum())))
