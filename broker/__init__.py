@@ -44,22 +44,32 @@ def create_app(config: dict | None = None) -> Flask:
 
     from broker.api.people import bp as api_people
     from broker.api.provisions import bp as api_provisions
+    from broker.api.vacancies import bp as api_vacancies
     from broker.audit.views import bp as admin_views
     from broker.auth.views import bp as auth_views
     from broker.clients.views import bp as client_views
     from broker.directory.views import bp as directory_views
+    from broker.providers.views import bp as provider_views
     from broker.referrals.views import bp as referral_views
 
-    for blueprint in (directory_views, auth_views, client_views, referral_views, admin_views):
+    for blueprint in (directory_views, auth_views, client_views, referral_views, admin_views, provider_views):
         app.register_blueprint(blueprint)
     # The API authenticates with bearer tokens, never cookies, so CSRF does not apply.
-    for blueprint in (api_provisions, api_people):
+    for blueprint in (api_provisions, api_people, api_vacancies):
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
 
     from broker import template_helpers
 
     template_helpers.register(app)
+
+    @app.errorhandler(413)
+    def too_large(exc):
+        limit_mb = app.config["MAX_CONTENT_LENGTH"] / 1_000_000
+        message = f"The upload is larger than {limit_mb:g} MB; split it into smaller files."
+        if request.path.startswith("/api/"):
+            return jsonify(error="too_large", field="file", message=message), 413
+        return render_template("error.html", error=exc, message=message), 413
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -23,6 +23,8 @@ class Config:
         self.BROKER_GEOCODER = env("BROKER_GEOCODER") or None
         # Days a provider has to answer a referral.
         self.BROKER_ANSWER_DAYS = int(env("BROKER_ANSWER_DAYS", "5"))
+        # Largest request body (vacancy files): bigger gets a clear 413.
+        self.MAX_CONTENT_LENGTH = int(float(env("BROKER_MAX_UPLOAD_MB", "2")) * 1_000_000)
         self.BROKER_TOKEN_HOURS = int(env("BROKER_TOKEN_HOURS", "12"))
 
         # Server-side sessions, so a session ends for good at logout. Files under the
