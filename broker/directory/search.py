@@ -36,11 +36,11 @@ from whoosh.fields import COLUMN, ID, TEXT, Schema
 from whoosh.writing import CLEAR
 
 from broker.taxonomy import CATEGORIES, category_label
+from matching.geometry import km_between, unit_vectors  # the matcher's distances, so both agree
 
 log = logging.getLogger(__name__)
 
 WRITER_TIMEOUT_S = 30.0
-EARTH_RADIUS_KM = 6371.009  # geopy's mean radius, so distances agree with the matcher
 NO_POINT = 10**12  # lat/lon column value of a document without a location
 MICRO = 1_000_000  # lat/lon kept as integer micro-degrees: Whoosh has no float columns
 NO_AGE = -1
@@ -222,8 +222,7 @@ class _Segment:
         self.max_age = column("max_age", np.int16)
         lat, lon = column("lat", np.int64), column("lon", np.int64)
         self.has_point = lat != NO_POINT
-        self.lat = np.radians(np.where(self.has_point, lat, 0) / MICRO)
-        self.lon = np.radians(np.where(self.has_point, lon, 0) / MICRO)
+        self.points = unit_vectors(np.where(self.has_point, lat, 0) / MICRO, np.where(self.has_point, lon, 0) / MICRO)
         self.lengths = {
             f: np.fromiter((reader.doc_field_length(d, f) for d in range(n)), dtype=np.float32, count=n)
             for f in FIELD_BOOSTS
@@ -298,7 +297,7 @@ def _query_terms(text: str) -> list[str]:
     return list(seen)
 
 
-def _text_scores(searcher, index_dir, terms, leaves):
+def _text_scores(searcher, terms, leaves):
     """Per segment: BM25F score of each document containing every term (else -inf)."""
     n_all = max(searcher.doc_count_all(), 1)
     reader = searcher.reader()
@@ -337,7 +336,7 @@ def search(index_dir: str, sq: SearchQuery) -> SearchPage:
     pids, scores, distances, starts = [], [], [], []
     with ix.searcher() as searcher:
         leaves = [(leaf, _segment_arrays(index_dir, leaf)) for leaf, _ in searcher.reader().leaf_readers()]
-        text = _text_scores(searcher, index_dir, terms, leaves) if terms else [None] * len(leaves)
+        text = _text_scores(searcher, terms, leaves) if terms else [None] * len(leaves)
         for (leaf, seg), score in zip(leaves, text):
             keep = np.ones(len(seg.pid), dtype=bool)
             if leaf.has_deletions():
@@ -369,7 +368,7 @@ def search(index_dir: str, sq: SearchQuery) -> SearchPage:
 
             distance = None
             if sq.near is not None:
-                distance = _great_circle_km(math.radians(sq.near[0]), math.radians(sq.near[1]), seg.lat, seg.lon)
+                distance = km_between(unit_vectors([sq.near[0]], [sq.near[1]]), seg.points)[0]
                 distance = np.where(seg.has_point, distance, np.inf)
                 if sq.radius_km is not None:
                     keep &= distance <= sq.radius_km
@@ -409,16 +408,3 @@ def search(index_dir: str, sq: SearchQuery) -> SearchPage:
         for i in page
     ]
     return SearchPage(total=len(pid), hits=hits)
-
-
-def _great_circle_km(lat1: float, lon1: float, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
-    """geopy.distance.great_circle (all angles in radians), vectorised."""
-    sin_p1, cos_p1 = math.sin(lat1), math.cos(lat1)
-    sin_p2, cos_p2 = np.sin(lat2), np.cos(lat2)
-    dl = lon2 - lon1
-    cos_dl, sin_dl = np.cos(dl), np.sin(dl)
-    d = np.arctan2(
-        np.sqrt((cos_p2 * sin_dl) ** 2 + (cos_p1 * sin_p2 - sin_p1 * cos_p2 * cos_dl) ** 2),
-        sin_p1 * sin_p2 + cos_p1 * cos_p2 * cos_dl,
-    )
-    return EARTH_RADIUS_KM * d
