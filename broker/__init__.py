@@ -37,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     from broker.auth import models as _auth  # noqa: F401
     from broker.clients import models as _clients  # noqa: F401
     from broker.directory import index_sync, models  # noqa: F401
+    from broker.insight import models as _insight  # noqa: F401
     from broker.providers import models as _providers  # noqa: F401
     from broker.referrals import models as _referrals  # noqa: F401
 
@@ -49,13 +50,15 @@ def create_app(config: dict | None = None) -> Flask:
     from broker.auth.views import bp as auth_views
     from broker.clients.views import bp as client_views
     from broker.directory.views import bp as directory_views
+    from broker.insight.api import bp as api_insight
+    from broker.insight.views import bp as insight_views
     from broker.providers.views import bp as provider_views
     from broker.referrals.views import bp as referral_views
 
-    for blueprint in (directory_views, auth_views, client_views, referral_views, admin_views, provider_views):
+    for blueprint in (directory_views, auth_views, client_views, referral_views, admin_views, provider_views, insight_views):
         app.register_blueprint(blueprint)
     # The API authenticates with bearer tokens, never cookies, so CSRF does not apply.
-    for blueprint in (api_provisions, api_people, api_vacancies):
+    for blueprint in (api_provisions, api_people, api_vacancies, api_insight):
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
 

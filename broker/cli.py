@@ -112,7 +112,10 @@ def remind_stale_command(out_dir):
 
 
 def register_commands(app) -> None:
-    for command in (init_command, reindex_command, serve_command, create_user_command, remind_stale_command):
+    from broker.insight.commands import allocate_command
+
+    for command in (init_command, reindex_command, serve_command, create_user_command, remind_stale_command,
+                    allocate_command):
         app.cli.add_command(command)
 
 

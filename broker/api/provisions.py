@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify, request, url_for
 from broker.directory import services
 from broker.directory.models import Provision
 from broker.directory.params import ParamError, parse_search
+from broker.insight.searches import record_empty_search
 
 bp = Blueprint("api_provisions", __name__, url_prefix="/api/v1")
 
@@ -23,6 +24,7 @@ def bad_parameter(exc: ParamError):
 def list_provisions():
     sq, _ = parse_search(request.args)
     total, results = services.search_provisions(sq)
+    record_empty_search(sq, total, "api")  # insight: searches that found nothing
     return jsonify(
         total=total,
         results=[

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, render_template, request
 from broker.directory import services
 from broker.directory.models import REFERRAL_ROUTES
 from broker.directory.params import SORTS, ParamError, parse_search
+from broker.insight.searches import record_empty_search
 from broker.taxonomy import CATEGORIES
 
 bp = Blueprint("directory", __name__)
@@ -27,6 +28,7 @@ def search_page():
         try:
             sq, near_label = parse_search(form)
             total, results = services.search_provisions(sq)
+            record_empty_search(sq, total, "page")  # insight: searches that found nothing
         except ParamError as exc:
             error = exc
     status = 400 if error else 200

@@ -1,0 +1,327 @@
+"""Allocation runs: the matcher over every open need against current intakes, and what-if.
+
+The problem (one `matching.Problem` for the whole scope):
+
+- Young people: every client with an open need whose home area is in scope. Each is
+  turned into a matcher client by `broker.clients.suggestions.build_problem`, the same
+  code PA suggestions use, so needs are one per category and ``available_from`` is
+  ``max(available_from, today)``.
+- Provision: every active listing with an upcoming intake (rolling, or not yet started)
+  that has a free place, wherever it is (young people cross council borders; the
+  matcher's travel limit decides). A listing with several sites is placed at its first
+  location, which is also where its area comes from; stale listings weigh
+  `STALE_WEIGHT` as in suggestions.
+- Places: an intake offers ``places - places_taken``. Accepted referrals are pinned
+  (the young person has a place). Their place is already in ``places_taken`` and the
+  matcher takes one place per pin again, so each pinned referral adds one back to its
+  intake's places in the problem: a pinned place is counted once. Referrals awaiting an
+  answer (sent, more information) keep their held place out of supply and their need in
+  the problem (the provider may still decline). Started referrals have met their need,
+  so neither appears. An accepted referral whose intake can no longer be joined (or
+  whose listing was withdrawn) cannot be pinned; its need is left out as placed.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import statistics
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import matching
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from broker.auth.models import User
+from broker.clients.models import Client, ClientNeed
+from broker.clients.suggestions import STALE_WEIGHT, build_problem
+from broker.directory.models import Provision
+from broker.extensions import db
+from broker.insight.areas import area_centre, area_for_postcode
+from broker.insight.models import AllocationRun, AllocationUnmet
+from broker.referrals.models import Referral
+
+WHAT_IF_PREFIX = "what-if"
+
+
+def month_of(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def listing_area(p: Provision) -> str:
+    """A listing's area: that of its first site (a listing with several sites counts once, there)."""
+    return area_for_postcode(p.locations[0].postcode)
+
+
+@dataclass(frozen=True)
+class NeedRef:
+    """What a matcher need stands for, without naming the young person."""
+
+    need_id: int
+    category: str
+    area: str
+    month: str
+    urgency: int
+
+
+@dataclass
+class AllocationProblem:
+    """The matcher's problem plus what maps its ids back to needs and areas."""
+
+    problem: matching.Problem
+    pinned: list[tuple[str, str, str]]
+    needs: dict[tuple[str, str], NeedRef]
+    provision_areas: dict[str, str]
+    # Every active listing with a site, whether or not it has free places, without intakes.
+    listings: dict[str, matching.Provision] = field(default_factory=dict)
+    area: Optional[str] = None
+    build_seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def _scope_clients(area: Optional[str]) -> list[Client]:
+    has_open = select(ClientNeed.client_id).where(ClientNeed.status == "open")
+    clients = db.session.scalars(
+        select(Client).where(Client.id.in_(has_open)).options(selectinload(Client.needs)).order_by(Client.id)
+    ).all()
+    return [c for c in clients if area is None or area_for_postcode(c.home_postcode) == area]
+
+
+def build_allocation_problem(today: dt.date | None = None, area: Optional[str] = None) -> AllocationProblem:
+    """One matcher problem over every open need in `area` (None: everywhere), as the module says."""
+    t0 = time.perf_counter()
+    today = today or dt.date.today()
+    stale_days = current_app.config["BROKER_STALE_DAYS"]
+    clients = _scope_clients(area)
+    client_ids = {c.id for c in clients}
+
+    provisions = db.session.scalars(
+        select(Provision)
+        .where(Provision.status == "active")
+        .options(selectinload(Provision.intakes), selectinload(Provision.locations))
+        .order_by(Provision.id)
+    ).all()
+    upcoming = {i.id: p for p in provisions if p.locations for i in p.upcoming_intakes(today)}
+
+    # Accepted referrals: pin those whose intake is in the problem, once per (client, category).
+    pins: dict[tuple[int, str], int] = {}
+    placed_elsewhere: set[tuple[int, str]] = set()
+    pins_per_intake: Counter[int] = Counter()
+    accepted = db.session.scalars(
+        select(Referral).where(Referral.status == "accepted").options(selectinload(Referral.need)).order_by(Referral.id)
+    ).all()
+    for r in accepted:
+        if r.client_id not in client_ids or r.need.status != "open":
+            continue
+        key = (r.client_id, r.need.category)
+        if key in pins or key in placed_elsewhere:
+            continue
+        if r.intake_id in upcoming:
+            pins[key] = r.intake_id
+            pins_per_intake[r.intake_id] += 1
+        else:
+            placed_elsewhere.add(key)
+
+    m_clients, needs, pinned = [], {}, []
+    for c in clients:
+        m_client = build_problem(c, [], today).clients[0]
+        keep = tuple(k for k in m_client.needs if (c.id, k) not in placed_elsewhere)
+        if not keep:
+            continue
+        m_clients.append(dataclasses.replace(m_client, needs=keep))
+        c_area, c_month = area_for_postcode(c.home_postcode), month_of(m_client.available_from)
+        for k in keep:
+            first = next(n for n in c.open_needs if n.category == k)
+            needs[(m_client.id, k)] = NeedRef(first.id, k, c_area, c_month, c.urgency)
+            if (c.id, k) in pins:
+                pinned.append((m_client.id, k, str(pins[(c.id, k)])))
+
+    m_provisions, provision_areas, listings = [], {}, {}
+    for p in provisions:
+        if not p.locations:
+            continue
+        loc = p.locations[0]  # a listing with several sites counts at its first
+        intakes = []
+        for i in p.upcoming_intakes(today):
+            places = max(i.places_left, 0) + pins_per_intake[i.id]
+            if places > 0:
+                intakes.append(matching.Intake(id=str(i.id), start=i.start, places=places, rolling=i.rolling))
+        provision_areas[str(p.id)] = listing_area(p)
+        listing = matching.Provision(
+            id=str(p.id),
+            category=p.category,
+            location=matching.Location(loc.lat, loc.lon),
+            intakes=(),
+            min_age=p.min_age,
+            max_age=p.max_age,
+            weight=STALE_WEIGHT if p.is_stale(today, stale_days) else 1.0,
+        )
+        listings[listing.id] = listing
+        if intakes:
+            m_provisions.append(dataclasses.replace(listing, intakes=tuple(intakes)))
+    problem = matching.Problem(as_of=today, clients=tuple(m_clients), provisions=tuple(m_provisions))
+    return AllocationProblem(problem, pinned, needs, provision_areas, listings, area, time.perf_counter() - t0)
+
+
+def figures(ap: AllocationProblem, alloc: matching.Allocation, problem: matching.Problem | None = None) -> dict:
+    """The run's figures: counts, urgency-weighted counts and means; no one is named."""
+    problem = problem or ap.problem
+    urgency = {c.id: c.urgency for c in problem.clients}
+    total = sum(len(c.needs) for c in problem.clients)
+    waits = [p.wait_days for p in alloc.placements]
+    kms = [p.distance_km for p in alloc.placements]
+    reasons = Counter(u.reason for u in alloc.unmet)
+    keep = ("solver", "mode", "candidate_arcs", "seconds", "gap_bound", "optimal")
+    return {
+        "young_people": len(problem.clients),
+        "needs": total,
+        "met": len(alloc.placements),
+        "pinned": sum(1 for p in alloc.placements if p.pinned),
+        "unmet": len(alloc.unmet),
+        "unmet_capacity": reasons.get("capacity", 0),
+        "unmet_no_eligible": reasons.get("no_eligible_provision", 0),
+        "urgency_needs": sum(c.urgency * len(c.needs) for c in problem.clients),
+        "urgency_met": sum(urgency[p.client] for p in alloc.placements),
+        "mean_wait_days": round(statistics.fmean(waits), 2) if waits else None,
+        "mean_km": round(statistics.fmean(kms), 2) if kms else None,
+        "objective": alloc.objective,
+        "provisions": len(problem.provisions),
+        "intakes": sum(len(p.intakes) for p in problem.provisions),
+        "places": sum(i.places for p in problem.provisions for i in p.intakes),
+        "solver": {k: alloc.stats[k] for k in keep if k in alloc.stats},
+    }
+
+
+def solve(ap: AllocationProblem, problem: matching.Problem | None = None) -> matching.Allocation:
+    return matching.solve(problem or ap.problem, pinned=ap.pinned)
+
+
+def run_allocation(
+    user: Optional[User] = None,
+    area: Optional[str] = None,
+    today: dt.date | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> AllocationRun:
+    """Run the matcher over every open need in `area` (None: all) and store the run and its unmet needs."""
+    step = progress or (lambda _label: None)
+    today = today or dt.date.today()
+    t0 = time.perf_counter()
+    ap = build_allocation_problem(today, area)
+    step("problem built")
+    alloc = solve(ap)
+    step("matcher solved")
+    figs = figures(ap, alloc)
+    figs["build_seconds"] = round(ap.build_seconds, 3)
+    run = AllocationRun(
+        started_at=dt.datetime.now(dt.timezone.utc), as_of=today, started_by_id=user.id if user else None, area=area,
+    )
+    for u in alloc.unmet:
+        ref = ap.needs[(u.client, u.need)]
+        run.unmet.append(AllocationUnmet(need_id=ref.need_id, category=ref.category, area=ref.area, month=ref.month, reason=u.reason))
+    figs["seconds"] = round(time.perf_counter() - t0, 3)
+    run.figures_json = json.dumps(figs)
+    db.session.add(run)
+    db.session.commit()
+    step("run stored")
+    return run
+
+
+RUN_STEPS = 3
+
+
+def latest_run() -> Optional[AllocationRun]:
+    return db.session.scalar(select(AllocationRun).order_by(AllocationRun.started_at.desc(), AllocationRun.id.desc()).limit(1))
+
+
+def recent_runs(limit: int = 10) -> list[AllocationRun]:
+    return list(db.session.scalars(select(AllocationRun).order_by(AllocationRun.started_at.desc(), AllocationRun.id.desc()).limit(limit)))
+
+
+# --------------------------------------------------------------------------- what-if
+
+
+class WhatIfError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field, self.message = field, message
+
+
+def add_places(ap: AllocationProblem, category: str, area: str, start: dt.date, places: int) -> matching.Problem:
+    """The problem with `places` more places in `category` in `area`, joinable from `start`.
+
+    The places are new rolling intakes starting on `start` (a month's 1st), spread as
+    evenly as possible over the area's active listings in that category, in id order
+    (the first listings get the remainder). An area with no such listing gets one new
+    listing at the centre of the area, open to every age.
+    """
+    in_problem = {p.id: p for p in ap.problem.provisions}
+    targets = [
+        in_problem.get(pid) or ap.listings[pid]
+        for pid in what_if_targets(ap, category, area)
+    ]
+    provisions = list(ap.problem.provisions)
+    if not targets:
+        centre = area_centre(area)
+        if centre is None:
+            raise WhatIfError("area", f"no centre known for {area!r}")
+        provisions.append(matching.Provision(
+            id=f"{WHAT_IF_PREFIX}-{category}-{area}", category=category, location=matching.Location(*centre),
+            intakes=(matching.Intake(id=f"{WHAT_IF_PREFIX}-{category}-{area}-1", start=start, places=places, rolling=True),),
+        ))
+        return dataclasses.replace(ap.problem, provisions=tuple(provisions))
+    share, extra = divmod(places, len(targets))
+    added = {}
+    for j, p in enumerate(targets):
+        n = share + (1 if j < extra else 0)
+        if n:
+            added[p.id] = dataclasses.replace(
+                p, intakes=p.intakes + (matching.Intake(id=f"{WHAT_IF_PREFIX}-{p.id}", start=start, places=n, rolling=True),)
+            )
+    provisions = [added.get(p.id, p) for p in provisions] + [p for pid, p in added.items() if pid not in in_problem]
+    return dataclasses.replace(ap.problem, provisions=tuple(provisions))
+
+
+def what_if_targets(ap: AllocationProblem, category: str, area: str) -> list[str]:
+    """Ids of the listings that would get the added places (empty: a new listing at the area centre)."""
+    # Listings with no free intake (all full) still take new places: they are real capacity.
+    return sorted((pid for pid, p in ap.listings.items() if p.category == category and ap.provision_areas[pid] == area), key=int)
+
+
+def what_if(category: str, area: str, month: str, places: int, today: dt.date | None = None,
+            scope: Optional[str] = None) -> dict:
+    """How many more needs the matcher would meet, and the change in mean wait, with `places` more places."""
+    from broker.taxonomy import CATEGORIES
+    from broker.insight.areas import areas
+
+    today = today or dt.date.today()
+    if category not in CATEGORIES:
+        raise WhatIfError("category", f"choose one of: {', '.join(CATEGORIES)}")
+    if area not in areas():
+        raise WhatIfError("area", f"choose one of: {', '.join(areas())}")
+    try:
+        start = dt.date.fromisoformat(f"{month}-01")
+    except (TypeError, ValueError):
+        raise WhatIfError("month", f"must be a month as YYYY-MM, got {month!r}") from None
+    if start < today.replace(day=1):
+        raise WhatIfError("month", "must be this month or later")
+    if not isinstance(places, int) or not 1 <= places <= 1000:
+        raise WhatIfError("places", "must be a whole number from 1 to 1000")
+    ap = build_allocation_problem(today, scope)
+    base = figures(ap, solve(ap))
+    changed = add_places(ap, category, area, start, places)
+    after = figures(ap, solve(ap, changed), changed)
+    delta_wait = None
+    if base["mean_wait_days"] is not None and after["mean_wait_days"] is not None:
+        delta_wait = round(after["mean_wait_days"] - base["mean_wait_days"], 2)
+    return {
+        "category": category, "area": area, "month": month, "places": places, "scope": scope,
+        "targets": what_if_targets(ap, category, area),
+        "before": base, "after": after,
+        "delta_met": after["met"] - base["met"],
+        "delta_urgency_met": after["urgency_met"] - base["urgency_met"],
+        "delta_mean_wait_days": delta_wait,
+    }

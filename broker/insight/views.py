@@ -1,0 +1,117 @@
+"""The manager's dashboard: shortages, waits, oversight, allocation runs and what-if.
+
+Managers and administrators only; every figure is an aggregate (see waits.longest_waiting
+for the one place a name can appear: the viewer's own caseload).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from broker.auth.services import roles_required
+from broker.insight import allocation, charts, oversight, shortages, waits
+from broker.insight.areas import areas
+from broker.insight.forms import RunForm, WhatIfForm
+from broker.taxonomy import CATEGORIES, category_label
+
+bp = Blueprint("insight", __name__, url_prefix="/insight")
+MANAGERS = ("manager", "admin")
+
+
+def _query_or_400():
+    try:
+        return shortages.parse_query(request.args), None
+    except shortages.ShortageParamError as exc:
+        return shortages.parse_query({}), exc
+
+
+@bp.get("/")
+@roles_required(*MANAGERS)
+def dashboard():
+    today = dt.date.today()
+    q, error = _query_or_400()
+    months = q.months
+    by_cat_month = shortages.shortage_rows(shortages.ShortageQuery(("category", "month"), q.start, q.end, q.area, q.category), today)
+    by_category = shortages.shortage_rows(shortages.ShortageQuery(("category",), q.start, q.end, q.area, q.category), today)
+    by_area = shortages.shortage_rows(shortages.ShortageQuery(("area",), q.start, q.end, q.area, q.category), today)
+    by_month = {r["month"]: r for r in shortages.shortage_rows(
+        shortages.ShortageQuery(("month",), q.start, q.end, q.area, q.category), today)}
+    where = q.area or "all areas"
+    cells = shortages.grid(by_cat_month, months)
+    if q.category:
+        cells = {q.category: cells[q.category]}
+    heatmap = charts.heatmap(
+        cells, months, f"Shortage by need and month, {where}",
+        "Each cell is demand minus free places for one need in one month: positive (red) means more "
+        "demand than places, negative (blue) more places than demand. The table beside lists the same figures.",
+    )
+    trend_rows = [by_month.get(m, {"demand": 0, "supply": 0, "unmet": 0}) for m in months]
+    trend = charts.trend(
+        months,
+        {"Demand": [r["demand"] for r in trend_rows], "Supply": [r["supply"] for r in trend_rows]},
+        ("Unmet in latest run", [r["unmet"] for r in trend_rows]),
+        f"Demand, supply and unmet needs by month, {where}",
+        "Lines show demand and free places each month; bars show needs the latest allocation run could not meet.",
+    )
+    wait_by_category = waits.distribution("category")
+    wait_by_area = waits.distribution("area")
+    longest, waiting_counts = waits.longest_waiting(current_user, today)
+    band_labels = [label for _lo, _hi, label in waits.BANDS]
+    placed_bands = [sum(r["bands"][b] for r in wait_by_category) for b in band_labels]
+    wait_chart = charts.bars(
+        band_labels, placed_bands, "Days from need recorded to placement start",
+        "How many placements started within each band of days after the need was recorded.",
+    )
+    return render_template(
+        "insight/dashboard.html",
+        q=q, error=error, months=months, areas=areas(), categories=CATEGORIES,
+        heatmap=heatmap, cells=cells, trend=trend, trend_rows=list(zip(months, trend_rows)),
+        by_category=by_category, by_area=by_area, totals=shortages.totals(by_category),
+        wait_chart=wait_chart, wait_by_category=wait_by_category, wait_by_area=wait_by_area, band_labels=band_labels,
+        longest=longest, waiting_counts=waiting_counts,
+        stale=oversight.stale_providers(today), answers=oversight.answer_times(today),
+        caseloads=oversight.caseloads(), specialist=oversight.specialist_reach(),
+        run=allocation.latest_run(), runs=allocation.recent_runs(), run_form=RunForm(),
+        what_if_form=WhatIfForm(formdata=None, category="training", area=areas()[0], month=allocation.month_of(today), places=10),
+        category_label=category_label,
+    ), (400 if error else 200)
+
+
+@bp.get("/shortages.csv")
+@roles_required(*MANAGERS)
+def shortages_csv():
+    q, error = _query_or_400()
+    if error:
+        return Response(f"{error.field}: {error.message}\n", status=400, mimetype="text/plain")
+    rows = shortages.shortage_rows(q)
+    name = f"shortages-{'-'.join(q.by) or 'total'}-{q.start}-to-{q.end}.csv"
+    return Response(shortages.to_csv(rows, q.by), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.post("/runs")
+@roles_required(*MANAGERS)
+def start_run():
+    form = RunForm()
+    if not form.validate_on_submit():
+        flash("; ".join(f"{form[k].label.text if k in form else k}: {' '.join(v)}" for k, v in form.errors.items()), "error")
+        return redirect(url_for("insight.dashboard"))
+    run = allocation.run_allocation(current_user, form.area.data or None)
+    f = run.figures
+    flash(f"Allocation run {run.id} ({run.scope}): {f['met']} of {f['needs']} needs met, "
+          f"{f['unmet']} unmet, in {f['seconds']} s.")
+    return redirect(url_for("insight.dashboard") + "#runs")
+
+
+@bp.get("/what-if")
+@roles_required(*MANAGERS)
+def what_if_page():
+    form = WhatIfForm(request.args)
+    result = None
+    asked = bool(request.args)
+    if asked and form.validate():
+        result = allocation.what_if(form.category.data, form.area.data, form.month.data, form.places.data)
+    return render_template("insight/what_if.html", form=form, result=result, asked=asked,
+                           category_label=category_label), (400 if asked and form.errors else 200)
