@@ -50,7 +50,11 @@ SIDE_FACTOR = 3.0  # seed, intake side: each provision's best needs, this many p
 _DEBUG = bool(os.environ.get("MATCHING_DEBUG"))
 SIDE_CLOSE = True
 SEED_RANDOM = 16
+LAGR_ROUNDS = 60  # auction rounds tightening the final bound
+LAGR_SECONDS = 4.0
+LAGR_EPS = 1.0  # auction step floor (value units); the best bound seen is kept
 INNER_MIN_GAIN = 1e-4  # relative objective gain for another inner round
+INNER_MAX_FLOW_SHARE = 0.5  # ... and only while a flow solve costs less than this share of a full pass
 DUALS_REVERSE = False
 SIDE_PER_BLOCK = 2  # ... chosen from each block of nearby needs' best few for that provision
 RC_EPS = 1e-5
@@ -66,6 +70,7 @@ class PricePass:
     value: np.ndarray
     pairs: int  # need-provision pairs priced
     seconds: float
+    rest: np.ndarray | None = None  # per need: max of w - u_i over the arcs not in its pool list
     side_need: np.ndarray | None = None  # intake side: per provision and block, its best needs
     side_prov: np.ndarray | None = None
     side_rc: np.ndarray | None = None
@@ -107,6 +112,7 @@ def price(index: ProblemIndex, open_needs: np.ndarray, places_left: np.ndarray, 
     w = index.problem.weights
     n_needs = len(index.need_client)
     g = np.full(n_needs, -np.inf)
+    rest = np.full(n_needs, -np.inf)
     has_eligible = np.zeros(n_needs, dtype=bool)
     usable = places_left > 0
     first = index.prov_first_intake
@@ -209,6 +215,8 @@ def price(index: ProblemIndex, open_needs: np.ndarray, places_left: np.ndarray, 
             np.broadcast_to(np.arange(rc.shape[1]), rc.shape)
         sv = np.take_along_axis(rc, sel, axis=1)
         g[r_need] = sv.max(axis=1).astype(np.float64) + v[r_need]
+        if rc.shape[1] > m:  # provisions left out are no better than the worst one kept
+            rest[r_need] = sv.min(axis=1).astype(np.float64) + v[r_need]
         r, c = np.nonzero(np.isfinite(sv))
         cols = sel[r, c]
         out.append((r_need[r], arg[dr[r], pl[cols]], np.empty(0)))
@@ -248,7 +256,7 @@ def price(index: ProblemIndex, open_needs: np.ndarray, places_left: np.ndarray, 
         intake = np.zeros(0, dtype=np.int64)
     value = arc_values(index, need, intake)
     pos = value > 0
-    res = PricePass(g, has_eligible, need[pos], intake[pos], value[pos], pairs[0], time.perf_counter() - t0)
+    res = PricePass(g, has_eligible, need[pos], intake[pos], value[pos], pairs[0], time.perf_counter() - t0, rest)
     if side:
         res.side_need = np.concatenate([o[0] for o in side])
         res.side_prov = np.concatenate([o[1] for o in side])
@@ -393,6 +401,84 @@ def _intake_side(index: ProblemIndex, places_left: np.ndarray, pp: PricePass, fa
     return n[pos], J[pos], value[pos]
 
 
+def _lagrangian_bound(index: ProblemIndex, pp: PricePass, mask: np.ndarray, places_left: np.ndarray,
+                      u0: np.ndarray, budget: float) -> np.ndarray:
+    """Per category, a proven upper bound from intake prices u >= u0 (the prices of pass `pp`).
+
+    For fixed u the best v is v_n = max(0, max_i w(n, i) - u_i), so
+    B(u) = sum_n max(0, max_i (w - u_i)) + sum_i places_i u_i bounds the optimum. The
+    pass kept, per need, its best provisions under u0 and `rest`, the most any other
+    arc was worth under u0; raising prices only lowers w - u_i, so with u >= u0,
+    max_i (w - u_i) <= max(max over every intake of the kept provisions, rest) and B(u)
+    is computable without another pass. Prices are raised auction-style (an intake
+    wanted by more needs than its places goes up to its (places+1)-th best bid),
+    keeping the best u found; -inf where a category has nothing to bound.
+    """
+    t0 = time.perf_counter()
+    first = index.prov_first_intake
+    n_cat = len(index.categories)
+    N = len(index.need_client)
+    # Every usable, date-eligible intake of the kept provisions (rules 1-4 hold for the provision).
+    p = index.intake_prov[pp.intake]
+    cnt = first[p + 1] - first[p]
+    rep = np.repeat(np.arange(len(p)), cnt)
+    J = first[p][rep] + (np.arange(len(rep)) - np.repeat(np.cumsum(cnt) - cnt, cnt))
+    n = pp.need[rep]
+    raw = index.intake_start[J] - index.client_avail[index.need_client[n]]
+    ok = (raw <= MAX_WAIT_DAYS) & ((raw >= 0) | index.intake_rolling[J]) & (places_left[J] > 0)
+    n, J = n[ok], J[ok]
+    w = arc_values(index, n, J)
+    order = np.argsort(n, kind="stable")
+    n, J, w = n[order], J[order], w[order]
+    starts = np.flatnonzero(np.r_[True, n[1:] != n[:-1]]) if len(n) else np.zeros(0, dtype=np.int64)
+    nn = n[starts] if len(n) else n
+    floor = np.maximum(pp.rest, 0.0)
+    slack = _slack(index, np.zeros(N), u0)
+    need_cat = index.need_cat
+    int_cat = index.prov_cat[index.intake_prov]
+    u = u0.copy()
+    lone = mask & (need_cat >= 0)
+    lone[nn] = False  # needs without kept arcs: their max is `rest` (or nothing)
+
+    def evaluate(u):
+        r = w - u[J]
+        best = np.maximum.reduceat(r, starts) if len(r) else np.zeros(0)
+        gmax = np.maximum(best, floor[nn])
+        val = np.bincount(need_cat[nn], weights=gmax + slack[nn], minlength=n_cat)[:n_cat]
+        val += np.bincount(need_cat[lone], weights=floor[lone] + slack[lone], minlength=n_cat)[:n_cat]
+        val += np.bincount(int_cat, weights=places_left * u, minlength=n_cat)[:n_cat]
+        return val, r, best
+
+    best_b = np.full(n_cat, np.inf)
+    for _ in range(LAGR_ROUNDS):
+        b, r, best = evaluate(u)
+        better = b < best_b
+        best_b = np.minimum(best_b, b)
+        if _ > 0 and not better.any():
+            break
+        if time.perf_counter() - t0 > budget or not len(r):
+            break
+        seg = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(r)]))
+        is_top = r >= best[seg]
+        top_pos = np.flatnonzero(is_top)
+        top_pos = top_pos[np.r_[True, seg[top_pos][1:] != seg[top_pos][:-1]]]  # first argmax per need
+        r2 = r.copy()
+        r2[top_pos] = -np.inf
+        second = np.maximum(np.maximum.reduceat(r2, starts), floor[nn])
+        want = best > floor[nn]
+        dem_j = J[top_pos][want]
+        bid = u[dem_j] + (best - second)[want] + LAGR_EPS
+        o = np.lexsort((-bid, dem_j))
+        dj, db = dem_j[o], bid[o]
+        rank = np.arange(len(dj)) - np.searchsorted(dj, dj, side="left")
+        hit = rank == places_left[dj]  # the (places+1)-th best bid of an over-wanted intake
+        if not hit.any():
+            break
+        u[dj[hit]] = np.maximum(u[dj[hit]], db[hit])
+    best_b[np.bincount(need_cat[mask & (need_cat >= 0)], minlength=n_cat)[:n_cat] == 0] = -np.inf
+    return best_b
+
+
 def _contains(sorted_keys: np.ndarray, q: np.ndarray) -> np.ndarray:
     if not len(sorted_keys):
         return np.zeros(len(q), dtype=bool)
@@ -433,6 +519,7 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
     key = np.sort(need * I + intake)
     pool_need, pool_intake, pool_value = pp.need, pp.intake, pp.value
     known = open_needs & (need_cat >= 0)
+    last_pp, last_u, last_mask = pp, u.copy(), known
     # Proven bound per category: the best over passes (zero duals to start: each need's best value).
     bound_k = np.bincount(need_cat[known], weights=np.maximum(pp.g[known], 0.0) + _slack(index, v, u)[known],
                           minlength=n_cat)[:n_cat]
@@ -475,7 +562,8 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
             if cand.any():
                 cand[cand] = ~_contains(key, pool_need[cand] * I + pool_intake[cand])
             now = float(value[used].sum())
-            if not cand.any() or out_of_time() or now - inner_last <= INNER_MIN_GAIN * abs(now):
+            if (not cand.any() or out_of_time() or now - inner_last <= INNER_MIN_GAIN * abs(now)
+                    or last_flow_s > INNER_MAX_FLOW_SHARE * last_pass_s):
                 break
             inner_last = now
             need = np.concatenate([need, pool_need[cand]])
@@ -504,6 +592,7 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
               + np.bincount(int_cat, weights=places_left * u, minlength=n_cat)[:n_cat])
         bound_k[active] = np.minimum(bound_k[active], bk[active])
         pool_need, pool_intake, pool_value = pp.need, pp.intake, pp.value
+        last_pp, last_u, last_mask = pp, u.copy(), mask
         rc = pool_value - v[pool_need] - u[pool_intake]
         cand = rc > RC_EPS
         if cand.any():
@@ -523,7 +612,15 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
         used = np.concatenate([used, np.zeros(int(cand.sum()), dtype=bool)])
         key = np.sort(need * I + intake)
         dirty[need_cat[pool_need[cand]]] = True
-    stats = {"pricing_passes": passes, "flow_solves": solves, "pricing_seconds": round(price_s, 3),
+    lagr_s = 0.0
+    if not optimal and bound_k.sum() > primal * (1 + 1e-4):
+        # Tighten the bound: raise intake prices from the last pass's (see `_lagrangian_bound`).
+        t1 = time.perf_counter()
+        budget = LAGR_SECONDS if deadline is None else max(min(LAGR_SECONDS, deadline - t1), 1.0)
+        lb = _lagrangian_bound(index, last_pp, last_mask, places_left, last_u, budget)
+        bound_k = np.minimum(bound_k, np.where(active | ~np.isfinite(lb), np.minimum(bound_k, lb), bound_k))
+        lagr_s = time.perf_counter() - t1
+    stats = {"pricing_passes": passes, "bound_seconds": round(lagr_s, 3), "flow_solves": solves, "pricing_seconds": round(price_s, 3),
              "flow_seconds": round(flow_s, 3), "categories_open": int(active.sum()), "history": history}
     return PricingResult(need, intake, value, used, has_eligible, primal, float(bound_k.sum()), optimal, stats, v, u)
 

@@ -128,3 +128,23 @@ def test_price_pass_covers_every_eligible_arc():
     assert (pp.has_eligible == ex.has_eligible).all()
     exact_pairs = set(zip(ex.need.tolist(), ex.intake.tolist()))
     assert set(zip(pp.need.tolist(), pp.intake.tolist())) <= exact_pairs
+
+
+@pytest.mark.parametrize("seed", [9, 10])
+def test_bound_after_few_passes_covers_the_optimum(seed):
+    """Stopped after 1-2 passes (the final bound is then tightened by raising intake prices),
+    the proven bound still covers the exact optimum and the allocation is feasible."""
+    from matching.pricing import solve_by_pricing
+
+    problem = parse_problem(_instance(300, 60, seed))
+    index = ProblemIndex.build(problem)
+    exact = solve(problem, mode="exact", index=index)
+    N = len(index.need_client)
+    for passes in (1, 2):
+        res = solve_by_pricing(index, np.ones(N, dtype=bool), index.intake_places.copy(), top_m=2,
+                               max_passes=passes)
+        assert res.bound >= exact.objective - 1e-6 * abs(exact.objective)
+        assert res.primal <= exact.objective + 0.01 * len(exact.placements)
+        load = np.bincount(res.intake[res.used], minlength=len(index.intake_ids))
+        assert (load <= index.intake_places).all()
+        assert len(np.unique(res.need[res.used])) == int(res.used.sum())
