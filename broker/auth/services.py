@@ -90,11 +90,9 @@ def user_for_token(token: str) -> Optional[User]:
     return row.user
 
 
-def acting_user() -> Optional[User]:
-    """The signed-in user of a page, or the bearer of an API token."""
-    if "api_user" in g:
-        return g.api_user
-    return current_user if current_user.is_authenticated else None
+def local_path(url: Optional[str]) -> Optional[str]:
+    """A same-site path to return to after a form, never another site's address."""
+    return url if url and url.startswith("/") and not url.startswith("//") and "\\" not in url else None
 
 
 def roles_required(*roles: str):

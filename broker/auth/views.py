@@ -43,8 +43,7 @@ def login():
         else:
             current_app.session_interface.regenerate(session)  # a new session id at sign-in
             login_user(user)
-            next_url = request.args.get("next", "")
-            return redirect(next_url if next_url.startswith("/") and not next_url.startswith("//") else home_for(user))
+            return redirect(services.local_path(request.args.get("next")) or home_for(user))
     status = 401 if error else 400 if form.errors else 200
     return render_template("auth/login.html", form=form, error=error), status
 

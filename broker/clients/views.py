@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
-from broker.auth.services import roles_required
+from broker.auth.services import local_path, roles_required
 from broker.clients import services
 from broker.clients.forms import ClientForm, ConsentForm, NeedForm
 from broker.clients.models import CONSENT_PURPOSES
@@ -110,7 +110,7 @@ def consent_page(client_id: int):
             form.organisation_id.errors.append(str(exc).split(": ", 1)[-1])
         else:
             flash("Consent recorded.")
-            return redirect(request.args.get("next") or url_for("clients.client_page", client_id=client.id) + "#consent")
+            return redirect(local_path(request.args.get("next")) or url_for("clients.client_page", client_id=client.id) + "#consent")
     return render_template(
         "clients/consent.html", client=client, form=form, organisations=organisations,
         consents=services.consents_by_agency(client),

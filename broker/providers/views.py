@@ -32,7 +32,7 @@ def confirm(provision_id: int):
     p = services.provision_for(current_user, provision_id)
     services.confirm(p, current_user)
     flash(f"Thank you: “{p.name}” is confirmed as correct today.")
-    return redirect(request.form.get("next") or url_for("providers.listings_page"))
+    return redirect(url_for("providers.listings_page"))
 
 
 def _intake_inputs(form_data, count: int) -> list[dict]:

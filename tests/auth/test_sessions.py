@@ -68,3 +68,9 @@ def test_login_is_rate_limited(app, client):
 def test_passwords_are_stored_as_argon2(app):
     pa = pf.user("pa")
     assert pa.password_hash.startswith("$argon2id$") and pf.PASSWORD not in pa.password_hash
+
+
+def test_sign_in_never_redirects_to_another_site(app, client):
+    pa = pf.user("pa")
+    resp = client.post("/login?next=//evil.example/x", data={"email": pa.email, "password": pf.PASSWORD})
+    assert resp.status_code == 302 and "evil.example" not in resp.headers["Location"]
