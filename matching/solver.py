@@ -145,6 +145,8 @@ def solve(
     if mode not in ("auto", "exact", "pruned", "pricing"):
         raise ValueError(f"mode must be auto, exact, pruned or pricing, not {mode!r}")
     cands = None
+    if mode == "auto" and max_arcs is not None and estimate_arcs(index, open_needs, places_left) > 1.5 * max_arcs:
+        mode = "pricing"  # clearly too many arcs to hold: do not build them only to give up
     if mode != "pricing":
         try:
             if mode == "pruned":
@@ -220,6 +222,23 @@ def solve(
         stats["gap_bound"] = None  # pruned arcs: no bound
         stats["optimal"] = None
     return alloc
+
+
+def estimate_arcs(index: ProblemIndex, open_needs: np.ndarray, places_left: np.ndarray, sample: int = 48) -> float:
+    """Exact-mode arc count estimated from a fixed sample of needs per category (cheap)."""
+    rng = np.random.default_rng(0)
+    total = 0.0
+    for k, name in enumerate(index.categories):
+        needs_k = np.flatnonzero(open_needs & (index.need_cat == k))
+        if not len(needs_k):
+            continue
+        pick = rng.choice(needs_k, size=min(sample, len(needs_k)), replace=False)
+        arcs = 0
+        for n in pick:
+            opt = index.options(int(index.need_client[n]), name)
+            arcs += int(((opt.failed_rule == 0) & (opt.value > 0) & (places_left[opt.intakes] > 0)).sum())
+        total += arcs / len(pick) * len(needs_k)
+    return total
 
 
 def _relative(gap: float, objective: float) -> float:
