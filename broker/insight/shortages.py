@@ -235,7 +235,12 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value) -> str:
-    """A CSV cell a spreadsheet will not run: text starting = + - @ (or tab/CR) gets a leading quote."""
+    """A CSV cell a spreadsheet will not run: text starting = + - @ (or tab/CR) gets a leading quote.
+
+    Numbers are ours (counts, gaps, means) and stay numbers, so a gap of -3 is not quoted.
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
     text = "" if value is None else str(value)
     if text.startswith(FORMULA_START):
         return "'" + text
