@@ -1,0 +1,87 @@
+"""What-if equals re-running the matcher with the places really added."""
+from __future__ import annotations
+
+import datetime as dt
+
+import matching
+import pytest
+
+from broker.directory.models import Intake
+from broker.extensions import db
+from broker.insight import allocation
+from tests.insight.scenario import build
+
+
+@pytest.fixture
+def scenario(app):
+    return build()
+
+
+def _same(a: dict, b: dict):
+    for k in ("needs", "met", "unmet", "unmet_capacity", "urgency_met", "mean_wait_days", "mean_km", "objective"):
+        assert a[k] == b[k], k
+
+
+def test_one_more_training_place_in_leeds_meets_c3(scenario):
+    m0 = scenario.months[0]
+    result = allocation.what_if("training", "Leeds", m0, 1)
+    assert result["targets"] == [str(scenario.provisions["A"].id)]
+    assert (result["before"]["met"], result["after"]["met"], result["delta_met"]) == (5, 6, 1)
+    assert result["delta_urgency_met"] == 1
+    assert result["after"]["unmet"] == 0
+
+    # The same places as a real intake on A (rolling, from the 1st of the month), and a fresh run.
+    a = scenario.provisions["A"]
+    db.session.add(Intake(provision_id=a.id, start=dt.date.fromisoformat(f"{m0}-01"), places=1, rolling=True))
+    db.session.commit()
+    rerun = allocation.run_allocation(scenario.manager).figures
+    _same(result["after"], rerun)
+    assert result["delta_mean_wait_days"] == round(rerun["mean_wait_days"] - result["before"]["mean_wait_days"], 2)
+
+
+def test_places_spread_over_the_areas_listings_equal_solving_the_changed_problem(scenario):
+    """Five places over Leeds training listings (A and a full one, D): 3 + 2, from next month."""
+    from tests.directory import factories as f
+
+    d = f.provision("Leeds Full Course", category="training", at=f.LS9, intakes=[dict(start_in=3, places=1, taken=1)])
+    m1 = scenario.months[1]
+    result = allocation.what_if("training", "Leeds", m1, 5)
+    a = scenario.provisions["A"]
+    assert result["targets"] == [str(a.id), str(d.id)]
+
+    ap = allocation.build_allocation_problem()
+    start = dt.date.fromisoformat(f"{m1}-01")
+    by_id = {p.id: p for p in ap.problem.provisions}
+    extra_a = matching.Intake("x-a", start, 3, rolling=True)
+    extra_d = matching.Intake("x-d", start, 2, rolling=True)
+    changed = [p if p.id != str(a.id) else matching.Provision(p.id, p.category, p.location, p.intakes + (extra_a,), p.min_age, p.max_age, p.weight)
+               for p in ap.problem.provisions]
+    assert str(d.id) not in by_id  # full, so not in today's problem
+    changed.append(matching.Provision(str(d.id), "training", matching.Location(*f.LS9), (extra_d,)))
+    problem = matching.Problem(ap.problem.as_of, ap.problem.clients, tuple(changed))
+    direct = allocation.figures(ap, matching.solve(problem, pinned=ap.pinned), problem)
+    _same(result["after"], direct)
+    assert result["delta_met"] == direct["met"] - result["before"]["met"]
+
+
+def test_an_area_without_listings_gets_a_new_one_at_its_centre(scenario):
+    result = allocation.what_if("housing", "Kirklees", scenario.months[0], 2)
+    assert result["targets"] == []
+    ap = allocation.build_allocation_problem()
+    changed = allocation.add_places(ap, "housing", "Kirklees", dt.date.fromisoformat(f"{scenario.months[0]}-01"), 2)
+    new = [p for p in changed.provisions if p.id.startswith(allocation.WHAT_IF_PREFIX)]
+    assert len(new) == 1 and new[0].intakes[0].places == 2 and new[0].intakes[0].rolling
+    _same(result["after"], allocation.figures(ap, matching.solve(changed, pinned=ap.pinned), changed))
+
+
+@pytest.mark.parametrize("args,field", [
+    (("yoga", "Leeds", "2099-01", 1), "category"),
+    (("training", "York", "2099-01", 1), "area"),
+    (("training", "Leeds", "2020-01", 1), "month"),
+    (("training", "Leeds", "next", 1), "month"),
+    (("training", "Leeds", "2099-01", 0), "places"),
+])
+def test_what_if_names_bad_fields(app, args, field):
+    with pytest.raises(allocation.WhatIfError) as exc:
+        allocation.what_if(*args)
+    assert exc.value.field == field
