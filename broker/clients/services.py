@@ -151,13 +151,22 @@ def consents_by_agency(client: Client) -> list[dict]:
     )
 
 
-def share_client(user: User, client: Client, other: User) -> None:
-    if other.role != "pa":
-        raise ValueError("user: a client can only be shared with another Personal Adviser")
+def share_client(user: User, client: Client, email: str) -> User:
+    """Share the record with another PA (e.g. a specialist team's), by their email."""
+    if client.pa_id != user.id:
+        raise ValueError("email: only the young person's own Personal Adviser can share their record")
+    other = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+    if other is None or other.role != "pa" or not other.active:
+        raise ValueError("email: no Personal Adviser has that email address")
+    if other.id == user.id or can_see(other, client):
+        raise ValueError("email: they can already see this record")
     db.session.add(ClientShare(client_id=client.id, user_id=other.id, shared_by_id=user.id, shared_at=_now()))
     audit.record(user, "share", "client", client.id, client.id, with_user=other.id)
     db.session.commit()
+    return other
 
 
-def find_organisation(organisation_id: int) -> Optional[Organisation]:
-    return db.session.get(Organisation, organisation_id)
+def shared_with(client: Client) -> list[User]:
+    return list(db.session.scalars(select(User).join(ClientShare, ClientShare.user_id == User.id).where(ClientShare.client_id == client.id)))
+
+

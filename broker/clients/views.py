@@ -54,7 +54,21 @@ def client_page(client_id: int):
         consents=services.consents_by_agency(client),
         referrals=referrals,
         purposes=CONSENT_PURPOSES,
+        shared_with=services.shared_with(client),
     )
+
+
+@bp.post("/<int:client_id>/share")
+@roles_required("pa")
+def share(client_id: int):
+    client = services.client_for(current_user, client_id, action="view")
+    try:
+        other = services.share_client(current_user, client, request.form.get("email", ""))
+    except ValueError as exc:
+        flash("Share with: " + str(exc).split(": ", 1)[-1], "error")
+    else:
+        flash(f"Shared with {other.name}.")
+    return redirect(url_for("clients.client_page", client_id=client.id) + "#sharing")
 
 
 @bp.route("/<int:client_id>/edit", methods=["GET", "POST"])

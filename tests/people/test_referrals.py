@@ -162,3 +162,20 @@ def test_last_place_gone_is_a_clear_409(app, client, world):
         data={"need_id": yp.needs[0].id, "intake_id": intake.id, "summary": "Wants a trade; left college in October."},
     )
     assert resp.status_code == 409 and "the last place on this intake has just gone" in resp.get_data(as_text=True)
+
+
+def test_sharing_a_record_lets_another_pa_see_it(app, client, world):
+    specialist = pf.user("pa", "specialist@test.example")
+    yp = world["yp"]
+    login(client, specialist)
+    assert client.get(f"/clients/{yp.id}").status_code == 404
+    client.post("/logout")
+    login(client, world["pa"])
+    client.post(f"/clients/{yp.id}/share", data={"email": "provider@test.example"})
+    assert "no Personal Adviser has that email" in client.get(f"/clients/{yp.id}").get_data(as_text=True)
+    client.post(f"/clients/{yp.id}/share", data={"email": "Specialist@test.example"})
+    client.post("/logout")
+    login(client, specialist)
+    assert client.get(f"/clients/{yp.id}").status_code == 200
+    assert "Jordan Test" in client.get("/clients/").get_data(as_text=True)
+    assert "Share record" not in client.get(f"/clients/{yp.id}").get_data(as_text=True)  # only the owner shares
