@@ -618,7 +618,8 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
         t1 = time.perf_counter()
         budget = LAGR_SECONDS if deadline is None else max(min(LAGR_SECONDS, deadline - t1), 1.0)
         lb = _lagrangian_bound(index, last_pp, last_mask, places_left, last_u, budget)
-        bound_k = np.minimum(bound_k, np.where(active | ~np.isfinite(lb), np.minimum(bound_k, lb), bound_k))
+        upd = np.isfinite(lb)  # categories the last pass priced (-inf: nothing there to bound)
+        bound_k[upd] = np.minimum(bound_k[upd], lb[upd])
         lagr_s = time.perf_counter() - t1
     stats = {"pricing_passes": passes, "bound_seconds": round(lagr_s, 3), "flow_solves": solves, "pricing_seconds": round(price_s, 3),
              "flow_seconds": round(flow_s, 3), "categories_open": int(active.sum()), "history": history}
