@@ -111,11 +111,35 @@ def remind_stale_command(out_dir):
     click.echo(f"{len(written)} reminder(s) written to {folder}" if written else "No listings need confirming.")
 
 
+@click.command("import-oruk")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--dry-run", is_flag=True, help="Check the file and show what would change; write nothing.")
+@with_appcontext
+def import_oruk_command(path, dry_run):
+    """Import an Open Referral UK (HSDS 3.0) JSON file or CSV folder, all or nothing."""
+    from broker.directory.oruk import OrukImportError, import_oruk, read_oruk
+
+    found = read_oruk(path)
+    if found.problems:
+        raise click.ClickException(f"{path} not imported, nothing changed. {OrukImportError(found.problems)}")
+    try:
+        with tqdm(total=len(found.provisions), desc="Importing services", unit="service") as bar:
+            s = import_oruk(path, db.session, dry_run=dry_run, progress=bar.update, directory=found)
+    except OrukImportError as exc:
+        raise click.ClickException(f"{path} not imported, nothing changed. {exc}") from None
+    click.echo(("Dry run, nothing written. " if dry_run else "") + f"Organisations: {s.organisations_added} added, "
+               f"{s.organisations_updated} updated, {s.organisations_unchanged} unchanged. Provisions: "
+               f"{s.provisions_added} added, {s.provisions_updated} updated, {s.provisions_unchanged} unchanged. "
+               f"Skipped: {len(s.skipped)}.")
+    for line in [*s.skipped, *s.notes]:
+        click.echo(f"  {line}")
+
+
 def register_commands(app) -> None:
     from broker.insight.commands import allocate_command
 
     for command in (init_command, reindex_command, serve_command, create_user_command, remind_stale_command,
-                    allocate_command):
+                    allocate_command, import_oruk_command):
         app.cli.add_command(command)
 
 
