@@ -33,6 +33,11 @@ def _svg(width: int, height: int, title: str, desc: str, body: list[str], css_cl
     )
 
 
+def signed(value: int) -> str:
+    """+3, -2, and 0 without a sign."""
+    return f"{value:+d}" if value else "0"
+
+
 def colour_for(value: float, scale: float) -> str:
     if value == 0 or scale <= 0:
         return EVEN
@@ -65,8 +70,8 @@ def heatmap(cells: dict[str, dict[str, int]], months: list[str], title: str, des
             x = left + cw * j
             body.append(
                 f'<g class="cell"><rect x="{x}" y="{y}" width="{cw - 2}" height="{ch - 2}" fill="{fill}">'
-                f'<title>{escape(category_label(c))}, {escape(m)}: demand minus supply {v:+d}</title></rect>'
-                f'<text x="{x + cw / 2 - 1}" y="{y + ch / 2 + 4}" text-anchor="middle" fill="{_text_colour(fill)}">{v:+d}</text></g>'
+                f'<title>{escape(category_label(c))}, {escape(m)}: demand minus supply {signed(v)}</title></rect>'
+                f'<text x="{x + cw / 2 - 1}" y="{y + ch / 2 + 4}" text-anchor="middle" fill="{_text_colour(fill)}">{signed(v)}</text></g>'
             )
     # Legend: the scale's steps from surplus to shortage.
     steps = list(reversed(SURPLUS)) + [EVEN] + list(SHORTAGE)
@@ -74,7 +79,7 @@ def heatmap(cells: dict[str, dict[str, int]], months: list[str], title: str, des
     for j, fill in enumerate(steps):
         body.append(f'<rect x="{left + 22 * j}" y="{legend_y}" width="20" height="20" fill="{fill}" stroke="#b1b4b6"/>')
     body.append(f'<text x="{left + 22 * len(steps) + 6}" y="{legend_y + 14}">Demand exceeds supply'
-                f'{f" (darkest: {scale:+d} or more)" if scale else ""}</text></g>')
+                f'{f" (darkest: ±{scale} or more)" if scale else ""}</text></g>')
     return _svg(width, height, title, desc, body, "heatmap")
 
 
