@@ -50,6 +50,7 @@ SIDE_FACTOR = 3.0  # seed, intake side: each provision's best needs, this many p
 _DEBUG = bool(os.environ.get("MATCHING_DEBUG"))
 SIDE_CLOSE = True
 SEED_RANDOM = 16
+PASS_RANDOM = 16  # ... and in later passes (only those that price out are added)
 LAGR_ROUNDS = 60  # auction rounds tightening the final bound
 LAGR_SECONDS = 4.0
 LAGR_EPS = 1.0  # auction step floor (value units); the best bound seen is kept
@@ -102,7 +103,7 @@ def _date_tables(index: ProblemIndex, k: int, days: np.ndarray, u: np.ndarray, u
 
 def price(index: ProblemIndex, open_needs: np.ndarray, places_left: np.ndarray, v: np.ndarray, u: np.ndarray,
           *, top_m: int = DEFAULT_TOP_M, threads: int | None = None, per_block_prov: int = 0,
-          n_random: int = 0) -> PricePass:
+          n_random: int = 0, random_seed: int = 0) -> PricePass:
     """One streaming pass over every eligible arc of the open needs (see the module docstring).
 
     With `per_block_prov` > 0 it also returns, for each provision and block of needs, the
@@ -221,11 +222,13 @@ def price(index: ProblemIndex, open_needs: np.ndarray, places_left: np.ndarray, 
         cols = sel[r, c]
         out.append((r_need[r], arg[dr[r], pl[cols]], np.empty(0)))
         if n_random > 0 and rc.shape[1] > m:
-            # Seed only: a few random eligible provisions per need, so that the first
-            # restricted problem can reach spare places anywhere, not only the nearest.
-            rng = np.random.default_rng(int(r_need[0]))
+            # A few random eligible provisions per need, so that the first restricted
+            # problem can reach spare places anywhere, not only the nearest (and later
+            # passes add arcs that price out beyond the few best, against herding).
+            rng = np.random.default_rng((int(r_need[0]), random_seed))
             rcol = rng.integers(0, rc.shape[1], size=(rc.shape[0], n_random))
-            ok = np.isfinite(np.take_along_axis(rc, rcol, axis=1))
+            rv = np.take_along_axis(rc, rcol, axis=1)
+            ok = rv > 0 if random_seed else np.isfinite(rv)  # later passes: only arcs that price out
             r, c = np.nonzero(ok)
             out.append((r_need[r], arg[dr[r], pl[rcol[r, c]]], np.empty(0)))
         if per_block_prov > 0:
@@ -581,7 +584,8 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
             break
         # Full pass over the categories not yet proven: a bound for each, and the arcs that price out.
         mask = known & active[np.maximum(need_cat, 0)]
-        pp = price(index, mask, places_left, v, u, top_m=top_m, threads=threads)
+        pp = price(index, mask, places_left, v, u, top_m=top_m, threads=threads, n_random=PASS_RANDOM,
+                   random_seed=passes)
         passes += 1
         price_s += pp.seconds
         if _DEBUG:
