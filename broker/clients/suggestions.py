@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Mapping
 
 import matching
 from flask import current_app
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from broker.clients.models import Client, ClientNeed
-from broker.directory.models import Intake, Provision
+from broker.directory.models import Intake, Location, Provision
 from broker.geography import distance_km
 from broker.extensions import db
 
@@ -44,13 +45,13 @@ class NeedView:
     note: str = ""
 
 
-def build_problem(client: Client, provisions: list[Provision], today: dt.date) -> matching.Problem:
-    stale_days = current_app.config["BROKER_STALE_DAYS"]
+def matcher_client(client: Client, today: dt.date) -> matching.Client:
+    """The young person as the matcher sees them: one need per category of their open needs."""
     categories = []
     for need in client.open_needs:
         if need.category not in categories:
             categories.append(need.category)
-    m_client = matching.Client(
+    return matching.Client(
         id=str(client.id),
         location=matching.Location(client.lat, client.lon),
         age=client.age_on(today),
@@ -59,30 +60,43 @@ def build_problem(client: Client, provisions: list[Provision], today: dt.date) -
         needs=tuple(categories),
         max_travel_km=client.max_travel_km,
     )
+
+
+def matcher_provision(
+    p: Provision, site: Location, today: dt.date, stale_days: int,
+    extra_places: Mapping[int, int] | None = None, drop_full: bool = False,
+) -> matching.Provision:
+    """A listing as the matcher sees it, at one of its sites: upcoming intakes with the
+    places left now (plus `extra_places` per intake id), stale listings weighing less."""
+    extra_places = extra_places or {}
+    intakes = []
+    for i in p.upcoming_intakes(today):
+        places = max(i.places_left, 0) + extra_places.get(i.id, 0)
+        if places > 0 or not drop_full:
+            intakes.append(matching.Intake(id=str(i.id), start=i.start, places=places, rolling=i.rolling))
+    return matching.Provision(
+        id=str(p.id),
+        category=p.category,
+        location=matching.Location(site.lat, site.lon),
+        intakes=tuple(intakes),
+        min_age=p.min_age,
+        max_age=p.max_age,
+        weight=STALE_WEIGHT if p.is_stale(today, stale_days) else 1.0,
+    )
+
+
+def build_problem(client: Client, provisions: list[Provision], today: dt.date) -> matching.Problem:
+    stale_days = current_app.config["BROKER_STALE_DAYS"]
     m_provisions = []
     for p in provisions:
         if not p.locations:
             continue
         # The site nearest this young person is the one they would attend.
-        loc = min(p.locations, key=lambda l: distance_km(client.lat, client.lon, l.lat, l.lon))
-        intakes = tuple(
-            matching.Intake(id=str(i.id), start=i.start, places=max(i.places_left, 0), rolling=i.rolling)
-            for i in p.upcoming_intakes(today)
-        )
-        if not intakes:
-            continue
-        m_provisions.append(
-            matching.Provision(
-                id=str(p.id),
-                category=p.category,
-                location=matching.Location(loc.lat, loc.lon),
-                intakes=intakes,
-                min_age=p.min_age,
-                max_age=p.max_age,
-                weight=STALE_WEIGHT if p.is_stale(today, stale_days) else 1.0,
-            )
-        )
-    return matching.Problem(as_of=today, clients=(m_client,), provisions=tuple(m_provisions))
+        site = min(p.locations, key=lambda l: distance_km(client.lat, client.lon, l.lat, l.lon))
+        listing = matcher_provision(p, site, today, stale_days)
+        if listing.intakes:
+            m_provisions.append(listing)
+    return matching.Problem(as_of=today, clients=(matcher_client(client, today),), provisions=tuple(m_provisions))
 
 
 def suggestions_for(client: Client, today: dt.date | None = None, top_n: int = 5) -> list[NeedView]:

@@ -3,7 +3,7 @@
 The problem (one `matching.Problem` for the whole scope):
 
 - Young people: every client with an open need whose home area is in scope. Each is
-  turned into a matcher client by `broker.clients.suggestions.build_problem`, the same
+  turned into a matcher client by `broker.clients.suggestions.matcher_client`, the same
   code PA suggestions use, so needs are one per category and ``available_from`` is
   ``max(available_from, today)``.
 - Provision: every active listing with an upcoming intake (rolling, or not yet started)
@@ -38,7 +38,7 @@ from sqlalchemy.orm import selectinload
 
 from broker.auth.models import User
 from broker.clients.models import Client, ClientNeed
-from broker.clients.suggestions import STALE_WEIGHT, build_problem
+from broker.clients.suggestions import matcher_client, matcher_provision
 from broker.directory.models import Provision
 from broker.extensions import db
 from broker.insight.areas import area_centre, area_for_postcode
@@ -128,7 +128,7 @@ def build_allocation_problem(today: dt.date | None = None, area: Optional[str] =
 
     m_clients, needs, pinned = [], {}, []
     for c in clients:
-        m_client = build_problem(c, [], today).clients[0]
+        m_client = matcher_client(c, today)
         keep = tuple(k for k in m_client.needs if (c.id, k) not in placed_elsewhere)
         if not keep:
             continue
@@ -144,25 +144,12 @@ def build_allocation_problem(today: dt.date | None = None, area: Optional[str] =
     for p in provisions:
         if not p.locations:
             continue
-        loc = p.locations[0]  # a listing with several sites counts at its first
-        intakes = []
-        for i in p.upcoming_intakes(today):
-            places = max(i.places_left, 0) + pins_per_intake[i.id]
-            if places > 0:
-                intakes.append(matching.Intake(id=str(i.id), start=i.start, places=places, rolling=i.rolling))
-        provision_areas[str(p.id)] = listing_area(p)
-        listing = matching.Provision(
-            id=str(p.id),
-            category=p.category,
-            location=matching.Location(loc.lat, loc.lon),
-            intakes=(),
-            min_age=p.min_age,
-            max_age=p.max_age,
-            weight=STALE_WEIGHT if p.is_stale(today, stale_days) else 1.0,
-        )
-        listings[listing.id] = listing
-        if intakes:
-            m_provisions.append(dataclasses.replace(listing, intakes=tuple(intakes)))
+        # A listing with several sites counts at its first.
+        listing = matcher_provision(p, p.locations[0], today, stale_days, pins_per_intake, drop_full=True)
+        provision_areas[listing.id] = listing_area(p)
+        listings[listing.id] = dataclasses.replace(listing, intakes=())
+        if listing.intakes:
+            m_provisions.append(listing)
     problem = matching.Problem(as_of=today, clients=tuple(m_clients), provisions=tuple(m_provisions))
     return AllocationProblem(problem, pinned, needs, provision_areas, listings, area, time.perf_counter() - t0)
 
