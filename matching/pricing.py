@@ -53,6 +53,7 @@ SEED_RANDOM = 16
 PASS_RANDOM = 16  # ... and in later passes (only those that price out are added)
 LAGR_ROUNDS = 60  # auction rounds tightening the final bound
 LAGR_SECONDS = 4.0
+LAGR_RESERVE = 2.0  # seconds kept for it when deciding whether another pass fits
 LAGR_EPS = 1.0  # auction step floor (value units); the best bound seen is kept
 INNER_MIN_GAIN = 1e-4  # relative objective gain for another inner round
 INNER_MAX_FLOW_SHARE = 0.5  # ... and only while a flow solve costs less than this share of a full pass
@@ -580,7 +581,7 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
             optimal = True
             break
         share = known[active[np.maximum(need_cat, 0)] & (need_cat >= 0)].sum() / max(int(known.sum()), 1)
-        if passes >= max_passes or out_of_time(last_pass_s * share + last_flow_s):
+        if passes >= max_passes or out_of_time(last_pass_s * share + last_flow_s + LAGR_RESERVE):
             break
         # Full pass over the categories not yet proven: a bound for each, and the arcs that price out.
         mask = known & active[np.maximum(need_cat, 0)]
