@@ -42,6 +42,8 @@ def create_demo_people() -> list[tuple[str, str, str]]:
         created.append((role, email, password))
     pa = db.session.scalar(select(User).where(User.email == "pa@demo.example"))
     _demo_caseload(pa, org_id)
+    pa2 = db.session.scalar(select(User).where(User.email == "pa2@demo.example"))
+    _generated_caseload([pa, pa2], org_id)
     return created
 
 
@@ -65,3 +67,61 @@ def _demo_caseload(pa: User, org_id: int | None) -> None:
             clients.add_need(pa, client, category, "")
         if org_id is not None:
             clients.record_consent(pa, client, org_id, "referral", True, "Agreed at the demo set-up")
+
+
+FIRST = ["Aaliyah", "Ben", "Chloe", "Daniel", "Ellie", "Farhan", "Grace", "Harvey", "Imani", "Jack", "Kayla", "Liam",
+         "Maya", "Nathan", "Olivia", "Precious", "Reece", "Sana", "Tyler", "Zara"]
+LAST = ["Ahmed", "Brown", "Clarke", "Dawson", "Evans", "Fletcher", "Green", "Hussain", "Iqbal", "Jones", "Khan", "Lee",
+        "Mitchell", "Nowak", "Patel", "Robinson", "Shaw", "Taylor", "Walsh", "Young"]
+# Where shortages bite (DOMAIN.md): training and education first, then housing and support.
+NEED_WEIGHTS = {"training": 30, "education": 20, "employment": 12, "housing": 10, "benefits": 6, "health": 4,
+                "mental-health": 8, "drugs-alcohol": 4, "anger-management": 3, "youth-offending": 3}
+GENERATED = 80
+
+
+def _generated_caseload(pas: list[User], org_id: int | None) -> None:
+    """A realistic spread of young people so the shortage dashboard has something to show."""
+    import csv
+    import random
+
+    from broker.config import PROJECT_ROOT
+    from broker.referrals.services import ReferralError, send_referral
+
+    rng = random.Random(2026)
+    with open(PROJECT_ROOT / "directory_data" / "geography" / "west_yorkshire_postcodes.csv", encoding="utf-8") as f:
+        postcodes = [row["postcode"] for row in csv.DictReader(f)]
+    today = dt.date.today()
+    org_listings = []
+    if org_id is not None:
+        org_listings = list(db.session.scalars(select(Provision).where(Provision.organisation_id == org_id, Provision.status == "active")))
+    for n in range(GENERATED):
+        postcode = rng.choice(postcodes)
+        age = rng.choice([15, 16, 16, 17, 17, 17, 18, 19])
+        data = dict(
+            first_name=rng.choice(FIRST), last_name=rng.choice(LAST),
+            date_of_birth=today - dt.timedelta(days=int(age * 365.25) + rng.randint(10, 300)),
+            home_postcode=postcode, available_from=today + dt.timedelta(days=rng.randint(-60, 45)),
+            urgency=rng.choice([1, 1, 2, 2, 3]), max_travel_km=float(rng.choice([10, 15, 20, 25])),
+            assessment_date=today - dt.timedelta(days=rng.randint(5, 90)), review_date=today + dt.timedelta(days=rng.randint(-10, 60)),
+            summary="Generated demo record.", risks="",
+        )
+        client = clients.create_client(pas[n % len(pas)], data, resolve_place(postcode))
+        categories: list[str] = []
+        wanted = rng.choice([1, 1, 2, 2, 3])
+        while len(categories) < wanted:
+            pick = rng.choices(list(NEED_WEIGHTS), weights=list(NEED_WEIGHTS.values()))[0]
+            if pick not in categories:
+                categories.append(pick)
+        for category in categories:
+            clients.add_need(pas[n % len(pas)], client, category, "")
+        # A few referrals waiting in the demo provider's inbox.
+        matching_listing = next((p for p in org_listings if p.category in categories), None)
+        if matching_listing is not None and n % 4 == 0:
+            intake = next((i for i in matching_listing.upcoming_intakes(today) if i.places_left > 0), None)
+            need = next(x for x in client.needs if x.category == matching_listing.category)
+            if intake is not None:
+                clients.record_consent(pas[n % len(pas)], client, org_id, "referral", True, "Agreed at the demo set-up")
+                try:
+                    send_referral(pas[n % len(pas)], client, need.id, intake.id, "Generated demo referral: keen to start soon.")
+                except ReferralError:
+                    db.session.rollback()

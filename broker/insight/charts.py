@@ -54,7 +54,9 @@ def heatmap(cells: dict[str, dict[str, int]], months: list[str], title: str, des
     """Category (rows) x month (columns), coloured by demand minus supply, with a legend."""
     left, top, cw, ch = 170, 34, 62, 24
     cats = list(cells)
-    width = left + cw * max(len(months), 1) + 10
+    # Wide enough for the cells and for the legend's closing words (~6.5 px a character at 12 px).
+    legend_end = left + 22 * (len(SURPLUS) * 2 + 1) + 6 + 6.5 * len("Demand exceeds supply (darkest: ±9999 or more)")
+    width = int(max(left + cw * max(len(months), 1) + 10, legend_end))
     legend_y = top + ch * len(cats) + 20
     height = legend_y + 40
     scale = max((abs(v) for row in cells.values() for v in row.values()), default=0)
