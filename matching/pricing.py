@@ -45,7 +45,7 @@ from .geometry import BORDER_TOL, EARTH_RADIUS_KM, chord_for_km
 from .index import ProblemIndex
 from .problem import MAX_WAIT_DAYS
 
-DEFAULT_TOP_M = 16  # pool: per need, its best provisions by reduced cost in each full pass
+DEFAULT_TOP_M = 8  # pool: per need, its best provisions by reduced cost in each full pass
 SIDE_FACTOR = 3.0  # seed, intake side: each provision's best needs, this many per free place
 _DEBUG = bool(os.environ.get("MATCHING_DEBUG"))
 SIDE_CLOSE = True
@@ -53,6 +53,7 @@ SEED_RANDOM = 16
 PASS_RANDOM = 16  # ... and in later passes (only those that price out are added)
 LAGR_ROUNDS = 60  # auction rounds tightening the final bound
 LAGR_SECONDS = 4.0
+LAGR_PATIENCE = 2  # rounds without a better bound before giving up
 LAGR_RESERVE = 2.0  # seconds kept for it when deciding whether another pass fits
 LAGR_EPS = 1.0  # auction step floor (value units); the best bound seen is kept
 INNER_MIN_GAIN = 1e-4  # relative objective gain for another inner round
@@ -454,11 +455,13 @@ def _lagrangian_bound(index: ProblemIndex, pp: PricePass, mask: np.ndarray, plac
         return val, r, best
 
     best_b = np.full(n_cat, np.inf)
+    stall = 0
     for _ in range(LAGR_ROUNDS):
         b, r, best = evaluate(u)
         better = b < best_b
         best_b = np.minimum(best_b, b)
-        if _ > 0 and not better.any():
+        stall = 0 if better.any() else stall + 1
+        if _ > 0 and stall > LAGR_PATIENCE:
             break
         if time.perf_counter() - t0 > budget or not len(r):
             break
