@@ -81,3 +81,26 @@ def test_serve_answers_housing_near_ls9_over_http(initialised):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+FIXTURES = Path(__file__).parent / "directory" / "oruk_fixtures"
+
+
+def test_import_oruk_dry_run_then_import_then_again_changes_nothing(initialised):
+    _, env, _ = initialised
+    source = str(FIXTURES / "ukprofile_service_full.json")
+    dry = subprocess.run(BROKER + ["import-oruk", source, "--dry-run"], env=env, capture_output=True, text=True, timeout=120)
+    assert dry.returncode == 0, dry.stderr
+    assert "Dry run, nothing written." in dry.stdout and "Provisions: 1 added" in dry.stdout
+    first = subprocess.run(BROKER + ["import-oruk", source], env=env, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0 and "Provisions: 1 added" in first.stdout, first.stdout + first.stderr
+    again = subprocess.run(BROKER + ["import-oruk", source], env=env, capture_output=True, text=True, timeout=120)
+    assert "Provisions: 0 added, 0 updated, 1 unchanged" in again.stdout
+
+
+def test_import_oruk_rejects_a_bad_file_naming_the_problem(initialised):
+    _, env, _ = initialised
+    bad = subprocess.run(
+        BROKER + ["import-oruk", str(FIXTURES / "spec30_service_full.json")], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert bad.returncode != 0 and "not imported, nothing changed" in bad.stderr and "latitude" in bad.stderr
