@@ -13,8 +13,10 @@ above. The loop here:
 1. *Price*: stream over every eligible (need, intake) pair, a category and a block
    of nearby needs at a time (never more than one dense block in memory per
    thread), computing the reduced cost ``w - v_n - u_i``. Each pass returns, per
-   need, its `top_m` provisions by reduced cost (best intake of each) and
-   ``g_n = max_i (w(n, i) - u_i)`` over *all* its eligible arcs.
+   need, its `top_m` provisions by reduced cost (best intake of each), a few
+   random ones that price out (against herding) and ``g_n = max_i (w(n, i) - u_i)``
+   over *all* its eligible arcs. The first pass (zero duals) seeds the restricted
+   set: each need's best and random eligible arcs, each provision's closest needs.
 2. *Bound*: ``v'_n = max(v_n, g_n)`` makes (v', u) dual feasible, so
    ``sum v'_n + sum places_i u_i`` is an upper bound on the optimum (a proven one:
    no arc is skipped; a small slack covers float error in the distances).
@@ -22,8 +24,13 @@ above. The loop here:
    the min cost flow solves it and its optimal duals are recovered as shortest-path
    potentials on the residual graph (Bellman-Ford, vectorised, on the integer
    costs the flow used). Between full passes the arcs kept from the last pass
-   (the "pool") are re-priced cheaply and the restricted problem re-solved until
-   the pool has no positive arc; then a full pass again.
+   (the "pool") are re-priced cheaply and the restricted problem re-solved while
+   that gains and flows are cheap relative to a pass; then a full pass again.
+
+Categories never share an intake: each is its own flow, its own bound (the best
+over passes is kept) and its own convergence test (proven categories are not
+priced again). When stopped early the bound is tightened from the last pass's
+lists (`_lagrangian_bound`).
 
 It stops when a full pass finds no arc with positive reduced cost (the
 allocation is then optimal up to the cost rounding, and the bound equals the
@@ -34,6 +41,7 @@ objective) or when the time limit is reached (the bound is then still valid and
 from __future__ import annotations
 
 import os
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -519,7 +527,7 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
                per_block_prov=side_per_block if side_factor > 0 else 0, n_random=SEED_RANDOM)
     has_eligible = pp.has_eligible
     if _DEBUG:
-        print(f"  {time.perf_counter() - t0:.2f}s pass0 {pp.seconds:.2f}s", flush=True)
+        print(f"  {time.perf_counter() - t0:.2f}s pass0 {pp.seconds:.2f}s", file=sys.stderr, flush=True)
     sn, si, sv = _intake_side(index, places_left, pp, side_factor)
     need, intake, value = _unique_arcs(np.concatenate([pp.need, sn]), np.concatenate([pp.intake, si]),
                                        np.concatenate([pp.value, sv]), I)
@@ -563,7 +571,7 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
             flow_s += last_flow_s
             if _DEBUG:
                 print(f"  {time.perf_counter() - t0:.2f}s flows {last_flow_s:.2f}s arcs {len(need)} "
-                      f"primal {float(value[used].sum()):.0f} met {int(used.sum())}", flush=True)
+                      f"primal {float(value[used].sum()):.0f} met {int(used.sum())}", file=sys.stderr, flush=True)
             rc = pool_value - v[pool_need] - u[pool_intake]
             cand = rc > RC_EPS
             if cand.any():
@@ -593,7 +601,7 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
         passes += 1
         price_s += pp.seconds
         if _DEBUG:
-            print(f"  {time.perf_counter() - t0:.2f}s pass {pp.seconds:.2f}s", flush=True)
+            print(f"  {time.perf_counter() - t0:.2f}s pass {pp.seconds:.2f}s", file=sys.stderr, flush=True)
         last_pass_s = pp.seconds / max(share, 1e-9)
         vfix = np.maximum(np.maximum(v, pp.g + _slack(index, v, u)), 0.0)
         bk = (np.bincount(need_cat[mask], weights=vfix[mask], minlength=n_cat)[:n_cat]
