@@ -134,7 +134,8 @@ def solve(
 
     `pinned` holds accepted placements as ``(client_id, need, intake_id)`` (or dicts /
     objects with those fields); only the other needs move. `mode` is ``"auto"``
-    (exact unless more than `max_arcs` candidate arcs, then pricing), ``"exact"``,
+    (exact unless more than `max_arcs` candidate arcs, then pricing; a sampled estimate
+    well above `max_arcs` skips building them), ``"exact"``,
     ``"pricing"`` (column generation with LP duals, see pricing.py; stops when proven
     optimal or after `time_limit` seconds, reporting ``stats["gap_bound"]``) or
     ``"pruned"`` (fixed heuristic arc set, no bound; see candidates.py).
