@@ -131,8 +131,8 @@ def test_revoked_token_stops_working(app, client, world):
     assert resp.status_code == 401
 
 
-def test_feed_updates_racing_referrals_never_overbook(app, world):
-    """Providers cutting places while PAs hold them: places_taken never exceeds places."""
+def test_feed_uploads_and_api_racing_referrals_never_overbook(app, world):
+    """Providers cutting places (vacancy files and API) while PAs hold them: places_taken never exceeds places."""
     from broker.clients.services import record_consent
     from broker.providers import services as provider_services
     from broker.referrals.services import ReferralError, send_referral
@@ -144,6 +144,15 @@ def test_feed_updates_racing_referrals_never_overbook(app, world):
     clients = [pf.client(pa, consent_to=[org]) for _ in range(12)]
     jobs = [(c.id, c.needs[0].id) for c in clients]
     staff_id, pa_id = world["staff"].id, pa.id
+    # Half the cuts arrive as vacancy files (checked now, applied in the race), half over the API.
+    from broker.providers import feed
+
+    uploads = {}
+    for places in (2, 4, 6):
+        csv_text = f"provision_id,start,places,rolling\n{pid},{start.isoformat()},{places},no\n"
+        staged, _, problems = feed.stage(world["staff"], f"cut-{places}.csv", csv_text.encode())
+        assert not problems
+        uploads[places] = staged.id
     db.session.remove()
     barrier = threading.Barrier(len(jobs) + 6)
     errors = []
@@ -168,10 +177,16 @@ def test_feed_updates_racing_referrals_never_overbook(app, world):
             from broker.auth.models import User
             from broker.directory.models import Provision
 
+            from broker.providers.models import FeedUpload
+
             barrier.wait(timeout=60)
             try:
-                p = db.session.get(Provision, pid)
-                provider_services.replace_intakes(p, [provider_services.IntakeRow(start, places, False)], "api", db.session.get(User, staff_id))
+                staff = db.session.get(User, staff_id)
+                if places in uploads:
+                    feed.apply_upload(staff, db.session.get(FeedUpload, uploads[places]))
+                else:
+                    p = db.session.get(Provision, pid)
+                    provider_services.replace_intakes(p, [provider_services.IntakeRow(start, places, False)], "api", staff)
             except provider_services.InputProblems:
                 db.session.rollback()
             except Exception as exc:
