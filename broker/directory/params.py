@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Mapping
 
+from flask import current_app, has_app_context
+
 from broker.directory.search import SearchQuery
-from broker.geography import UnknownPlace, resolve_place
+from broker.geography import UnknownPlace, make_geocoder, resolve_place
 from broker.taxonomy import CATEGORIES
 
 SORTS = ("relevance", "distance", "start")
@@ -46,6 +49,25 @@ def _date(args, name):
         raise ParamError(name, f"must be a date as YYYY-MM-DD, got {raw!r}") from None
 
 
+@functools.cache
+def _geocoder(name: str):
+    return make_geocoder(name)
+
+
+def locate(text: str) -> tuple[float, float, str]:
+    """(lat, lon, label) of a place: the shipped geography first, then the online geocoder
+    named by BROKER_GEOCODER, if one is configured."""
+    try:
+        place = resolve_place(text)
+        return place.lat, place.lon, place.label
+    except UnknownPlace as exc:
+        name = current_app.config.get("BROKER_GEOCODER") if has_app_context() else None
+        found = _geocoder(name).geocode(text) if name else None
+        if found is None:
+            raise ParamError("near", str(exc)) from None
+        return found.latitude, found.longitude, found.address
+
+
 def parse_search(args: Mapping[str, str], today: dt.date | None = None) -> tuple[SearchQuery, str | None]:
     """Validate search parameters; returns the query and the resolved place's label."""
     sq = SearchQuery(today=today or dt.date.today())
@@ -62,11 +84,8 @@ def parse_search(args: Mapping[str, str], today: dt.date | None = None) -> tuple
     near_label = None
     near = (args.get("near") or "").strip()
     if near:
-        try:
-            place = resolve_place(near)
-        except UnknownPlace as exc:
-            raise ParamError("near", str(exc)) from None
-        sq.near, near_label = (place.lat, place.lon), place.label
+        lat, lon, near_label = locate(near)
+        sq.near = (lat, lon)
 
     raw_radius = (args.get("radius_km") or "").strip()
     if raw_radius:

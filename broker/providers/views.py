@@ -22,7 +22,7 @@ def listings_page():
     today = dt.date.today()
     stale_days = current_app.config["BROKER_STALE_DAYS"]
     listings = services.own_provisions(current_user.organisation_id)
-    stale = [p for p in listings if p.status == "active" and p.is_stale(today, stale_days)]
+    stale = services.stale_listings(current_user.organisation_id, today, stale_days)
     return render_template("providers/listings.html", listings=listings, stale=stale, today=today, stale_days=stale_days)
 
 

@@ -105,3 +105,28 @@ def test_search_page_lists_results_with_key_facts(app, client):
     assert f"/provisions/{p.id}" in html and "km" in html and "Not confirmed recently" in html
     detail = client.get(f"/provisions/{p.id}").get_data(as_text=True)
     assert "Supported lodgings" in detail and "Start dates and places" in detail
+
+
+def test_online_geocoder_is_asked_only_when_configured_and_offline_data_misses(app, client, monkeypatch):
+    from geopy.location import Location
+
+    from broker.directory import params
+
+    asked = []
+
+    class StubGeocoder:
+        def geocode(self, query):
+            asked.append(query)
+            return Location("Atlantis Youth Hub", (53.79937, -1.51000), {}) if query == "Atlantis" else None
+
+    monkeypatch.setattr(params, "_geocoder", lambda name: StubGeocoder())
+    f.provision("Near", at=f.LS9)
+    assert client.get("/api/v1/provisions?near=Atlantis").status_code == 400  # not configured: offline only
+    assert asked == []
+
+    app.config["BROKER_GEOCODER"] = "nominatim"
+    assert client.get("/api/v1/provisions?near=LS9&radius_km=1").get_json()["total"] == 1
+    assert asked == []  # the shipped data knew LS9
+    body = client.get("/api/v1/provisions?near=Atlantis&radius_km=1").get_json()
+    assert body["total"] == 1 and asked == ["Atlantis"]
+    assert client.get("/api/v1/provisions?near=Nowhere%20at%20all").status_code == 400
