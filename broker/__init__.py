@@ -6,7 +6,7 @@ import os
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from broker.config import PROJECT_ROOT, Config
+from broker.config import DEV_SECRET_KEY, PROJECT_ROOT, Config
 from broker.extensions import csrf, db, limiter, login_manager, migrate, server_sessions
 
 
@@ -21,6 +21,8 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     os.makedirs(app.instance_path, exist_ok=True)
+    if app.config["SECRET_KEY"] == DEV_SECRET_KEY and not app.config.get("TESTING"):
+        app.logger.warning("SECRET_KEY is the development default: set SECRET_KEY before serving real users")
     app.json.sort_keys = False  # keep API fields in the documented order
 
     db.init_app(app)

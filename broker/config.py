@@ -6,6 +6,7 @@ from cachelib import FileSystemCache
 
 # The repository root: templates/ and directory_data/ live beside the packages.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET_KEY = "dev-only-change-me"
 
 
 class Config:
@@ -14,7 +15,7 @@ class Config:
     def __init__(self, instance_path: str):
         instance = Path(instance_path)
         env = os.environ.get
-        self.SECRET_KEY = env("SECRET_KEY", "dev-only-change-me")
+        self.SECRET_KEY = env("SECRET_KEY", DEV_SECRET_KEY)
         self.SQLALCHEMY_DATABASE_URI = env("BROKER_DATABASE_URL", f"sqlite:///{instance / 'broker.db'}")
         self.BROKER_INDEX_DIR = env("BROKER_INDEX_DIR", str(instance / "index"))
         # A listing not confirmed by its provider within this many days is flagged stale.
