@@ -48,6 +48,7 @@ CATEGORY_CODES = {slug: n for n, slug in enumerate(CATEGORIES)}
 # BM25F, as Whoosh's default scorer: name matches weigh three times body matches.
 FIELD_BOOSTS = {"name": 3.0, "body": 1.0}
 K1, B = 1.2, 0.75
+DISTANCE_SCALE_KM = 10.0
 
 ANALYZER = StemmingAnalyzer()
 
@@ -375,6 +376,10 @@ def search(index_dir: str, sq: SearchQuery) -> SearchPage:
 
             idx = np.flatnonzero(keep)
             pids.append(seg.pid[idx])
+            if score is not None and distance is not None:
+                # Near a place, relevance fades with distance: at DISTANCE_SCALE_KM a match
+                # counts half as much as the same match on the doorstep.
+                score = score / (1.0 + distance / DISTANCE_SCALE_KM)
             scores.append(score[idx] if score is not None else np.zeros(len(idx), dtype=np.float32))
             distances.append(distance[idx] if distance is not None else np.full(len(idx), np.inf))
             starts.append(next_start[idx])

@@ -248,3 +248,18 @@ def test_filters_agree_with_a_brute_force_reading_of_the_database(app):
         assert found == expected(args), args
         non_empty += bool(found)
     assert non_empty >= 20  # the comparison was about something
+
+
+def test_best_match_near_a_place_prefers_the_nearer_of_equal_matches(app):
+    f.provision("Youth hostel", category="housing", at=f.BD1)
+    f.provision("Youth hostel", category="housing", at=f.LS1, org=f.organisation("Nearer Trust"))
+    total, results = run(q="hostel", near="LS9")
+    assert total == 2 and results[0].provision.organisation.name == "Nearer Trust"
+    assert results[0].distance_km < results[1].distance_km
+
+
+def test_a_much_better_match_still_beats_a_slightly_nearer_one(app):
+    f.provision("Drop-in advice", category="benefits", description="Some help with a hostel deposit.", at=f.LS9)
+    f.provision("Hostel for young people: hostel beds, hostel support", category="housing", at=f.LS1)
+    names_found = [r.provision.name for r in run(q="hostel", near="LS9")[1]]
+    assert names_found[0].startswith("Hostel for young people")
