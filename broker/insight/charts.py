@@ -46,8 +46,18 @@ def colour_for(value: float, scale: float) -> str:
     return palette[max(step, 0)]
 
 
+def _luminance(colour: str) -> float:
+    """WCAG relative luminance of a #rrggbb colour."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
 def _text_colour(fill: str) -> str:
-    return "#ffffff" if fill in (SHORTAGE[2], SHORTAGE[3], SURPLUS[2], SURPLUS[3]) else "#0b0c0c"
+    """White or near-black, whichever contrasts more with the cell (WCAG AA needs 4.5:1)."""
+    on_white = 1.05 / (_luminance(fill) + 0.05)
+    on_black = (_luminance(fill) + 0.05) / (_luminance("#0b0c0c") + 0.05)
+    return "#ffffff" if on_white >= on_black else "#0b0c0c"
 
 
 def heatmap(cells: dict[str, dict[str, int]], months: list[str], title: str, desc: str) -> Markup:

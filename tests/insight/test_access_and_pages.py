@@ -130,3 +130,12 @@ def test_api_bad_parameters_name_the_field(app, client, query, field):
     assert res.status_code == 400
     body = res.get_json()
     assert body["error"] == "bad_parameter" and body["field"] == field and body["message"]
+
+
+def test_heatmap_cell_text_meets_wcag_aa_contrast():
+    from broker.insight import charts
+
+    for fill in (*charts.SURPLUS, *charts.SHORTAGE, charts.EVEN):
+        text = charts._text_colour(fill)
+        hi, lo = sorted((charts._luminance(fill), charts._luminance(text)), reverse=True)
+        assert (hi + 0.05) / (lo + 0.05) >= 4.5, fill
