@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Optional
 
 from flask import abort
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from broker.audit import services as audit
 from broker.auth.models import User
@@ -41,6 +41,21 @@ def caseload(user: User) -> list[Client]:
             .order_by(Client.urgency.desc(), Client.last_name)
         )
     )
+
+
+def referral_counts(client_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per client, how many referrals are in each status (one query for a whole caseload)."""
+    from broker.referrals.models import Referral  # referrals build on clients: import here, not at the top
+
+    rows = db.session.execute(
+        select(Referral.client_id, Referral.status, func.count())
+        .where(Referral.client_id.in_(client_ids))
+        .group_by(Referral.client_id, Referral.status)
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for client_id, status, n in rows:
+        counts.setdefault(client_id, {})[status] = n
+    return counts
 
 
 def can_see(user: User, client: Client) -> bool:

@@ -13,7 +13,7 @@ from broker.clients.suggestions import suggestions_for
 from broker.directory.models import Intake, Organisation
 from broker.extensions import db
 from broker.referrals.forms import ReferralForm
-from broker.referrals.models import Referral
+from broker.referrals.models import STATUSES, Referral
 from broker.referrals.services import ReferralError, send_referral
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
@@ -27,7 +27,8 @@ def _form_data(form) -> dict:
 @roles_required("pa")
 def caseload_page():
     clients = services.caseload(current_user)
-    return render_template("clients/caseload.html", clients=clients, today=dt.date.today())
+    referrals = services.referral_counts([c.id for c in clients])
+    return render_template("clients/caseload.html", clients=clients, referrals=referrals, statuses=STATUSES, today=dt.date.today())
 
 
 @bp.route("/new", methods=["GET", "POST"])

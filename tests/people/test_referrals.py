@@ -179,3 +179,10 @@ def test_sharing_a_record_lets_another_pa_see_it(app, client, world):
     assert client.get(f"/clients/{yp.id}").status_code == 200
     assert "Jordan Test" in client.get("/clients/").get_data(as_text=True)
     assert "Share record" not in client.get(f"/clients/{yp.id}").get_data(as_text=True)  # only the owner shares
+
+
+def test_caseload_shows_each_young_persons_referrals(app, client, world):
+    _send(world)
+    login(client, world["pa"])
+    html = client.get("/clients/").get_data(as_text=True)
+    assert "1 sent, awaiting answer" in html
