@@ -191,15 +191,7 @@ def solve(
         chosen += [(int(n), int(i), False) for n, i in zip(arc_need[used], arc_intake[used])]
     t_solve = time.perf_counter() - t0 - t_build
 
-    placed = np.zeros(len(index.need_client), dtype=bool)
-    placements = []
-    for n, i, is_pin in sorted(chosen):
-        placed[n] = True
-        placements.append(_placement(index, n, i, is_pin))
-    unmet = [
-        Unmet(index.client_ids[index.need_client[n]], index.need_name[n], CAPACITY if cands.has_eligible[n] else NO_ELIGIBLE)
-        for n in np.flatnonzero(~placed)
-    ]
+    placements, unmet = _read_out(index, chosen, cands.has_eligible)
     stats = {
         "needs": int(len(index.need_client)),
         "met": len(placements),
@@ -247,21 +239,28 @@ def _relative(gap: float, objective: float) -> float:
     return 0.0 if gap == 0.0 else gap / max(abs(objective), 1e-9)
 
 
-def _solve_pricing(index, open_needs, places_left, pins, t0, *, time_limit, top_m) -> Allocation:
-    from .pricing import DEFAULT_TOP_M, solve_by_pricing
-
-    res = solve_by_pricing(index, open_needs, places_left, time_limit=time_limit, top_m=top_m or DEFAULT_TOP_M)
-    chosen = [(n, i, True) for n, i in pins]
-    chosen += [(int(n), int(i), False) for n, i in zip(res.need[res.used], res.intake[res.used])]
+def _read_out(index, chosen, has_eligible) -> tuple[list[Placement], list[Unmet]]:
+    """Placements for the chosen (need, intake, pinned) arcs; every other need is unmet,
+    for `capacity` if some intake passed rules 1-6 for it, else `no_eligible_provision`."""
     placed = np.zeros(len(index.need_client), dtype=bool)
     placements = []
     for n, i, is_pin in sorted(chosen):
         placed[n] = True
         placements.append(_placement(index, n, i, is_pin))
     unmet = [
-        Unmet(index.client_ids[index.need_client[n]], index.need_name[n], CAPACITY if res.has_eligible[n] else NO_ELIGIBLE)
+        Unmet(index.client_ids[index.need_client[n]], index.need_name[n], CAPACITY if has_eligible[n] else NO_ELIGIBLE)
         for n in np.flatnonzero(~placed)
     ]
+    return placements, unmet
+
+
+def _solve_pricing(index, open_needs, places_left, pins, t0, *, time_limit, top_m) -> Allocation:
+    from .pricing import DEFAULT_TOP_M, solve_by_pricing
+
+    res = solve_by_pricing(index, open_needs, places_left, time_limit=time_limit, top_m=top_m or DEFAULT_TOP_M)
+    chosen = [(n, i, True) for n, i in pins]
+    chosen += [(int(n), int(i), False) for n, i in zip(res.need[res.used], res.intake[res.used])]
+    placements, unmet = _read_out(index, chosen, res.has_eligible)
     seconds = time.perf_counter() - t0
     pinned_value = sum(p.value for p in placements if p.pinned)
     stats = {
