@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 
 from broker.audit import services as audit
 from broker.auth.models import User
-from broker.clients.models import CONSENT_PURPOSES, Client, ClientNeed, ClientShare, Consent
+from broker.clients.models import CONSENT_PURPOSES, NEED_STATUSES, Client, ClientNeed, ClientShare, Consent
 from broker.directory.models import Organisation
 from broker.extensions import db
 
@@ -120,6 +120,8 @@ def add_need(user: User, client: Client, category: str, notes: str) -> ClientNee
 
 
 def set_need_status(user: User, client: Client, need_id: int, status: str) -> ClientNeed:
+    if status not in NEED_STATUSES:
+        raise ValueError(f"status: must be one of {', '.join(NEED_STATUSES)}")
     need = next((n for n in client.needs if n.id == need_id), None)
     if need is None:
         abort(404)
