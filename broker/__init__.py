@@ -7,6 +7,7 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from broker.config import DEV_SECRET_KEY, PROJECT_ROOT, Config
+from broker.errors import DomainError
 from broker.extensions import csrf, db, limiter, login_manager, migrate, server_sessions
 
 
@@ -67,6 +68,22 @@ def create_app(config: dict | None = None) -> Flask:
     from broker import template_helpers
 
     template_helpers.register(app)
+
+    @app.after_request
+    def end_unit_of_work(response):
+        # One transaction per request, ended here and nowhere else: services only flush
+        # and raise broker.errors.DomainError; an error answer leaves nothing half-written.
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        if request.path.startswith("/api/"):
+            return jsonify(exc.as_json()), exc.status
+        return render_template("error.html", error=exc, message=exc.message), exc.status
 
     @app.errorhandler(413)
     def too_large(exc):

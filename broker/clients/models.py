@@ -4,11 +4,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, String, Text, UniqueConstraint, func
+from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from broker.auth.models import User
-from broker.directory.models import Organisation
+from broker.directory.models import Organisation, Provision
 from broker.extensions import db
 
 # What a young person can agree to share, agency by agency.
@@ -34,6 +34,11 @@ class Client(db.Model):
     last_name: Mapped[str] = mapped_column(String(100))
     date_of_birth: Mapped[dt.date] = mapped_column(Date)
     home_postcode: Mapped[str] = mapped_column(String(10))
+    # The council area (ONS code) whose services they can use: from the home postcode,
+    # changed by the PA when they are placed elsewhere (e.g. in care out of area).
+    area: Mapped[Optional[str]] = mapped_column(String(12), index=True)
+    # What the assessment recorded (broker.taxonomy.CRITERIA codes), e.g. ["care_leaver"].
+    criteria: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     lat: Mapped[float]
     lon: Mapped[float]
     available_from: Mapped[dt.date] = mapped_column(Date)
@@ -49,6 +54,9 @@ class Client(db.Model):
     pa: Mapped[User] = relationship()
     needs: Mapped[list[ClientNeed]] = relationship(back_populates="client", cascade="all, delete-orphan", order_by="ClientNeed.id")
     consents: Mapped[list[Consent]] = relationship(back_populates="client", cascade="all, delete-orphan", order_by="Consent.id")
+    preferences: Mapped[list[ClientPreference]] = relationship(
+        back_populates="client", cascade="all, delete-orphan", order_by="ClientPreference.rank"
+    )
 
     @property
     def display_name(self) -> str:
@@ -112,3 +120,18 @@ class ClientShare(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     shared_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     shared_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ClientPreference(db.Model):
+    """The young person's own ranking of listings they would like, best first (rank 1)."""
+
+    __tablename__ = "client_preference"
+    __table_args__ = (UniqueConstraint("client_id", "provision_id", name="client_provision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    provision_id: Mapped[int] = mapped_column(ForeignKey("provision.id"))
+    rank: Mapped[int]
+
+    client: Mapped[Client] = relationship(back_populates="preferences")
+    provision: Mapped[Provision] = relationship()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, String, Text, func
+from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from broker.extensions import db
@@ -55,8 +55,14 @@ class Provision(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     category: Mapped[str] = mapped_column(String(40), index=True)
+    # The kind within the category (broker.taxonomy.KINDS), e.g. housing: emergency-bed.
+    kind: Mapped[Optional[str]] = mapped_column(String(40), index=True)
     min_age: Mapped[Optional[int]]
     max_age: Mapped[Optional[int]]
+    # Structured eligibility (docs/eligibility.md): council areas served as ONS codes
+    # (None: anywhere) and criteria a young person must meet (broker.taxonomy.CRITERIA).
+    areas: Mapped[Optional[list[str]]] = mapped_column(JSON)
+    requires: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     cost: Mapped[str] = mapped_column(String(200), default="Free")
     eligibility: Mapped[str] = mapped_column(Text, default="")
     referral_route: Mapped[str] = mapped_column(String(30), default="form")

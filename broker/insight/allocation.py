@@ -41,7 +41,7 @@ from broker.clients.models import Client, ClientNeed
 from broker.clients.suggestions import matcher_client, matcher_provision
 from broker.directory.models import Provision
 from broker.extensions import db
-from broker.insight.areas import area_centre, area_for_postcode
+from broker.councils import area_centre, area_for_postcode
 from broker.insight.models import AllocationRun, AllocationUnmet
 from broker.referrals.models import Referral
 
@@ -282,7 +282,7 @@ def what_if(category: str, area: str, month: str, places: int, today: dt.date | 
             scope: Optional[str] = None) -> dict:
     """How many more needs the matcher would meet, and the change in mean wait, with `places` more places."""
     from broker.taxonomy import CATEGORIES
-    from broker.insight.areas import areas
+    from broker.councils import areas
 
     today = today or dt.date.today()
     if category not in CATEGORIES:

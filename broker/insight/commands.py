@@ -12,7 +12,7 @@ from tqdm import tqdm
 def allocate_command(area):
     """Run the matcher over every open need against current intakes and store the run."""
     from broker.insight.allocation import RUN_STEPS, run_allocation
-    from broker.insight.areas import areas
+    from broker.councils import areas
 
     if area is not None and area not in areas():
         raise click.BadParameter(f"choose one of: {', '.join(areas())}", param_hint="--area")

@@ -6,7 +6,7 @@ from wtforms import IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 
-from broker.insight.areas import areas
+from broker.councils import areas
 from broker.taxonomy import CATEGORIES
 
 

@@ -6,7 +6,7 @@ import logging
 
 from broker.extensions import db
 from broker.insight.allocation import month_of
-from broker.insight.areas import area_for_point
+from broker.councils import area_for_point
 from broker.insight.models import EmptySearch
 
 log = logging.getLogger(__name__)

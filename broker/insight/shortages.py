@@ -39,7 +39,7 @@ from broker.clients.models import Client, ClientNeed
 from broker.directory.models import Provision
 from broker.extensions import db
 from broker.insight.allocation import listing_area, latest_run, month_of
-from broker.insight.areas import area_for_postcode, areas
+from broker.councils import area_for_postcode, areas
 from broker.insight.models import AllocationUnmet, EmptySearch
 from broker.referrals.models import Referral
 from broker.taxonomy import CATEGORIES

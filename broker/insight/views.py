@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from broker.auth.services import roles_required
 from broker.insight import allocation, charts, oversight, shortages, waits
-from broker.insight.areas import areas
+from broker.councils import areas
 from broker.insight.forms import RunForm, WhatIfForm
 from broker.taxonomy import CATEGORIES, category_label
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from broker.auth.models import User
 from broker.clients.models import Client, ClientNeed
 from broker.extensions import db
-from broker.insight.areas import area_for_postcode
+from broker.councils import area_for_postcode
 from broker.referrals.models import Referral
 from broker.taxonomy import CATEGORIES
 

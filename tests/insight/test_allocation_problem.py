@@ -7,7 +7,7 @@ from broker.directory.models import Intake
 from broker.extensions import db
 from broker.clients.suggestions import STALE_WEIGHT
 from broker.insight import allocation
-from broker.insight.areas import area_for_point, area_for_postcode
+from broker.councils import area_for_point, area_for_postcode
 from broker.insight.models import AllocationRun
 from broker.referrals import services as referrals
 from tests.directory import factories as f

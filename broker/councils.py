@@ -1,4 +1,8 @@
-"""Areas for insight: the local authority district (council) of a postcode or a point.
+"""Council areas: the local authority district (council) of a postcode or a point.
+
+Councils are named in pages and insight ("Leeds") and coded in data (the ONS GSS code,
+"E08000035"), as listings' areas served, young people's home areas and Open Referral
+UK `service_areas` need a code that other directories share.
 
 The district-to-council table ships with the geography build script
 (directory_data/build_geography.py, ``WEST_YORKSHIRE``), because postcode areas do not
@@ -14,6 +18,17 @@ from broker import geography
 from broker.config import PROJECT_ROOT
 
 OTHER = "Outside West Yorkshire"
+
+# ONS GSS codes of the councils the shipped geography covers (ONS Register of
+# Geographic Codes, metropolitan districts E08; Open Government Licence).
+COUNCIL_CODES: dict[str, str] = {
+    "E08000032": "Bradford",
+    "E08000033": "Calderdale",
+    "E08000034": "Kirklees",
+    "E08000035": "Leeds",
+    "E08000036": "Wakefield",
+}
+CODE_OF: dict[str, str] = {name: code for code, name in COUNCIL_CODES.items()}
 
 
 @functools.cache
@@ -58,3 +73,13 @@ def area_centre(area: str) -> tuple[float, float] | None:
     if not points:
         return None
     return (sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points))
+
+
+def council_name(code: str | None) -> str:
+    """"E08000035" -> "Leeds"; an unknown code is shown as it is."""
+    return COUNCIL_CODES.get(code or "", code or OTHER)
+
+
+def code_for_postcode(postcode: str | None) -> str | None:
+    """The ONS code of a postcode's council ("LS9 7AB" -> "E08000035"); None outside the shipped councils."""
+    return CODE_OF.get(area_for_postcode(postcode))
