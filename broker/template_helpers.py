@@ -2,6 +2,7 @@
 import datetime as dt
 
 from broker.taxonomy import CATEGORIES, category_label
+from broker.weblinks import safe_url
 
 
 def _date(d: dt.date | None) -> str:
@@ -16,4 +17,6 @@ def register(app) -> None:
     app.jinja_env.filters["category"] = category_label
     app.jinja_env.filters["date"] = _date
     app.jinja_env.filters["km"] = _km
+    # Every stored link goes through this when shown: an unsafe one renders as no link.
+    app.jinja_env.filters["safe_url"] = safe_url
     app.jinja_env.globals["CATEGORIES"] = CATEGORIES
