@@ -47,24 +47,20 @@ def create_app(config: dict | None = None) -> Flask:
 
     index_sync.install()
 
-    from broker.api.people import bp as api_people
-    from broker.api.provisions import bp as api_provisions
-    from broker.api.vacancies import bp as api_vacancies
     from broker.audit.views import bp as admin_views
     from broker.auth.views import bp as auth_views
     from broker.clients.views import bp as client_views
     from broker.directory.views import bp as directory_views
-    from broker.insight.api import bp as api_insight
     from broker.insight.views import bp as insight_views
     from broker.providers.views import bp as provider_views
     from broker.referrals.views import bp as referral_views
 
     for blueprint in (directory_views, auth_views, client_views, referral_views, admin_views, provider_views, insight_views):
         app.register_blueprint(blueprint)
-    # The API authenticates with bearer tokens, never cookies, so CSRF does not apply.
-    for blueprint in (api_provisions, api_people, api_vacancies, api_insight):
-        csrf.exempt(blueprint)
-        app.register_blueprint(blueprint)
+
+    from broker import api
+
+    api.init_app(app, csrf)  # every JSON endpoint, its OpenAPI document and docs page
 
     from broker import template_helpers
 

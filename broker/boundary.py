@@ -54,7 +54,8 @@ def install(app: Flask) -> None:
             db.session.rollback()
             from broker.audit.services import keep_reads_after_rollback
 
-            keep_reads_after_rollback()
+            if keep_reads_after_rollback():
+                db.session.commit()
         return response
 
     @app.errorhandler(DomainError)

@@ -50,6 +50,12 @@ def check_id(value: Any, field: str, error: type[InputError] = InputError) -> in
     return value
 
 
+def optional_id(values: Mapping, name: str) -> int | None:
+    """An optional id from a query string or form (a missing or empty value is None)."""
+    raw = (values.get(name) or "").strip()
+    return check_id(raw, name, BadParameter) if raw else None
+
+
 def parse_month(raw: Any, field: str, error: type[InputError] = BadParameter) -> dt.date:
     """A month as YYYY-MM (or a date YYYY-MM-DD, meaning its month): the 1st of that month.
 
@@ -146,14 +152,14 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not a JSON number")
 
 
-def read_json(data: bytes | str, field: str | None = None) -> Any:
+def read_json(data: bytes | str, field: str | None = None, max_bytes: int | None = MAX_JSON_BYTES) -> Any:
     """Parse a JSON document within the limits: size, nesting depth, finite numbers, no NUL.
 
     Raises InputError naming `field` (None: the body as a whole), or the path inside the
     document (e.g. ``intakes[1].start``) for a string holding a NUL.
     """
-    if len(data) > MAX_JSON_BYTES:
-        raise InputError(field, f"is larger than {MAX_JSON_BYTES // 1000} kB of JSON", status=413, error="too_large")
+    if max_bytes is not None and len(data) > max_bytes:
+        raise InputError(field, f"is larger than {max_bytes // 1000} kB of JSON", status=413, error="too_large")
     try:
         text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
     except UnicodeDecodeError as exc:
@@ -165,20 +171,20 @@ def read_json(data: bytes | str, field: str | None = None) -> Any:
     except (ValueError, RecursionError) as exc:
         detail = f"{exc.msg} at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else str(exc)
         raise InputError(field, f"is not valid JSON: {detail}") from None
-    _check_strings(doc, field or "")
+    _check_strings(doc, "", field)
     return doc
 
 
-def _check_strings(node: Any, path: str) -> None:
+def _check_strings(node: Any, path: str, field: str | None) -> None:
     # Depth is bounded above, so recursion here is bounded too.
     if isinstance(node, str):
-        check_text(node, path or None)
+        check_text(node, path or field)
     elif isinstance(node, float) and node in (float("inf"), float("-inf")):
-        raise InputError(path or None, "is a number too large to use")
+        raise InputError(path or field, "is a number too large to use")
     elif isinstance(node, list):
         for n, item in enumerate(node):
-            _check_strings(item, f"{path}[{n}]")
+            _check_strings(item, f"{path}[{n}]", field)
     elif isinstance(node, dict):
         for key, item in node.items():
-            check_text(key, path or None)
-            _check_strings(item, f"{path}.{key}" if path else key)
+            check_text(key, path or field)
+            _check_strings(item, f"{path}.{key}" if path else key, field)

@@ -32,9 +32,10 @@ def record(user, action: str, subject_type: str, subject_id: int, client_id: int
         g.setdefault("audit_reads", []).append(values)
 
 
-def keep_reads_after_rollback() -> None:
-    """After the request's unit of work was rolled back, write its reads again, on their own."""
+def keep_reads_after_rollback() -> bool:
+    """After the request's unit of work was rolled back, add its reads again, on their own
+    (the request boundary commits them); False if there were none."""
     reads = g.pop("audit_reads", None) if has_request_context() else None
     if reads:
         db.session.add_all(AuditEvent(**values) for values in reads)
-        db.session.commit()
+    return bool(reads)

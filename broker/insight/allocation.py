@@ -212,7 +212,7 @@ def run_allocation(
     figs["seconds"] = round(time.perf_counter() - t0, 3)
     run.figures_json = json.dumps(figs)
     db.session.add(run)
-    db.session.commit()
+    db.session.flush()
     step("run stored")
     return run
 
