@@ -18,6 +18,7 @@ from broker.extensions import db
 
 # Snake-case error codes for HTTP errors; the rest come from the reason phrase.
 HTTP_ERROR_CODES = {401: "unauthorised", 413: "too_large", 500: "server_error"}
+BEARER_CHALLENGE = 'Bearer realm="api"'
 HTTP_MESSAGES = {
     401: "send a valid token: Authorization: Bearer <token> (POST /api/v1/auth/token)",
     500: "something went wrong on our side; the change was not saved. Try again, or tell us if it keeps happening",
@@ -61,8 +62,10 @@ def install(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         if is_api_request():
-            return jsonify(exc.as_json()), exc.status
-        return render_template("error.html", error=exc, message=exc.message), exc.status
+            headers = {"WWW-Authenticate": BEARER_CHALLENGE} if exc.status == 401 else {}
+            return jsonify(exc.as_json()), exc.status, headers
+        message = f"{exc.message} ({exc.field})" if exc.field else exc.message
+        return render_template("error.html", error=exc, message=message), exc.status
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -76,6 +79,6 @@ def install(app: Flask) -> None:
             return render_template("error.html", error=exc, message=message), code
         headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
         if code == 401:
-            headers.append(("WWW-Authenticate", 'Bearer realm="api"'))
+            headers.append(("WWW-Authenticate", BEARER_CHALLENGE))
         body = {"error": error_code(code, exc.name), "field": None, "message": message}
         return jsonify(body), code, headers
