@@ -112,6 +112,15 @@ class Month(fields.String):
         return inputs.format_month(value) if isinstance(value, dt.date) else str(value)
 
 
+class Instant(fields.DateTime):
+    """A moment, always with its UTC offset (SQLite gives back times without one; they are UTC)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
 def computed(field: fields.Field, compute: Callable[[Any], Any]) -> fields.Field:
     """An output field whose value `compute(obj)` derives (documented as `field` is)."""
     field.dump_only = True

@@ -5,7 +5,7 @@ from flask import current_app
 from marshmallow import Schema, fields, validate
 
 from broker.api import ApiBlueprint
-from broker.api.schemas import Body, Text
+from broker.api.schemas import Body, Instant, Text
 from broker.auth import services
 from broker.errors import Unauthorised
 from broker.extensions import limiter
@@ -26,7 +26,7 @@ class TokenUser(Schema):
 
 class Token(Schema):
     token = fields.String(metadata={"description": "send as Authorization: Bearer <token>"})
-    expires_at = fields.DateTime()
+    expires_at = Instant()
     user = fields.Nested(TokenUser)
 
 

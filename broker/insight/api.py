@@ -5,7 +5,7 @@ from flask import request
 from marshmallow import Schema, fields
 
 from broker.api import ApiBlueprint
-from broker.api.schemas import Month, computed
+from broker.api.schemas import Instant, Month, computed
 from broker.insight import allocation, shortages
 from broker.insight.params import ShortageArgs
 
@@ -14,7 +14,7 @@ bp = ApiBlueprint("Shortages", __name__, description="Demand against supply, for
 
 class Run(Schema):
     id = fields.Integer()
-    started_at = fields.DateTime()
+    started_at = Instant()
     as_of = fields.Date()
     area = fields.String(allow_none=True)
 

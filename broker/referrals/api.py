@@ -6,7 +6,7 @@ import functools
 from marshmallow import Schema, fields, missing, validate
 
 from broker.api import ApiBlueprint, caller
-from broker.api.schemas import Body, Date, Id, Text, computed
+from broker.api.schemas import Body, Date, Id, Instant, Text, computed
 from broker.audit import services as audit
 from broker.clients import services as clients
 from broker.extensions import db
@@ -23,7 +23,7 @@ class ReferralBody(Body):
     client_id = Id(required=True)
     need_id = Id(required=True, metadata={"description": "one of the young person's open needs"})
     intake_id = Id(required=True, metadata={"description": "the start date to refer to; a place is held on it"})
-    summary = Text(required=True, validate=validate.Length(max=5000), metadata={"description": "background for the provider, at least 20 characters"})
+    summary = Text(required=True, validate=validate.Length(20, 5000, error="give the provider some background: 20 to 5000 characters"))
     risks = Text(load_default="", validate=validate.Length(max=5000))
     answer_by = Date(load_default=None, allow_none=True, metadata={"description": "default: in BROKER_ANSWER_DAYS days"})
 
@@ -60,7 +60,7 @@ class IntakeRef(Schema):
 
 
 class Event(Schema):
-    at = fields.DateTime()
+    at = Instant()
     status = fields.String()
     note = fields.String()
 
@@ -93,7 +93,7 @@ class ReferralRecord(Schema):
     intake = fields.Nested(IntakeRef)
     need = fields.String(attribute="need.category")
     answer_by = fields.Date()
-    sent_at = fields.DateTime()
+    sent_at = Instant()
     decline_reason = fields.String(allow_none=True)
     message = fields.String(allow_none=True)
     history = fields.List(fields.Nested(Event), attribute="events")

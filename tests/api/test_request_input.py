@@ -13,7 +13,6 @@ import pytest
 
 from broker.clients.models import Client
 from broker.extensions import db
-from broker.inputs import IdConverter
 from tests.directory import factories as f
 from tests.people import factories as pf
 
@@ -94,6 +93,8 @@ def test_the_last_allowed_month_still_reports(app, client, world):
 
 
 def test_every_route_reads_ids_through_the_range_checked_converter(app):
+    from broker.inputs import IdConverter
+
     for rule in app.url_map.iter_rules():
         for name, converter in (rule._converters or {}).items():
             if "int" in type(converter).__name__.lower() or isinstance(converter, IdConverter):
