@@ -15,7 +15,7 @@ from broker.clients.models import CONSENT_PURPOSES, NEED_STATUSES, Client, Clien
 from broker.directory.models import Organisation
 from broker.errors import InputError, NotFound
 from broker.extensions import db
-from broker.inputs import check_date
+from broker.inputs import check_date, check_id
 from broker.geography import Place, UnknownPlace, normalise_postcode, resolve_place
 
 CLIENT_FIELDS = (
@@ -163,6 +163,7 @@ def set_need_status(user: User, client: Client, need_id: int, status: str) -> Cl
 def record_consent(user: User, client: Client, organisation_id: int, purpose: str, given: bool, note: str = "") -> Consent:
     if purpose not in CONSENT_PURPOSES:
         raise InputError("purpose", f"must be one of {', '.join(CONSENT_PURPOSES)}")
+    organisation_id = check_id(organisation_id, "organisation_id")
     if db.session.get(Organisation, organisation_id) is None:
         raise InputError("organisation_id", f"no agency with id {organisation_id}")
     consent = Consent(

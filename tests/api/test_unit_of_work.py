@@ -83,3 +83,26 @@ def test_services_never_commit(app):
     assert commits == []
     db.session.rollback()
     assert db.session.scalars(select(ClientNeed.category).where(ClientNeed.client_id == yp.id)).all() == ["training"]
+
+
+def test_a_form_refused_by_the_service_keeps_what_was_typed_beside_the_field(app, client):
+    from broker.clients.models import Client
+
+    pa = pf.user("pa")
+    assert client.post("/login", data={"email": pa.email, "password": pf.PASSWORD}).status_code == 302
+    form = {"first_name": "Robin", "last_name": "Typed", "date_of_birth": "2009-03-17", "home_postcode": "ZZ99 9ZZ",
+            "available_from": "2026-01-05", "urgency": "2", "max_travel_km": "20", "summary": "Wants a trade."}
+    resp = client.post("/clients/new", data=form)
+    assert resp.status_code == 400
+    html = resp.get_data(as_text=True)
+    assert 'value="Robin"' in html and 'value="ZZ99 9ZZ"' in html and "Wants a trade." in html
+    assert "Enter a full UK postcode" in html
+    assert db.session.query(Client).count() == 0
+
+
+def test_a_consent_form_with_a_huge_agency_number_is_refused_beside_the_field(app, client):
+    pa = pf.user("pa")
+    yp = pf.client(pa)
+    assert client.post("/login", data={"email": pa.email, "password": pf.PASSWORD}).status_code == 302
+    resp = client.post(f"/clients/{yp.id}/consent", data={"organisation_id": str(2**63), "purpose": "referral", "given": "yes"})
+    assert resp.status_code == 400 and "must be an id from 1 to" in resp.get_data(as_text=True)
