@@ -9,9 +9,12 @@ from __future__ import annotations
 import flask_smorest
 from flask import Flask
 
-from broker.api.blueprint import SECURITY_SCHEME, ApiBlueprint, caller, token_auth  # noqa: F401
+from broker.api.blueprint import SECURITY_SCHEME, ApiBlueprint, caller, token_auth
 from broker.api.schemas import Error
 from broker.inputs import MAX_ID, IdConverter
+
+
+__all__ = ["ApiBlueprint", "caller", "token_auth", "init_app"]
 
 
 class Api(flask_smorest.Api):

@@ -43,9 +43,9 @@ from broker.errors import BadParameter
 from broker.extensions import db
 from broker.inputs import add_months, format_month, months_between
 from broker.insight.allocation import listing_area, latest_run, month_of
-from broker.councils import area_for_postcode, areas
+from broker.councils import area_for_postcode
 from broker.insight.models import AllocationUnmet, EmptySearch
-from broker.insight.params import DIMENSIONS, ShortageArgs
+from broker.insight.params import ShortageArgs
 from broker.referrals.models import Referral
 from broker.taxonomy import CATEGORIES
 
