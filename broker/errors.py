@@ -53,6 +53,18 @@ class InputError(DomainError):
     """Bad input: 400 naming the field (or row and column)."""
 
 
+class BadParameter(InputError):
+    """A query-string parameter that cannot be used (the API's search and report filters)."""
+
+    error = "bad_parameter"
+
+
+class Unauthorised(DomainError):
+    """No valid credentials: 401 (the API asks for a bearer token)."""
+
+    status, error = 401, "unauthorised"
+
+
 class NotFound(DomainError):
     status, error = 404, "not_found"
 
@@ -71,3 +83,13 @@ class Unprocessable(DomainError):
     """Well-formed but breaks a rule of the domain (an ineligible referral, no recent assessment)."""
 
     status, error = 422, "unprocessable"
+
+
+def show_on_form(form, exc: DomainError) -> None:
+    """Show a domain error beside the form field it names (or above the form), keeping what was typed."""
+    field = exc.field.split(".")[0].split("[")[0] if exc.field else None
+    target = form[field] if field and field in form else None
+    errors = target.errors if target is not None else form.form_errors
+    if isinstance(errors, tuple):  # WTForms keeps a field's errors as a tuple until validation
+        errors = target.errors = list(errors)
+    errors.append(exc.message)

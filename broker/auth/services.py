@@ -14,6 +14,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from broker.auth.models import ROLES, ApiToken, User
+from broker.errors import InputError
 from broker.extensions import db
 
 MIN_PASSWORD = 10
@@ -25,27 +26,21 @@ def _hasher() -> PasswordHasher:
     return PasswordHasher.from_parameters(getattr(profiles, profile))
 
 
-class AccountError(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field, self.message = field, message
-
-
 def create_user(email: str, name: str, role: str, password: str, organisation_id: Optional[int] = None) -> User:
     email = email.strip().lower()
     if role not in ROLES:
-        raise AccountError("role", f"must be one of {', '.join(ROLES)}")
+        raise InputError("role", f"must be one of {', '.join(ROLES)}")
     if "@" not in email:
-        raise AccountError("email", "must be an email address")
+        raise InputError("email", "must be an email address")
     if len(password) < MIN_PASSWORD:
-        raise AccountError("password", f"must be at least {MIN_PASSWORD} characters")
+        raise InputError("password", f"must be at least {MIN_PASSWORD} characters")
     if role == "provider" and organisation_id is None:
-        raise AccountError("organisation", "provider staff must belong to an organisation")
+        raise InputError("organisation", "provider staff must belong to an organisation")
     if db.session.scalar(select(User).where(User.email == email)):
-        raise AccountError("email", f"{email} already has an account")
+        raise InputError("email", f"{email} already has an account")
     user = User(email=email, name=name, role=role, password_hash=_hasher().hash(password), organisation_id=organisation_id)
     db.session.add(user)
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -62,8 +57,7 @@ def authenticate(email: str, password: str) -> Optional[User]:
     if not user.active:
         return None
     if _hasher().check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher().hash(password)
-        db.session.commit()
+        user.password_hash = _hasher().hash(password)  # saved with the request's unit of work
     return user
 
 
@@ -76,7 +70,6 @@ def issue_token(user: User) -> tuple[str, dt.datetime]:
     now = dt.datetime.now(dt.timezone.utc)
     expires = now + dt.timedelta(hours=current_app.config["BROKER_TOKEN_HOURS"])
     db.session.add(ApiToken(user_id=user.id, token_hash=_digest(token), created_at=now, expires_at=expires))
-    db.session.commit()
     return token, expires
 
 

@@ -7,14 +7,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from flask import abort
 from sqlalchemy import func, or_, select
 
 from broker.audit import services as audit
 from broker.auth.models import User
 from broker.clients.models import CONSENT_PURPOSES, NEED_STATUSES, Client, ClientNeed, ClientShare, Consent
 from broker.directory.models import Organisation
+from broker.errors import InputError, NotFound
 from broker.extensions import db
+from broker.inputs import check_date, check_id
+from broker.geography import Place, UnknownPlace, normalise_postcode, resolve_place
 
 CLIENT_FIELDS = (
     "first_name", "last_name", "date_of_birth", "home_postcode", "available_from", "urgency",
@@ -72,13 +74,44 @@ def client_for(user: User, client_id: int, action: str = "view") -> Client:
     """The client record if this user may see it (audited), else 404: others' records are not revealed."""
     client = db.session.get(Client, client_id)
     if client is None or not can_see(user, client):
-        abort(404)
+        raise NotFound("client_id", f"no young person {client_id} on your caseload")
     audit.record(user, action, "client", client.id, client.id)
-    db.session.commit()
     return client
 
 
-def _apply(client: Client, data: dict, place) -> dict:
+MIN_AGE, MAX_AGE = 10, 25
+
+
+def check_record(data: dict, today: dt.date | None = None) -> Optional[Place]:
+    """The record's rules for every channel (form, API, demo): a UK postcode we can place, an
+    age this service is for, a review on or after the assessment. Returns the home's place."""
+    today = today or dt.date.today()
+    place = None
+    if data.get("home_postcode") is not None:
+        try:
+            data["home_postcode"] = normalise_postcode(data["home_postcode"])
+            place = resolve_place(data["home_postcode"])
+        except (ValueError, UnknownPlace):
+            raise InputError("home_postcode", "Enter a full UK postcode, like LS9 8AB") from None
+    born = data.get("date_of_birth")
+    if born is not None:
+        age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+        if not MIN_AGE <= age <= MAX_AGE:
+            raise InputError(
+                "date_of_birth",
+                f"Gives an age of {age}; this service is for young people aged 13 to 19 (up to 25 with SEND)",
+            )
+    for name in ("date_of_birth", "available_from", "assessment_date", "review_date"):
+        if data.get(name) is not None:
+            check_date(data[name], name)
+    assessed, review = data.get("assessment_date"), data.get("review_date")
+    if assessed and review and review < assessed:
+        raise InputError("review_date", "Review date must be on or after the assessment date")
+    return place
+
+
+def _apply(client: Client, data: dict) -> dict:
+    place = check_record(data)
     changed = {}
     for name in CLIENT_FIELDS:
         if name in data:
@@ -93,20 +126,18 @@ def _apply(client: Client, data: dict, place) -> dict:
     return changed
 
 
-def create_client(user: User, data: dict, place) -> Client:
+def create_client(user: User, data: dict) -> Client:
     client = Client(pa_id=user.id, summary="", risks="")
-    _apply(client, data, place)
+    _apply(client, data)
     db.session.add(client)
     db.session.flush()
     audit.record(user, "create", "client", client.id, client.id)
-    db.session.commit()
     return client
 
 
-def update_client(user: User, client: Client, data: dict, place) -> Client:
-    changed = _apply(client, data, place)
+def update_client(user: User, client: Client, data: dict) -> Client:
+    changed = _apply(client, data)
     audit.record(user, "update", "client", client.id, client.id, fields=sorted(changed))
-    db.session.commit()
     return client
 
 
@@ -115,34 +146,33 @@ def add_need(user: User, client: Client, category: str, notes: str) -> ClientNee
     db.session.add(need)
     db.session.flush()
     audit.record(user, "add_need", "client", client.id, client.id, need=need.id, category=category)
-    db.session.commit()
     return need
 
 
 def set_need_status(user: User, client: Client, need_id: int, status: str) -> ClientNeed:
     if status not in NEED_STATUSES:
-        raise ValueError(f"status: must be one of {', '.join(NEED_STATUSES)}")
+        raise InputError("status", f"must be one of {', '.join(NEED_STATUSES)}")
     need = next((n for n in client.needs if n.id == need_id), None)
     if need is None:
-        abort(404)
+        raise NotFound("need_id", f"{client.display_name} has no need {need_id}")
     need.status = status
     audit.record(user, "need_status", "client", client.id, client.id, need=need.id, status=status)
-    db.session.commit()
     return need
 
 
 def record_consent(user: User, client: Client, organisation_id: int, purpose: str, given: bool, note: str = "") -> Consent:
     if purpose not in CONSENT_PURPOSES:
-        raise ValueError(f"purpose: must be one of {', '.join(CONSENT_PURPOSES)}")
+        raise InputError("purpose", f"must be one of {', '.join(CONSENT_PURPOSES)}")
+    organisation_id = check_id(organisation_id, "organisation_id")
     if db.session.get(Organisation, organisation_id) is None:
-        raise ValueError(f"organisation_id: no agency with id {organisation_id}")
+        raise InputError("organisation_id", f"no agency with id {organisation_id}")
     consent = Consent(
         client=client, organisation_id=organisation_id, purpose=purpose, given=given,
         recorded_at=_now(), recorded_by_id=user.id, note=note or "",
     )
     db.session.add(consent)
     audit.record(user, "consent", "client", client.id, client.id, organisation=organisation_id, purpose=purpose, given=given)
-    db.session.commit()
+    db.session.flush()
     return consent
 
 
@@ -171,15 +201,14 @@ def consents_by_agency(client: Client) -> list[dict]:
 def share_client(user: User, client: Client, email: str) -> User:
     """Share the record with another PA (e.g. a specialist team's), by their email."""
     if client.pa_id != user.id:
-        raise ValueError("email: only the young person's own Personal Adviser can share their record")
+        raise InputError("email", "only the young person's own Personal Adviser can share their record")
     other = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
     if other is None or other.role != "pa" or not other.active:
-        raise ValueError("email: no Personal Adviser has that email address")
+        raise InputError("email", "no Personal Adviser has that email address")
     if other.id == user.id or can_see(other, client):
-        raise ValueError("email: they can already see this record")
+        raise InputError("email", "they can already see this record")
     db.session.add(ClientShare(client_id=client.id, user_id=other.id, shared_by_id=user.id, shared_at=_now()))
     audit.record(user, "share", "client", client.id, client.id, with_user=other.id)
-    db.session.commit()
     return other
 
 

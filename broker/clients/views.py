@@ -11,10 +11,12 @@ from broker.clients.forms import ClientForm, ConsentForm, NeedForm
 from broker.clients.models import CONSENT_PURPOSES
 from broker.clients.suggestions import suggestions_for
 from broker.directory.models import Intake, Organisation
+from broker.errors import DomainError, show_on_form
 from broker.extensions import db
+from broker.inputs import optional_id
 from broker.referrals.forms import ReferralForm
 from broker.referrals.models import STATUSES, Referral
-from broker.referrals.services import ReferralError, send_referral
+from broker.referrals.services import send_referral
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 
@@ -36,9 +38,13 @@ def caseload_page():
 def new_client():
     form = ClientForm()
     if form.validate_on_submit():
-        client = services.create_client(current_user, _form_data(form), form.resolved_place)
-        flash("Client record created. Add their assessed needs next.")
-        return redirect(url_for("clients.client_page", client_id=client.id))
+        try:
+            client = services.create_client(current_user, _form_data(form))
+        except DomainError as exc:
+            show_on_form(form, exc)
+        else:
+            flash("Client record created. Add their assessed needs next.")
+            return redirect(url_for("clients.client_page", client_id=client.id))
     return render_template("clients/edit.html", form=form, client=None), 400 if form.errors else 200
 
 
@@ -65,8 +71,8 @@ def share(client_id: int):
     client = services.client_for(current_user, client_id, action="view")
     try:
         other = services.share_client(current_user, client, request.form.get("email", ""))
-    except ValueError as exc:
-        flash("Share with: " + str(exc).split(": ", 1)[-1], "error")
+    except DomainError as exc:
+        flash("Share with: " + exc.message, "error")
     else:
         flash(f"Shared with {other.name}.")
     return redirect(url_for("clients.client_page", client_id=client.id) + "#sharing")
@@ -80,9 +86,13 @@ def edit_client(client_id: int):
     if request.method == "GET":
         form.urgency.data = str(client.urgency)
     if form.validate_on_submit():
-        services.update_client(current_user, client, _form_data(form), form.resolved_place)
-        flash("Client record saved.")
-        return redirect(url_for("clients.client_page", client_id=client.id))
+        try:
+            services.update_client(current_user, client, _form_data(form))
+        except DomainError as exc:
+            show_on_form(form, exc)
+        else:
+            flash("Client record saved.")
+            return redirect(url_for("clients.client_page", client_id=client.id))
     return render_template("clients/edit.html", form=form, client=client), 400 if form.errors else 200
 
 
@@ -113,16 +123,16 @@ def close_need(client_id: int, need_id: int):
 def consent_page(client_id: int):
     client = services.client_for(current_user, client_id)
     form = ConsentForm()
-    if request.method == "GET" and request.args.get("organisation_id", type=int):
-        form.organisation_id.data = request.args.get("organisation_id", type=int)
+    if request.method == "GET" and optional_id(request.args, "organisation_id"):
+        form.organisation_id.data = optional_id(request.args, "organisation_id")
     organisations = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
     if form.validate_on_submit():
         try:
             services.record_consent(
                 current_user, client, form.organisation_id.data, form.purpose.data, form.given.data == "yes", form.note.data
             )
-        except ValueError as exc:
-            form.organisation_id.errors.append(str(exc).split(": ", 1)[-1])
+        except DomainError as exc:
+            show_on_form(form, exc)
         else:
             flash("Consent recorded.")
             return redirect(local_path(request.args.get("next")) or url_for("clients.client_page", client_id=client.id) + "#consent")
@@ -145,8 +155,8 @@ def refer_page(client_id: int):
     """The draft referral: prefilled from the record and the chosen suggestion; sending holds a place."""
     client = services.client_for(current_user, client_id, action="view")
     form = ReferralForm()
-    intake_id = request.values.get("intake_id", type=int)
-    need_id = request.values.get("need_id", type=int)
+    intake_id = optional_id(request.values, "intake_id")
+    need_id = optional_id(request.values, "need_id")
     intake = db.session.get(Intake, intake_id) if intake_id else None
     need = next((n for n in client.needs if n.id == need_id), None)
     if intake is None or need is None:
@@ -162,9 +172,8 @@ def refer_page(client_id: int):
             referral = send_referral(
                 current_user, client, need.id, intake.id, form.summary.data, form.risks.data, form.answer_by.data
             )
-        except ReferralError as exc:
-            target = form[exc.field] if exc.field in form else None
-            (target.errors if target is not None else form.form_errors).append(exc.message)
+        except DomainError as exc:
+            show_on_form(form, exc)
             status = exc.status
         else:
             flash("Referral sent. A place is held for them until the provider answers.")

@@ -5,7 +5,8 @@ from flask import Blueprint, abort, render_template, request
 
 from broker.directory import services
 from broker.directory.models import REFERRAL_ROUTES
-from broker.directory.params import SORTS, ParamError, parse_search
+from broker.directory.params import SORTS, parse_search
+from broker.errors import BadParameter
 from broker.insight.searches import record_empty_search
 from broker.taxonomy import CATEGORIES
 
@@ -29,7 +30,7 @@ def search_page():
             sq, near_label = parse_search(form)
             total, results = services.search_provisions(sq)
             record_empty_search(sq, total, "page")  # insight: searches that found nothing
-        except ParamError as exc:
+        except BadParameter as exc:
             error = exc
     status = 400 if error else 200
     return (

@@ -7,6 +7,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 
 from broker.councils import areas
+from broker.errors import InputError
+from broker.inputs import format_month, parse_month
 from broker.taxonomy import CATEGORIES
 
 
@@ -25,12 +27,12 @@ class RunForm(FlaskForm):
 
 def _this_month_or_later(form, field):
     try:
-        start = dt.date.fromisoformat(f"{(field.data or '').strip()}-01")
-    except ValueError:
-        raise ValidationError("Enter a month as YYYY-MM, like 2026-03") from None
+        start = parse_month(field.data, field.name, InputError)
+    except InputError as exc:
+        raise ValidationError(exc.message) from None
     if start < dt.date.today().replace(day=1):
         raise ValidationError("Choose this month or a later one")
-    field.data = field.data.strip()
+    field.data = format_month(start)
 
 
 class WhatIfForm(FlaskForm):

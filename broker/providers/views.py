@@ -2,11 +2,12 @@
 import datetime as dt
 import json
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from broker.auth.services import roles_required
+from broker.errors import DomainError, NotFound
 from broker.extensions import db
 from broker.providers import feed, services
 from broker.providers.forms import FeedForm, ListingForm, TokenForm
@@ -73,9 +74,8 @@ def edit_listing(provision_id: int):
                 data = {name: form[name].data for name in services.LISTING_FIELDS}
                 try:
                     services.update_listing(p, data, rows, current_user)
-                except services.InputProblems as exc:
-                    db.session.rollback()
-                    problems = exc.problems
+                except DomainError as exc:
+                    problems = services.problems_of(exc)
                 else:
                     flash("Listing saved; search and suggestions show it now.")
                     return redirect(url_for("providers.listings_page"))
@@ -111,12 +111,12 @@ def feed_page():
 def apply_feed(upload_id: int):
     upload = db.session.get(FeedUpload, upload_id)
     if upload is None or upload.organisation_id != current_user.organisation_id:
-        abort(404)
+        raise NotFound("upload_id", f"your organisation has no upload {upload_id}")
     try:
         plans = feed.apply_upload(current_user, upload)
-    except services.InputProblems as exc:
-        db.session.rollback()
-        return render_template("providers/feed.html", form=FeedForm(), upload=None, plans=[], problems=exc.problems), 409
+    except DomainError as exc:
+        problems = services.problems_of(exc)
+        return render_template("providers/feed.html", form=FeedForm(), upload=None, plans=[], problems=problems), exc.status
     changed = sum(1 for plan in plans if plan.changes)
     flash(f"Vacancies updated for {changed} listing(s)." if changed else "Nothing to change: the file matches the directory.")
     return redirect(url_for("providers.listings_page"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from flask import abort, current_app
+from flask import current_app
 from sqlalchemy import select, update
 
 from broker.audit import services as audit
@@ -18,16 +18,10 @@ from broker.clients.models import Client
 from broker.clients.services import consent_in_force
 from broker.directory import index_sync
 from broker.directory.models import Intake, Provision
+from broker.errors import Conflict, Forbidden, InputError, NotFound
 from broker.extensions import db
+from broker.inputs import check_date
 from broker.referrals.models import DECLINE_REASONS, HOLDS_PLACE, Referral, ReferralEvent
-
-
-class ReferralError(ValueError):
-    """A referral action that cannot be done; `field` names what to fix, `status` the HTTP code."""
-
-    def __init__(self, field: str, message: str, status: int = 400):
-        super().__init__(f"{field}: {message}")
-        self.field, self.message, self.status = field, message, status
 
 
 def _now():
@@ -46,8 +40,8 @@ def _hold_place(intake: Intake) -> None:
         .execution_options(synchronize_session=False)
     )
     if held.rowcount != 1:
-        db.session.rollback()
-        raise ReferralError("intake", "the last place on this intake has just gone; choose another start date or listing", 409)
+        raise Conflict("intake", "the last place on this intake has just gone; choose another start date or listing")
+    db.session.expire(intake, ["places_taken"])  # the UPDATE bypassed the ORM
     index_sync.touch(db.session, [intake.provision_id])
 
 
@@ -69,36 +63,37 @@ def send_referral(
     today = dt.date.today()
     need = next((n for n in client.needs if n.id == need_id), None)
     if need is None or need.status != "open":
-        raise ReferralError("need", "choose one of the young person's open needs")
+        raise InputError("need", "choose one of the young person's open needs")
     intake = db.session.get(Intake, intake_id)
     if intake is None:
-        raise ReferralError("intake", f"no intake with id {intake_id}", 404)
+        raise NotFound("intake", f"no intake with id {intake_id}")
     provision: Provision = intake.provision
     if provision.status != "active":
-        raise ReferralError("intake", "this listing has been withdrawn by its provider")
+        raise InputError("intake", "this listing has been withdrawn by its provider")
     if not intake.rolling and intake.start < today:
-        raise ReferralError("intake", "this intake has already started; choose a later start date")
+        raise InputError("intake", "this intake has already started; choose a later start date")
     if provision.category != need.category:
-        raise ReferralError("need", f"this listing offers {provision.category}, not {need.category}")
+        raise InputError("need", f"this listing offers {provision.category}, not {need.category}")
     if len((summary or "").strip()) < 20:
-        raise ReferralError("summary", "give the provider some background: at least 20 characters")
+        raise InputError("summary", "give the provider some background: at least 20 characters")
     if not consent_in_force(client.id, provision.organisation_id, "referral"):
-        raise ReferralError(
+        raise Forbidden(
             "consent",
             f"record the young person's consent to share their details with {provision.organisation.name} first",
-            403,
         )
     if answer_by is None:
         answer_by = today + dt.timedelta(days=current_app.config["BROKER_ANSWER_DAYS"])
     elif answer_by < today:
-        raise ReferralError("answer_by", "must be today or later")
+        raise InputError("answer_by", "must be today or later")
+    else:
+        check_date(answer_by, "answer_by")
     duplicate = db.session.scalar(
         select(Referral.id).where(
             Referral.client_id == client.id, Referral.intake_id == intake.id, Referral.status.in_(HOLDS_PLACE)
         )
     )
     if duplicate:
-        raise ReferralError("intake", f"this young person already has referral {duplicate} to this intake", 409)
+        raise Conflict("intake", f"this young person already has referral {duplicate} to this intake")
 
     _hold_place(intake)
     referral = Referral(
@@ -110,7 +105,6 @@ def send_referral(
     db.session.flush()
     _event(referral, user, "Referral sent")
     audit.record(user, "send", "referral", referral.id, client.id, intake=intake.id)
-    db.session.commit()
     return referral
 
 
@@ -118,9 +112,8 @@ def referral_for(user: User, referral_id: int, action: str = "view") -> Referral
     """The referral if this user is on either side of it (audited), else 404."""
     referral = db.session.get(Referral, referral_id)
     if referral is None or not can_see(user, referral):
-        abort(404)
+        raise NotFound("referral_id", f"no referral {referral_id} that you can see")
     audit.record(user, action, "referral", referral.id, referral.client_id)
-    db.session.commit()
     return referral
 
 
@@ -146,30 +139,30 @@ def inbox(user: User) -> list[Referral]:
 def answer(user: User, referral: Referral, decision: str, reason: str = "", message: str = "") -> Referral:
     """The provider's answer: accept, decline (with a reason) or ask for more information."""
     if user.role != "provider" or user.organisation_id != referral.organisation_id:
-        abort(404)
+        raise NotFound("referral_id", f"no referral {referral.id} that you can see")
     if referral.status not in ("sent", "more_info"):
-        raise ReferralError("decision", f"this referral is {referral.status_label.lower()}; it cannot be answered now", 409)
+        raise Conflict("decision", f"this referral is {referral.status_label.lower()}; it cannot be answered now")
     message = (message or "").strip()
     if decision == "accept":
         referral.status = "accepted"
     elif decision == "decline":
         if reason not in DECLINE_REASONS:
-            raise ReferralError("reason", f"choose a reason: {', '.join(DECLINE_REASONS)}")
+            raise InputError("reason", f"choose a reason: {', '.join(DECLINE_REASONS)}")
         if reason == "other" and not message:
-            raise ReferralError("message", "say why the referral is declined")
+            raise InputError("message", "say why the referral is declined")
         referral.status, referral.decline_reason = "declined", reason
         _release_place(referral.intake_id, referral.provision_id)
     elif decision == "more_info":
         if not message:
-            raise ReferralError("message", "say what information you need")
+            raise InputError("message", "say what information you need")
         referral.status = "more_info"
     else:
-        raise ReferralError("decision", "must be accept, decline or more_info")
+        raise InputError("decision", "must be accept, decline or more_info")
     referral.message = message
     referral.answered_at = _now()
     _event(referral, user, message or DECLINE_REASONS.get(reason, ""))
     audit.record(user, "answer", "referral", referral.id, referral.client_id, decision=decision)
-    db.session.commit()
+    db.session.flush()
     return referral
 
 
@@ -178,30 +171,30 @@ def pa_update(user: User, referral: Referral, action: str, note: str = "") -> Re
     from broker.clients.services import can_see as can_see_client
 
     if user.role != "pa" or not can_see_client(user, referral.client):
-        abort(404)
+        raise NotFound("referral_id", f"no referral {referral.id} that you can see")
     note = (note or "").strip()
     if action == "reply":
         if referral.status != "more_info":
-            raise ReferralError("action", "the provider has not asked for more information", 409)
+            raise Conflict("action", "the provider has not asked for more information")
         if not note:
-            raise ReferralError("note", "add the information the provider asked for")
+            raise InputError("note", "add the information the provider asked for")
         referral.summary = f"{referral.summary}\n\nMore information ({dt.date.today():%d %b %Y}): {note}"
         referral.status = "sent"
     elif action == "withdraw":
         if referral.status not in ("sent", "more_info", "accepted"):
-            raise ReferralError("action", f"a referral that is {referral.status_label.lower()} cannot be withdrawn", 409)
+            raise Conflict("action", f"a referral that is {referral.status_label.lower()} cannot be withdrawn")
         referral.status = "withdrawn"
         _release_place(referral.intake_id, referral.provision_id)
     elif action == "started":
         if referral.status != "accepted":
-            raise ReferralError("action", "only an accepted referral can start", 409)
+            raise Conflict("action", "only an accepted referral can start")
         referral.status = "started"
         referral.need.status = "met"
     else:
-        raise ReferralError("action", "must be reply, withdraw or started")
+        raise InputError("action", "must be reply, withdraw or started")
     _event(referral, user, note)
     audit.record(user, action, "referral", referral.id, referral.client_id)
-    db.session.commit()
+    db.session.flush()
     return referral
 
 

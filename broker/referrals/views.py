@@ -5,6 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from broker.auth.services import roles_required
+from broker.errors import DomainError, show_on_form
 from broker.referrals import services
 from broker.referrals.forms import AnswerForm, PaActionForm
 from broker.referrals.models import DECLINE_REASONS
@@ -46,8 +47,8 @@ def answer(referral_id: int):
     if form.validate_on_submit():
         try:
             services.answer(current_user, referral, form.decision.data, form.reason.data, form.message.data)
-        except services.ReferralError as exc:
-            (form[exc.field].errors if exc.field in form else form.form_errors).append(exc.message)
+        except DomainError as exc:
+            show_on_form(form, exc)
             return _render(referral, answer_form=form, status=exc.status)
         flash("Your answer has been sent to the Personal Adviser.")
         return redirect(url_for("referrals.referral_page", referral_id=referral.id))
@@ -62,8 +63,8 @@ def pa_update(referral_id: int):
     if form.validate_on_submit():
         try:
             services.pa_update(current_user, referral, form.action.data, form.note.data)
-        except services.ReferralError as exc:
-            (form[exc.field].errors if exc.field in form else form.form_errors).append(exc.message)
+        except DomainError as exc:
+            show_on_form(form, exc)
             return _render(referral, pa_form=form, status=exc.status)
         flash("Referral updated.")
         return redirect(url_for("referrals.referral_page", referral_id=referral.id))

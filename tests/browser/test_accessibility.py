@@ -14,6 +14,7 @@ import os
 import pytest
 
 from broker.referrals import services as referrals
+from broker.extensions import db
 from tests.directory import factories as f
 from tests.insight.scenario import build
 from tests.people import factories as pf
@@ -92,6 +93,7 @@ def world(app):
     client = pf.client(pa, ("training",), consent_to=(org,), first_name="Jordan", last_name="Access")
     referral = referrals.send_referral(pa, client, client.needs[0].id, course.intakes[0].id,
                                        "Left college in October; wants to learn a trade.", "Anxious with new adults.")
+    db.session.commit()  # services only flush: the served app must see it
     return dict(org=org, course=course, stale=stale, pa=pa, provider=provider, client=client, referral=referral)
 
 
