@@ -2,7 +2,7 @@
 from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
-from broker.audit.models import AuditEvent
+from broker.audit.models import ACTION_WORDS, SUBJECT_WORDS, AuditEvent
 from broker.auth.services import roles_required
 from broker.extensions import db
 
@@ -16,4 +16,5 @@ def audit_page():
     client_id = request.args.get("client_id", type=int)
     if client_id:
         stmt = stmt.where(AuditEvent.client_id == client_id)
-    return render_template("admin/audit.html", events=db.session.scalars(stmt).all(), client_id=client_id)
+    return render_template("admin/audit.html", events=db.session.scalars(stmt).all(), client_id=client_id,
+                           action_words=ACTION_WORDS, subject_words=SUBJECT_WORDS)
