@@ -25,7 +25,7 @@ from wtforms.validators import Length, StopValidation
 
 __all__ = [
     "GovCheckboxInput", "GovFileInput", "GovPasswordInput", "GovRadioInput", "GovSelect", "GovTextArea",
-    "GovTextInput", "CharacterCount", "NumberInput", "DateInputField", "attach_error", "sentence",
+    "GovTextInput", "CharacterCount", "NumberInput", "RadioInput", "DateInputField", "attach_error", "sentence",
 ]
 
 
@@ -50,6 +50,22 @@ class CharacterCount(GovCharacterCount):
         return super().__call__(field, **kwargs)
 
 
+def _legend(params: dict, field) -> dict:
+    """The fieldset's legend is the field's label, even when the page styles the legend
+    (govuk-frontend-wtf sets it only when the page passes no fieldset at all)."""
+    legend = params.setdefault("fieldset", {}).setdefault("legend", {})
+    if not legend.get("text") and not legend.get("html"):
+        legend["text"] = field.label.text
+    return params
+
+
+class RadioInput(GovRadioInput):
+    """GOV.UK radios; the label is the legend."""
+
+    def map_gov_params(self, field, **kwargs):
+        return _legend(super().map_gov_params(field, **kwargs), field)
+
+
 class _DateParts(GovDateInput):
     """Day, month and year boxes showing what was typed, or the stored date.
 
@@ -58,8 +74,7 @@ class _DateParts(GovDateInput):
     """
 
     def map_gov_params(self, field, **kwargs):
-        params = GovFormBase.map_gov_params(self, field, **kwargs)
-        params.setdefault("fieldset", {"legend": {"text": field.label.text}})
+        params = _legend(GovFormBase.map_gov_params(self, field, **kwargs), field)
         error = " govuk-input--error" if field.errors else ""
         params["items"] = [
             {"label": unit.capitalize(), "id": f"{field.name}-{unit}", "name": field.name,

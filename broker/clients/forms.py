@@ -7,7 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from broker.clients.models import CONSENT_PURPOSES
-from broker.form_fields import CharacterCount, DateInputField, GovRadioInput, GovSelect, GovTextInput, NumberInput
+from broker.form_fields import CharacterCount, DateInputField, GovSelect, GovTextInput, NumberInput, RadioInput
 from broker.geography import UnknownPlace, normalise_postcode, resolve_place
 from broker.taxonomy import CATEGORIES
 
@@ -53,7 +53,7 @@ class ClientForm(FlaskForm):
         choices=choices([("1", "1 – routine"), ("2", "2 – soon"), ("3", "3 – urgent")]),
         default="1",
         validators=[DataRequired("Choose an urgency")],
-        widget=GovRadioInput(),
+        widget=RadioInput(),
     )
     max_travel_km = FloatField(
         "Furthest they can travel, in km",
@@ -92,9 +92,9 @@ class ConsentForm(FlaskForm):
     organisation_id = SelectField("Agency", coerce=_agency, validators=[InputRequired("Choose an agency")],
                                   widget=GovSelect(), description="Start typing the agency's name")
     purpose = RadioField("What they agree to share", choices=choices(CONSENT_PURPOSES.items()),
-                         validators=[DataRequired("Choose what they agree to share")], widget=GovRadioInput())
+                         validators=[DataRequired("Choose what they agree to share")], widget=RadioInput())
     given = RadioField("Their decision", choices=choices([("yes", "Consent given"), ("no", "Consent withdrawn or refused")]),
-                       validators=[DataRequired("Choose their decision")], widget=GovRadioInput())
+                       validators=[DataRequired("Choose their decision")], widget=RadioInput())
     note = StringField("How consent was given (optional)", validators=[Length(max=500)], widget=GovTextInput(),
                        description="For example: agreed in person at the one-stop shop")
 

@@ -3,7 +3,7 @@ from wtforms import HiddenField, IntegerField, RadioField, SelectField, TextArea
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from broker.clients.forms import choices
-from broker.form_fields import CharacterCount, DateInputField, GovRadioInput, GovSelect
+from broker.form_fields import CharacterCount, DateInputField, GovSelect, RadioInput
 from broker.referrals.models import DECLINE_REASONS, PA_ACTIONS
 
 
@@ -26,7 +26,7 @@ class AnswerForm(FlaskForm):
         "Your answer",
         choices=choices([("accept", "Accept"), ("decline", "Decline"), ("more_info", "Ask for more information")]),
         validators=[DataRequired("Choose your answer")],
-        widget=GovRadioInput(),
+        widget=RadioInput(),
     )
     reason = SelectField("Reason for declining", choices=choices([("", "Choose a reason"), *DECLINE_REASONS.items()]),
                          validate_choice=False, widget=GovSelect())
@@ -38,7 +38,7 @@ class PaActionForm(FlaskForm):
     """The PA's next step; the page offers only the actions the referral's status allows."""
 
     action = RadioField("What do you want to do?", choices=choices(PA_ACTIONS.items()),
-                        validators=[DataRequired("Choose what to do")], widget=GovRadioInput())
+                        validators=[DataRequired("Choose what to do")], widget=RadioInput())
     note = TextAreaField("Note", validators=[Length(max=2000)], widget=CharacterCount(),
                          description="The information the provider asked for, or why you are withdrawing")
 
