@@ -26,6 +26,14 @@ def _when(t: dt.datetime | None) -> str:
     return t.strftime("%-d %b %Y at %H:%M") if t else "—"
 
 
+def _month(value: str | None) -> str:
+    """"2026-12" as "Dec 2026"."""
+    try:
+        return dt.date.fromisoformat(f"{value}-01").strftime("%b %Y")
+    except (TypeError, ValueError):
+        return value or "—"
+
+
 def _km(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f} km"
 
@@ -152,6 +160,7 @@ def register(app) -> None:
     env.filters["date"] = _date
     env.filters["when"] = _when
     env.filters["km"] = _km
+    env.filters["month"] = _month
     env.filters["plural"] = _plural
     env.filters["capitalize_first"] = lambda text: (text[:1].upper() + text[1:]) if text else text
     # Every stored link goes through this when shown: an unsafe one renders as no link.
