@@ -15,6 +15,8 @@ def create_app(config: dict | None = None) -> Flask:
         __name__,
         instance_path=os.environ.get("BROKER_INSTANCE_PATH", str(PROJECT_ROOT / "instance")),
         template_folder=str(PROJECT_ROOT / "templates"),
+        # Vendored GOV.UK Frontend and our own CSS/JS (scripts/refresh-frontend.sh builds them).
+        static_folder=str(PROJECT_ROOT / "static"),
     )
     app.config.from_mapping(Config(app.instance_path).as_dict())
     if config:
@@ -51,11 +53,12 @@ def create_app(config: dict | None = None) -> Flask:
     from broker.auth.views import bp as auth_views
     from broker.clients.views import bp as client_views
     from broker.directory.views import bp as directory_views
+    from broker.home.views import bp as home_views
     from broker.insight.views import bp as insight_views
     from broker.providers.views import bp as provider_views
     from broker.referrals.views import bp as referral_views
 
-    for blueprint in (directory_views, auth_views, client_views, referral_views, admin_views, provider_views, insight_views):
+    for blueprint in (directory_views, home_views, auth_views, client_views, referral_views, admin_views, provider_views, insight_views):
         app.register_blueprint(blueprint)
 
     from broker import api

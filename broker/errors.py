@@ -83,13 +83,3 @@ class Unprocessable(DomainError):
     """Well-formed but breaks a rule of the domain (an ineligible referral, no recent assessment)."""
 
     status, error = 422, "unprocessable"
-
-
-def show_on_form(form, exc: DomainError) -> None:
-    """Show a domain error beside the form field it names (or above the form), keeping what was typed."""
-    field = exc.field.split(".")[0].split("[")[0] if exc.field else None
-    target = form[field] if field and field in form else None
-    errors = target.errors if target is not None else form.form_errors
-    if isinstance(errors, tuple):  # WTForms keeps a field's errors as a tuple until validation
-        errors = target.errors = list(errors)
-    errors.append(exc.message)

@@ -5,6 +5,7 @@ import datetime as dt
 import json
 
 from flask import g, has_request_context
+from sqlalchemy import func, select
 
 from broker.audit.models import AuditEvent
 from broker.extensions import db
@@ -39,3 +40,12 @@ def keep_reads_after_rollback() -> bool:
     if reads:
         db.session.add_all(AuditEvent(**values) for values in reads)
     return bool(reads)
+
+
+def recent(limit: int = 10) -> list:
+    """The latest audit events, newest first (the administrator's home page)."""
+    return list(db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)))
+
+
+def count_since(since: dt.datetime) -> int:
+    return db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.at >= since)) or 0

@@ -2,7 +2,7 @@
 from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
-from broker.audit.models import AuditEvent
+from broker.audit.models import ACTION_WORDS, SUBJECT_WORDS, AuditEvent
 from broker.auth.services import roles_required
 from broker.extensions import db
 from broker.inputs import optional_id
@@ -17,4 +17,5 @@ def audit_page():
     client_id = optional_id(request.args, "client_id")
     if client_id:
         stmt = stmt.where(AuditEvent.client_id == client_id)
-    return render_template("admin/audit.html", events=db.session.scalars(stmt).all(), client_id=client_id)
+    return render_template("admin/audit.html", events=db.session.scalars(stmt).all(), client_id=client_id,
+                           action_words=ACTION_WORDS, subject_words=SUBJECT_WORDS)

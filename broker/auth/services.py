@@ -11,7 +11,7 @@ from argon2 import PasswordHasher, profiles
 from argon2.exceptions import VerificationError
 from flask import abort, current_app, g, request
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from broker.auth.models import ROLES, ApiToken, User
 from broker.errors import InputError
@@ -126,3 +126,9 @@ def api_roles_required(*roles: str):
         return inner
 
     return wrap
+
+
+def accounts_by_role() -> dict[str, int]:
+    """How many active accounts each role has (the administrator's home page)."""
+    rows = db.session.execute(select(User.role, func.count()).where(User.active).group_by(User.role))
+    return {role: n for role, n in rows}

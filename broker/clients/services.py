@@ -5,6 +5,7 @@ Every read and write of a client record is audited here, in the same transaction
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Optional
 
 from sqlalchemy import func, or_, select
@@ -216,3 +217,121 @@ def shared_with(client: Client) -> list[User]:
     return list(db.session.scalars(select(User).join(ClientShare, ClientShare.user_id == User.id).where(ClientShare.client_id == client.id)))
 
 
+
+
+# ---- The caseload as a list to search, filter, sort and page, and the PA's home page.
+
+CASELOAD_SORTS = {
+    "urgency": "Most urgent first",
+    "waiting": "Waiting longest first",
+    "review": "Review due soonest",
+    "name": "Name (A to Z)",
+}
+# The caseload's status filter: review due, no referral yet, or has a referral in a status.
+CASELOAD_STATUSES = {
+    "review_due": "Review due",
+    "no_referral": "No referral yet",
+}
+
+
+@dataclass
+class CaseloadQuery:
+    """What the PA asked of their caseload (from the page's query string)."""
+
+    q: str = ""
+    status: str = ""
+    need: str = ""
+    urgency: Optional[int] = None
+    sort: str = "urgency"
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args) -> "CaseloadQuery":  # args: request.args
+        """Unknown values fall back to "any" and the default sort: a list never refuses to show."""
+        from broker.referrals.models import STATUSES
+        from broker.taxonomy import CATEGORIES
+
+        status = args.get("status", "")
+        urgency = args.get("urgency", "")
+        return cls(
+            q=(args.get("q") or "").strip()[:100],
+            status=status if status in CASELOAD_STATUSES or status in STATUSES else "",
+            need=args.get("need", "") if args.get("need", "") in CATEGORIES else "",
+            urgency=int(urgency) if urgency in ("1", "2", "3") else None,
+            sort=args.get("sort", "") if args.get("sort", "") in CASELOAD_SORTS else "urgency",
+            page=args.get("page", 1, type=int),
+        )
+
+    def args(self) -> dict:
+        """The query as it goes back into links (paging keeps the filters)."""
+        return {"q": self.q, "status": self.status, "need": self.need, "urgency": self.urgency or "",
+                "sort": "" if self.sort == "urgency" else self.sort}
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.q or self.status or self.need or self.urgency)
+
+
+def visible_to(user: User):
+    """The SQL condition for the young people this PA may see: their own and those shared with them."""
+    return or_(Client.pa_id == user.id, Client.id.in_(_shared_ids(user)))
+
+
+def _oldest_open_need():
+    return (
+        select(func.min(ClientNeed.recorded_on))
+        .where(ClientNeed.client_id == Client.id, ClientNeed.status == "open")
+        .correlate(Client)
+        .scalar_subquery()
+    )
+
+
+def search_caseload(user: User, query: CaseloadQuery, today: dt.date):
+    """One page of the PA's caseload (their own and shared young people), searched and filtered."""
+    from broker.paging import paginate
+    from broker.referrals.models import HOLDS_PLACE, Referral
+
+    stmt = select(Client).where(visible_to(user))
+    if query.q:
+        words = query.q.lower()
+        stmt = stmt.where(func.lower(Client.first_name + " " + Client.last_name).contains(words, autoescape=True))
+    if query.urgency:
+        stmt = stmt.where(Client.urgency == query.urgency)
+    if query.need:
+        stmt = stmt.where(Client.id.in_(
+            select(ClientNeed.client_id).where(ClientNeed.category == query.need, ClientNeed.status == "open")))
+    if query.status == "review_due":
+        stmt = stmt.where(Client.review_date <= today)
+    elif query.status == "no_referral":
+        stmt = stmt.where(Client.id.not_in(select(Referral.client_id).where(Referral.status.in_(HOLDS_PLACE))))
+    elif query.status:
+        stmt = stmt.where(Client.id.in_(select(Referral.client_id).where(Referral.status == query.status)))
+    order = {
+        "urgency": (Client.urgency.desc(), Client.last_name, Client.first_name),
+        "name": (Client.last_name, Client.first_name),
+        # No review date sorts last; so does nobody waiting.
+        "review": (Client.review_date.is_(None), Client.review_date, Client.last_name),
+        "waiting": (_oldest_open_need().is_(None), _oldest_open_need(), Client.urgency.desc(), Client.last_name),
+    }[query.sort]
+    return paginate(stmt.order_by(*order, Client.id), query.page)
+
+
+def reviews_due(user: User, today: dt.date, within_days: int = 14) -> list[Client]:
+    """The PA's young people whose review is overdue or due within `within_days`, soonest first."""
+    return list(db.session.scalars(
+        select(Client)
+        .where(visible_to(user), Client.review_date.is_not(None), Client.review_date <= today + dt.timedelta(days=within_days))
+        .order_by(Client.review_date, Client.last_name)
+    ))
+
+
+def waiting_longest(user: User, today: dt.date, limit: int = 5) -> list[tuple[Client, int]]:
+    """The PA's young people with open needs, longest waiting first (since their oldest open need)."""
+    oldest = _oldest_open_need()
+    rows = db.session.execute(
+        select(Client, oldest.label("since"))
+        .where(visible_to(user), oldest.is_not(None))
+        .order_by(oldest, Client.urgency.desc(), Client.last_name)
+        .limit(limit)
+    )
+    return [(client, max((today - since).days, 0)) for client, since in rows]

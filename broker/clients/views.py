@@ -11,12 +11,14 @@ from broker.clients.forms import ClientForm, ConsentForm, NeedForm
 from broker.clients.models import CONSENT_PURPOSES
 from broker.clients.suggestions import suggestions_for
 from broker.directory.models import Intake, Organisation
-from broker.errors import DomainError, show_on_form
+from broker.errors import DomainError
 from broker.extensions import db
+from broker.form_fields import sentence, show_on_form
 from broker.inputs import optional_id
 from broker.referrals.forms import ReferralForm
 from broker.referrals.models import STATUSES, Referral
 from broker.referrals.services import send_referral
+from broker.taxonomy import CATEGORIES
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 
@@ -28,9 +30,13 @@ def _form_data(form) -> dict:
 @bp.get("/")
 @roles_required("pa")
 def caseload_page():
-    clients = services.caseload(current_user)
-    referrals = services.referral_counts([c.id for c in clients])
-    return render_template("clients/caseload.html", clients=clients, referrals=referrals, statuses=STATUSES, today=dt.date.today())
+    today = dt.date.today()
+    query = services.CaseloadQuery.from_args(request.args)
+    page = services.search_caseload(current_user, query, today)
+    return render_template(
+        "clients/caseload.html", page=page, query=query, referrals=services.referral_counts([c.id for c in page.items]),
+        statuses=STATUSES, caseload_statuses=services.CASELOAD_STATUSES, sorts=services.CASELOAD_SORTS, today=today,
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -43,7 +49,7 @@ def new_client():
         except DomainError as exc:
             show_on_form(form, exc)
         else:
-            flash("Client record created. Add their assessed needs next.")
+            flash(f"Record created for {client.display_name}. Add their assessed needs next.")
             return redirect(url_for("clients.client_page", client_id=client.id))
     return render_template("clients/edit.html", form=form, client=None), 400 if form.errors else 200
 
@@ -51,18 +57,23 @@ def new_client():
 @bp.get("/<int:client_id>")
 @roles_required("pa")
 def client_page(client_id: int):
-    client = services.client_for(current_user, client_id)
+    return _record(services.client_for(current_user, client_id))
+
+
+def _record(client, need_form=None, share_error=None, status=200):
+    """The young person's record; a need or share that failed comes back with its error."""
     referrals = db.session.scalars(select(Referral).where(Referral.client_id == client.id).order_by(Referral.id.desc())).all()
     return render_template(
         "clients/client.html",
         client=client,
         today=dt.date.today(),
-        need_form=NeedForm(),
+        need_form=need_form or NeedForm(formdata=None),
+        share_error=share_error,
         consents=services.consents_by_agency(client),
         referrals=referrals,
         purposes=CONSENT_PURPOSES,
         shared_with=services.shared_with(client),
-    )
+    ), status
 
 
 @bp.post("/<int:client_id>/share")
@@ -72,9 +83,8 @@ def share(client_id: int):
     try:
         other = services.share_client(current_user, client, request.form.get("email", ""))
     except DomainError as exc:
-        flash("Share with: " + exc.message, "error")
-    else:
-        flash(f"Shared with {other.name}.")
+        return _record(client, share_error=sentence("", exc.message), status=400)
+    flash(f"Shared with {other.name}.")
     return redirect(url_for("clients.client_page", client_id=client.id) + "#sharing")
 
 
@@ -91,7 +101,7 @@ def edit_client(client_id: int):
         except DomainError as exc:
             show_on_form(form, exc)
         else:
-            flash("Client record saved.")
+            flash("Record saved.")
             return redirect(url_for("clients.client_page", client_id=client.id))
     return render_template("clients/edit.html", form=form, client=client), 400 if form.errors else 200
 
@@ -101,11 +111,10 @@ def edit_client(client_id: int):
 def add_need(client_id: int):
     client = services.client_for(current_user, client_id, action="view")
     form = NeedForm()
-    if form.validate_on_submit():
-        services.add_need(current_user, client, form.category.data, form.notes.data)
-        flash("Need added.")
-    else:
-        flash("; ".join(f"{form[k].label.text}: {' '.join(v)}" for k, v in form.errors.items()), "error")
+    if not form.validate_on_submit():
+        return _record(client, need_form=form, status=400)
+    services.add_need(current_user, client, form.category.data, form.notes.data)
+    flash(f"Need added: {CATEGORIES[form.category.data]}.")
     return redirect(url_for("clients.client_page", client_id=client.id) + "#needs")
 
 
@@ -123,9 +132,9 @@ def close_need(client_id: int, need_id: int):
 def consent_page(client_id: int):
     client = services.client_for(current_user, client_id)
     form = ConsentForm()
+    form.agencies(db.session.scalars(select(Organisation).order_by(Organisation.name)).all())
     if request.method == "GET" and optional_id(request.args, "organisation_id"):
         form.organisation_id.data = optional_id(request.args, "organisation_id")
-    organisations = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
     if form.validate_on_submit():
         try:
             services.record_consent(
@@ -137,8 +146,7 @@ def consent_page(client_id: int):
             flash("Consent recorded.")
             return redirect(local_path(request.args.get("next")) or url_for("clients.client_page", client_id=client.id) + "#consent")
     return render_template(
-        "clients/consent.html", client=client, form=form, organisations=organisations,
-        consents=services.consents_by_agency(client),
+        "clients/consent.html", client=client, form=form, consents=services.consents_by_agency(client), purposes=CONSENT_PURPOSES,
     ), 400 if form.errors else 200
 
 

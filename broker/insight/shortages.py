@@ -207,6 +207,17 @@ def grid(rows: list[dict], months: list[str], measure: str = "gap") -> dict[str,
     return cells
 
 
+def headline(today: dt.date | None = None, top: int = 3) -> dict:
+    """The manager's home page: the next DEFAULT_MONTHS months' totals and the needs and
+    areas with most demand over free places (largest gap first)."""
+    today = today or dt.date.today()
+    q = parse_query({}, today)
+    by_need_area = shortage_rows(ShortageQuery(("category", "area"), q.start, q.end), today)
+    worst = sorted((r for r in by_need_area if r["gap"] > 0), key=lambda r: (-r["gap"], -r["demand"]))[:top]
+    return {"start": q.start, "end": q.end, "totals": totals(by_need_area), "worst": worst,
+            "short": sum(1 for r in by_need_area if r["gap"] > 0)}
+
+
 # --------------------------------------------------------------------------- CSV
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask_login import current_user
 from sqlalchemy import select
 
-from broker.auth.services import roles_required
+from broker.auth.services import local_path, roles_required
 from broker.errors import DomainError, NotFound
 from broker.extensions import db
 from broker.providers import feed, services
@@ -15,6 +15,8 @@ from broker.providers.models import FeedUpload, OrganisationToken, ProvisionChan
 
 bp = Blueprint("providers", __name__, url_prefix="/provider")
 EXTRA_INTAKE_ROWS = 3
+# How a listing was changed, in words (ProvisionChange.source).
+CHANGE_SOURCES = {"form": "Edited here", "feed": "Vacancy file", "api": "Your system (API)", "confirm": "Confirmed as correct"}
 
 
 @bp.get("/listings")
@@ -33,7 +35,7 @@ def confirm(provision_id: int):
     p = services.provision_for(current_user, provision_id)
     services.confirm(p, current_user)
     flash(f"Thank you: “{p.name}” is confirmed as correct today.")
-    return redirect(url_for("providers.listings_page"))
+    return redirect(local_path(request.args.get("next")) or url_for("providers.listings_page"))
 
 
 def _intake_inputs(form_data, count: int) -> list[dict]:
@@ -91,7 +93,7 @@ def history_page(provision_id: int):
         select(ProvisionChange).where(ProvisionChange.provision_id == p.id).order_by(ProvisionChange.id.desc())
     ).all()
     rows = [(c, json.loads(c.before), json.loads(c.after)) for c in changes]
-    return render_template("providers/history.html", p=p, rows=rows)
+    return render_template("providers/history.html", p=p, rows=rows, sources=CHANGE_SOURCES)
 
 
 @bp.route("/feed", methods=["GET", "POST"])

@@ -7,6 +7,7 @@ never overbook it, on SQLite or PostgreSQL. Reading then writing overbooked 10x.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Optional
 
 from flask import current_app
@@ -15,13 +16,14 @@ from sqlalchemy import select, update
 from broker.audit import services as audit
 from broker.auth.models import User
 from broker.clients.models import Client
-from broker.clients.services import consent_in_force
+from broker.clients.services import consent_in_force, visible_to
 from broker.directory import index_sync
 from broker.directory.models import Intake, Provision
 from broker.errors import Conflict, Forbidden, InputError, NotFound
 from broker.extensions import db
 from broker.inputs import check_date
 from broker.referrals.models import DECLINE_REASONS, HOLDS_PLACE, Referral, ReferralEvent
+from broker.taxonomy import category_label
 
 
 def _now():
@@ -73,7 +75,8 @@ def send_referral(
     if not intake.rolling and intake.start < today:
         raise InputError("intake", "this intake has already started; choose a later start date")
     if provision.category != need.category:
-        raise InputError("need", f"this listing offers {provision.category}, not {need.category}")
+        raise InputError("need", f"this listing offers {category_label(provision.category).lower()}, "
+                                 f"not {category_label(need.category).lower()}")
     if len((summary or "").strip()) < 20:
         raise InputError("summary", "give the provider some background: at least 20 characters")
     if not consent_in_force(client.id, provision.organisation_id, "referral"):
@@ -147,7 +150,7 @@ def answer(user: User, referral: Referral, decision: str, reason: str = "", mess
         referral.status = "accepted"
     elif decision == "decline":
         if reason not in DECLINE_REASONS:
-            raise InputError("reason", f"choose a reason: {', '.join(DECLINE_REASONS)}")
+            raise InputError("reason", "choose a reason for declining")
         if reason == "other" and not message:
             raise InputError("message", "say why the referral is declined")
         referral.status, referral.decline_reason = "declined", reason
@@ -214,3 +217,113 @@ def provider_view(referral: Referral) -> dict:
         if consent_in_force(client.id, org, "assessment"):
             view.update(assessment=True, risks=referral.risks, need_notes={n.category: n.notes for n in client.needs if n.notes})
     return view
+
+
+# ---- Lists for the home pages and the provider's inbox.
+
+def answers_received(user: User, today: dt.date, days: int = 14) -> list[Referral]:
+    """Referrals for the PA's young people that providers accepted or declined in the last `days`."""
+    since = dt.datetime.combine(today - dt.timedelta(days=days), dt.time.min, tzinfo=dt.timezone.utc)
+    return list(db.session.scalars(
+        select(Referral).join(Client, Client.id == Referral.client_id)
+        .where(visible_to(user), Referral.status.in_(("accepted", "declined")), Referral.answered_at >= since)
+        .order_by(Referral.answered_at.desc())
+    ))
+
+
+def asked_for_more_information(user: User) -> list[Referral]:
+    """The PA's referrals where the provider is waiting for more information, oldest answer-by first."""
+    return list(db.session.scalars(
+        select(Referral).join(Client, Client.id == Referral.client_id)
+        .where(visible_to(user), Referral.status == "more_info")
+        .order_by(Referral.answer_by, Referral.id)
+    ))
+
+
+def awaiting_answer(organisation_id: int) -> list[Referral]:
+    """Referrals the provider has still to answer, the soonest answer-by date first."""
+    return list(db.session.scalars(
+        select(Referral).where(Referral.organisation_id == organisation_id, Referral.status == "sent")
+        .order_by(Referral.answer_by, Referral.sent_at)
+    ))
+
+
+def consented_names(referrals: list[Referral]) -> dict[int, str]:
+    """Per referral id, the young person's name where their consent to share it with the
+    provider is in force right now (one query for a whole list)."""
+    from broker.clients.models import Consent
+
+    if not referrals:
+        return {}
+    pairs = {(r.client_id, r.organisation_id) for r in referrals}
+    latest: dict[tuple[int, int], bool] = {}
+    rows = db.session.scalars(
+        select(Consent)
+        .where(Consent.client_id.in_({c for c, _ in pairs}), Consent.organisation_id.in_({o for _, o in pairs}),
+               Consent.purpose == "referral")
+        .order_by(Consent.recorded_at, Consent.id)
+    )
+    for c in rows:
+        latest[(c.client_id, c.organisation_id)] = c.given  # the latest decision wins
+    return {r.id: r.client.display_name for r in referrals if latest.get((r.client_id, r.organisation_id))}
+
+
+INBOX_SORTS = {"answer_by": "Answer needed soonest", "newest": "Newest first", "start": "Start date soonest"}
+INBOX_DUE = {"overdue": "Overdue", "soon": "Due in the next 2 days"}
+
+
+@dataclass
+class InboxQuery:
+    q: str = ""
+    status: str = ""
+    need: str = ""
+    due: str = ""
+    sort: str = "answer_by"
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args) -> "InboxQuery":  # args: request.args; unknown values mean "any"
+        from broker.referrals.models import STATUSES
+        from broker.taxonomy import CATEGORIES
+
+        pick = lambda name, allowed, default="": args.get(name, "") if args.get(name, "") in allowed else default  # noqa: E731
+        return cls(q=(args.get("q") or "").strip()[:100], status=pick("status", STATUSES), need=pick("need", CATEGORIES),
+                   due=pick("due", INBOX_DUE), sort=pick("sort", INBOX_SORTS, "answer_by"), page=args.get("page", 1, type=int))
+
+    def args(self) -> dict:
+        return {"q": self.q, "status": self.status, "need": self.need, "due": self.due,
+                "sort": "" if self.sort == "answer_by" else self.sort}
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.q or self.status or self.need or self.due)
+
+
+def search_inbox(user: User, query: InboxQuery, today: dt.date):
+    """One page of referrals to the provider's organisation. A name matches only where the
+    young person's consent to share it is in force, as everywhere a provider looks."""
+    from broker.clients.models import ClientNeed
+    from broker.paging import page_of
+
+    stmt = select(Referral).where(Referral.organisation_id == user.organisation_id)
+    if query.status:
+        stmt = stmt.where(Referral.status == query.status)
+    if query.need:
+        stmt = stmt.where(Referral.need_id.in_(select(ClientNeed.id).where(ClientNeed.category == query.need)))
+    if query.due == "overdue":
+        stmt = stmt.where(Referral.status == "sent", Referral.answer_by < today)
+    elif query.due == "soon":
+        stmt = stmt.where(Referral.status == "sent", Referral.answer_by >= today, Referral.answer_by <= today + dt.timedelta(days=2))
+    rows = list(db.session.scalars(stmt.order_by(Referral.sent_at.desc(), Referral.id.desc())))
+    names = consented_names(rows)
+    if query.q:
+        words = query.q.lower().removeprefix("referral").strip()
+        rows = [r for r in rows if words == str(r.id) or words in names.get(r.id, "").lower() or words in r.provision.name.lower()]
+    waiting = {"sent": 0, "more_info": 1}
+    if query.sort == "answer_by":
+        rows.sort(key=lambda r: (waiting.get(r.status, 2), r.answer_by))
+    elif query.sort == "start":
+        rows.sort(key=lambda r: (r.intake.joinable_from(today), r.id))
+    page = page_of(rows, query.page)
+    page.extra["names"] = names
+    return page

@@ -97,7 +97,7 @@ def test_other_organisations_listings_are_out_of_reach(app, client, world):
 def _org_token(client, staff):
     login(client, staff)
     html = client.post("/provider/tokens", data={"label": "Our MIS"}).get_data(as_text=True)
-    return html.split('<code id="new-token">')[1].split("</code>")[0]
+    return html.split('id="new-token">')[1].split("</code>")[0]
 
 
 def test_api_replaces_intakes_atomically_with_named_errors(app, client, world):
