@@ -137,9 +137,10 @@ def import_oruk_command(path, dry_run):
 
 def register_commands(app) -> None:
     from broker.insight.commands import allocate_command
+    from broker.jobs.commands import run_due_command, worker_command
 
     for command in (init_command, reindex_command, serve_command, create_user_command, remind_stale_command,
-                    allocate_command, import_oruk_command):
+                    allocate_command, import_oruk_command, worker_command, run_due_command):
         app.cli.add_command(command)
 
 

@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from broker.directory import search
+from broker.directory import index_sync, search
 from broker.directory.models import Provision
 from broker.extensions import db
 
@@ -40,7 +40,7 @@ def is_stale(provision: Provision, today: dt.date) -> bool:
 
 def search_provisions(sq: search.SearchQuery) -> tuple[int, list[ProvisionResult]]:
     """Search the index, then read the page's listings from the database (the source of truth)."""
-    page = search.search(current_app.config["BROKER_INDEX_DIR"], sq)
+    page = index_sync.search_current(sq)
     ids = [h.provision_id for h in page.hits]
     rows = {p.id: p for p in db.session.scalars(select(Provision).where(Provision.id.in_(ids)).options(*_with_details()))}
     results = []
@@ -73,6 +73,5 @@ def get_provision(provision_id: int) -> Optional[Provision]:
 
 
 def rebuild_index(progress=None) -> int:
-    """Rebuild the search index from every provision in the database."""
-    stmt = select(Provision).options(*_with_details()).execution_options(yield_per=1000)
-    return search.rebuild(current_app.config["BROKER_INDEX_DIR"], db.session.scalars(stmt), progress)
+    """Rebuild the search index from every provision in the database (and note the change log's position)."""
+    return index_sync.rebuild(current_app.config["BROKER_INDEX_DIR"], db.engine, progress)
