@@ -8,7 +8,7 @@ from broker.insight import allocation
 from broker.jobs import job_kind
 
 MANAGERS = ("manager", "admin")
-_NEXT_STEP = {"problem built": "Solving", "matcher solved": "Storing the run", "run stored": "Done"}
+_NEXT_STEP = {"problem built": "Solving", "matcher solved": "Storing the run"}
 
 
 @job_kind("allocation-run", title="Allocation run", roles=MANAGERS,
@@ -17,7 +17,11 @@ def allocation_run(ctx, area: str | None = None) -> dict:
     """Run the matcher over every open need (in `area`) and store the run; its figures are the result."""
     steps = iter(range(1, allocation.RUN_STEPS + 1))
     ctx.progress(0, allocation.RUN_STEPS, "Building the matcher's problem")
-    run = allocation.run_allocation(ctx.user, area, progress=lambda label: ctx.progress(next(steps), step=_NEXT_STEP[label]))
+    def step(label):
+        if label in _NEXT_STEP:  # not after the run is written: the runner marks it done with the same commit
+            ctx.progress(next(steps), step=_NEXT_STEP[label])
+
+    run = allocation.run_allocation(ctx.user, area, progress=step)
     return {"run_id": run.id, "area": run.area, **run.figures}
 
 

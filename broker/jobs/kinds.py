@@ -44,7 +44,9 @@ class JobContext:
 
     Progress is written on its own connection, outside the job's transaction, so every
     node can show it while the job runs; writes are spaced at least PROGRESS_EVERY_S
-    apart unless the step's words change.
+    apart unless the step's words change. SQLite has one writer at a time: once the job
+    itself has written, progress waits for its commit, so there report progress before
+    the job's writes (PostgreSQL has no such limit).
     """
 
     PROGRESS_EVERY_S = 0.5
@@ -78,7 +80,16 @@ class JobContext:
         if changed_step:
             self._step = values["step"] = step[:200]
         try:
-            with self._engine.begin() as conn:
-                conn.execute(update(Job).where(Job.id == self.job_id).values(**values))
+            with self._engine.connect() as conn:
+                sqlite = conn.dialect.name == "sqlite"
+                if sqlite:  # never hold the job up for long (the pooled connection gets its timeout back)
+                    conn.exec_driver_sql("PRAGMA busy_timeout = 200")
+                try:
+                    conn.execute(update(Job).where(Job.id == self.job_id).values(**values))
+                    conn.commit()
+                finally:
+                    if sqlite:
+                        conn.rollback()
+                        conn.exec_driver_sql("PRAGMA busy_timeout = 5000")
         except Exception:  # noqa: BLE001 - progress is advisory: never fail the job over it
             log.warning("could not record progress of job %s", self.job_id, exc_info=True)

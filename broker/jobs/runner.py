@@ -63,7 +63,6 @@ def run_job(job_id: int) -> str:
         return "failed"
     finally:
         stop.set()
-        db.session.remove()
 
 
 def _heartbeat(engine, job_id: int, stop: threading.Event) -> None:
@@ -83,6 +82,8 @@ def run_in_app(app, job_id: int) -> str:
         except Exception:  # noqa: BLE001 - a thread has nobody to raise to
             log.exception("job %s could not be run", job_id)
             return "failed"
+        finally:
+            db.session.remove()
 
 
 def rq_run_in_app(fn):
@@ -96,7 +97,10 @@ def rq_run_in_app(fn):
             # A forked child must not share the parent's pooled database connections.
             db.engine.dispose(close=False)
             _engine_pid = os.getpid()
-        return fn()
+        try:
+            return fn()
+        finally:
+            db.session.remove()
 
 
 def rq_run(job_id: int) -> str:
