@@ -42,7 +42,7 @@ from typing import Optional
 
 from flask import current_app
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import delete, event, func, insert, select
+from sqlalchemy import bindparam, delete, event, func, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, selectinload
 
@@ -112,6 +112,7 @@ def _before_commit(session):
 
 def _after_commit(session):
     if session.info.pop(_LOGGED, False):
+        _checked_at.clear()  # the next query here checks again, so it sees this change
         _wake.set()  # this process's follower applies it now rather than at its next tick
 
 
@@ -217,15 +218,18 @@ def _identity(bind) -> str:
     return engine.url.render_as_string(hide_password=True)
 
 
+_CHECK = select(  # built once; two index lookups on the log's primary key
+    select(func.max(ListingChange.id)).scalar_subquery(),
+    select(func.count(ListingChange.id)).where(ListingChange.id > bindparam("done")).scalar_subquery(),
+)
+
+
 def _behind(session: Session, index_dir: str) -> bool:
     """The cheap check: one query on the log's primary key against the stored position."""
     pos = read_position(index_dir)
     if pos is None or pos.database != _identity(session.get_bind()):
         return True
-    head, past = session.execute(select(
-        select(func.max(ListingChange.id)).scalar_subquery(),
-        select(func.count(ListingChange.id)).where(ListingChange.id > pos.done).scalar_subquery(),
-    )).one()
+    head, past = session.execute(_CHECK, {"done": pos.done}).one()
     if head is None:
         return bool(pos.done or pos.seen)
     if head < pos.done or past != len(pos.seen):
@@ -397,9 +401,18 @@ def _clear(index_dir: str) -> None:
 # --------------------------------------------------------------------------- searching
 
 
+# A check answered "current" this recently is trusted for the next query in this process,
+# unless this process has since committed a change (read-your-writes stays exact).
+FRESH_S = 0.1
+_checked_at: dict[str, float] = {}
+
+
 def ensure_current(index_dir: str, session: Session, engine: Engine) -> None:
     """Catch the index up with the change log if the cheap check says it is behind."""
+    if time.monotonic() - _checked_at.get(index_dir, -FRESH_S) < FRESH_S:
+        return
     if not _behind(session, index_dir):
+        _checked_at[index_dir] = time.monotonic()
         return
     if catch_up(index_dir, engine) is None and read_position(index_dir) is None:
         raise DomainError(None, "The search index is being rebuilt; try again in a minute.", status=503,
