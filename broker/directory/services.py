@@ -7,7 +7,7 @@ from typing import Optional
 
 from flask import current_app
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from broker.directory import index_sync, search
 from broker.directory.models import Intake, Organisation, Provision
@@ -43,14 +43,6 @@ class ProvisionResult:
     next_places: int  # places left on the intake(s) starting at next_start
     places_left: int  # across every start date still to come
     stale: bool
-
-
-def _with_details():
-    return (
-        selectinload(Provision.locations),
-        selectinload(Provision.intakes),
-        selectinload(Provision.organisation),
-    )
 
 
 def is_stale(provision, today: dt.date) -> bool:
@@ -110,9 +102,11 @@ def search_provisions(sq: search.SearchQuery) -> tuple[int, list[ProvisionResult
 
 
 def get_provision(provision_id: int) -> Optional[Provision]:
+    """A listing with its provider, sites and intakes, in one round trip."""
     return db.session.scalars(
-        select(Provision).where(Provision.id == provision_id).options(*_with_details())
-    ).one_or_none()
+        select(Provision).where(Provision.id == provision_id).options(
+            joinedload(Provision.organisation), joinedload(Provision.locations), joinedload(Provision.intakes))
+    ).unique().one_or_none()
 
 
 def rebuild_index(progress=None) -> int:
