@@ -11,8 +11,14 @@ MANAGERS = ("manager", "admin")
 _NEXT_STEP = {"problem built": "Solving", "matcher solved": "Storing the run"}
 
 
+def _run_done(job) -> str:
+    f = job.result
+    return (f"Allocation run {f['run_id']} ({f['area'] or 'All areas'}): {f['met']} of {f['needs']} needs met, "
+            f"{f['unmet']} unmet, in {f['seconds']} s.")
+
+
 @job_kind("allocation-run", title="Allocation run", roles=MANAGERS,
-          result_url=lambda job: url_for("insight.dashboard") + "#runs")
+          result_url=lambda job: url_for("insight.dashboard") + "#runs", done_message=_run_done)
 def allocation_run(ctx, area: str | None = None) -> dict:
     """Run the matcher over every open need (in `area`) and store the run; its figures are the result."""
     steps = iter(range(1, allocation.RUN_STEPS + 1))

@@ -22,6 +22,7 @@ class JobKind:
     title: str
     roles: tuple[str, ...]  # who may watch any job of this kind (whoever started one may watch it)
     result_url: Optional[Callable[[Job], str]] = None  # where the status page sends the user when done
+    done_message: Optional[Callable[[Job], str]] = None  # shown above the result when the status page sends the user on
     timeout_s: int = 3600
 
 
@@ -29,11 +30,12 @@ KINDS: dict[str, JobKind] = {}
 
 
 def job_kind(name: str, *, title: str, roles: tuple[str, ...] = ("admin",),
-             result_url: Optional[Callable[[Job], str]] = None, timeout_s: int = 3600):
+             result_url: Optional[Callable[[Job], str]] = None, done_message: Optional[Callable[[Job], str]] = None,
+             timeout_s: int = 3600):
     """Register a function `fn(ctx: JobContext, **params) -> dict | None` as a kind of job."""
 
     def register(fn):
-        KINDS[name] = JobKind(name, fn, title, tuple(roles), result_url, timeout_s)
+        KINDS[name] = JobKind(name, fn, title, tuple(roles), result_url, done_message, timeout_s)
         return fn
 
     return register

@@ -1,7 +1,7 @@
 """A job's status page: progress while it runs (refreshing itself, no JavaScript), then its result."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template
+from flask import Blueprint, abort, flash, redirect, render_template
 from flask_login import current_user, login_required
 
 from broker.extensions import db
@@ -26,6 +26,8 @@ def status(job_id: int):
         abort(404)  # never say a job exists to someone who may not see it
     kind = KINDS.get(job.kind)
     if job.status == "done" and kind is not None and kind.result_url is not None:
+        if kind.done_message is not None:
+            flash(kind.done_message(job))
         return redirect(kind.result_url(job), 303)
     return render_template("jobs/status.html", job=job, title=kind.title if kind else job.kind,
                            refresh=None if job.finished else REFRESH_S)
