@@ -75,18 +75,26 @@ def dispatch(app, jobs) -> None:
 # In-process runner: one thread, so two large allocation runs never compete for memory.
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
-_submitted: set[int] = set()
+_submitted: set[int] = set()  # sent to this process's thread and not yet run
 
 
 def _submit_thread(app, job_id: int) -> None:
     global _executor
-    from broker.jobs.runner import run_in_app
-
     with _executor_lock:
         if _executor is None:
             _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="broker-job")
         _submitted.add(job_id)
-        _executor.submit(run_in_app, app, job_id)
+        _executor.submit(_run_submitted, app, job_id)
+
+
+def _run_submitted(app, job_id: int) -> None:
+    from broker.jobs.runner import run_in_app
+
+    try:
+        run_in_app(app, job_id)
+    finally:
+        with _executor_lock:
+            _submitted.discard(job_id)  # waiting in this process no longer
 
 
 def _after_commit(session):
