@@ -47,7 +47,9 @@ def _breaks(ctx) -> dict:
 
 
 def _auth(user) -> dict:
-    return {"Authorization": f"Bearer {issue_token(user)[0]}"}
+    token = issue_token(user)[0]
+    db.session.commit()  # as the sign-in request would: another node must see the token
+    return {"Authorization": f"Bearer {token}"}
 
 
 def _poll(http, url, headers, timeout_s=60) -> list[dict]:
