@@ -51,6 +51,8 @@ def _after_flush(session, flush_context):
 
 
 def _after_commit(session):
+    if session.in_nested_transaction():
+        return  # a savepoint released: the transaction (and what it touched) goes on
     pids = session.info.pop(_KEY, set())
     orgs = session.info.pop(_ORG_KEY, set())
     pids.discard(None)
@@ -64,6 +66,8 @@ def _after_commit(session):
 
 
 def _after_rollback(session):
+    if session.in_nested_transaction():
+        return  # a savepoint rolled back: reindexing what it touched too is harmless
     session.info.pop(_KEY, None)
     session.info.pop(_ORG_KEY, None)
 
