@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from broker.config import DEV_SECRET_KEY, PROJECT_ROOT, Config
 from broker.errors import DomainError
-from broker.extensions import csrf, db, limiter, login_manager, migrate, server_sessions
+from broker.extensions import cors, csrf, db, limiter, login_manager, migrate, server_sessions
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -34,6 +34,8 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     server_sessions.init_app(app)
     limiter.init_app(app)
+    # The Open Referral API is open to any web page (its compliance rules); nothing else is.
+    cors.init_app(app, resources={r"/oruk/*": {"origins": "*", "send_wildcard": True, "methods": ["GET", "HEAD", "OPTIONS"]}})
 
     # Import models so that metadata and migrations see every table.
     from broker.audit import models as _audit  # noqa: F401
@@ -52,13 +54,16 @@ def create_app(config: dict | None = None) -> Flask:
     from broker.audit.views import bp as admin_views
     from broker.auth.views import bp as auth_views
     from broker.clients.views import bp as client_views
+    from broker.directory.oruk.publish import bp as oruk_api
+    from broker.directory.oruk.review import bp as review_views
     from broker.directory.views import bp as directory_views
     from broker.insight.api import bp as api_insight
     from broker.insight.views import bp as insight_views
     from broker.providers.views import bp as provider_views
     from broker.referrals.views import bp as referral_views
 
-    for blueprint in (directory_views, auth_views, client_views, referral_views, admin_views, provider_views, insight_views):
+    for blueprint in (directory_views, auth_views, client_views, referral_views, admin_views, provider_views, insight_views,
+                      review_views, oruk_api):
         app.register_blueprint(blueprint)
     # The API authenticates with bearer tokens, never cookies, so CSRF does not apply.
     for blueprint in (api_provisions, api_people, api_vacancies, api_insight):

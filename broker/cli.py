@@ -170,11 +170,23 @@ def _import_report(report, read: int) -> list[str]:
     return lines
 
 
+@click.command("export-oruk")
+@click.argument("folder", type=click.Path(file_okay=False))
+@with_appcontext
+def export_oruk_command(folder):
+    """Write the published directory as an HSDS 3.0 tabular data package (CSV files and datapackage.json)."""
+    from broker.directory.oruk.export import export_package
+
+    written = export_package(folder, db.session)
+    click.echo(f"Wrote an HSDS 3.0 data package to {folder}: "
+               + ", ".join(f"{name} ({rows})" for name, rows in written.items() if rows) + ", datapackage.json")
+
+
 def register_commands(app) -> None:
     from broker.insight.commands import allocate_command
 
     for command in (init_command, reindex_command, serve_command, create_user_command, remind_stale_command,
-                    allocate_command, import_oruk_command):
+                    allocate_command, import_oruk_command, export_oruk_command):
         app.cli.add_command(command)
 
 

@@ -1,6 +1,7 @@
 """Jinja filters shared by every page."""
 import datetime as dt
 
+from broker.councils import council_name
 from broker.taxonomy import CATEGORIES, category_label
 from broker.weblinks import safe_url
 
@@ -17,6 +18,7 @@ def register(app) -> None:
     app.jinja_env.filters["category"] = category_label
     app.jinja_env.filters["date"] = _date
     app.jinja_env.filters["km"] = _km
+    app.jinja_env.filters["council_name"] = council_name
     # Every stored link goes through this when shown: an unsafe one renders as no link.
     app.jinja_env.filters["safe_url"] = safe_url
     app.jinja_env.globals["CATEGORIES"] = CATEGORIES

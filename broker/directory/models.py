@@ -23,10 +23,11 @@ REFERRAL_ROUTES = {
     "self-referral": "Young person can self-refer",
     "professional-only": "Professional referral only",
 }
-# "needs-review": imported, but its need could not be placed in our taxonomy with
-# confidence; hidden from search, suggestions and the published feed until an
-# administrator categorises it (broker.directory.oruk.review).
-STATUSES = ("active", "withdrawn", "needs-review")
+STATUSES = ("active", "withdrawn")  # what a provider can set
+# Imported, but its need could not be placed in our taxonomy with confidence: hidden
+# from search, suggestions and the published feed (every one of them lists only
+# "active") until an administrator categorises it (broker.directory.oruk.review).
+NEEDS_REVIEW = "needs-review"
 
 
 def new_uid() -> str:

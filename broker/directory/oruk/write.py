@@ -34,7 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
 from broker.directory import index_sync
-from broker.directory.models import Intake, Location, Organisation, Provision
+from broker.directory.models import NEEDS_REVIEW, Intake, Location, Organisation, Provision
 from broker.directory.oruk.ids import derived_id
 from broker.directory.oruk.mapping import CapacityRecord, Problem, ServiceRecord, map_service
 from broker.directory.oruk.read import Feed
@@ -129,7 +129,7 @@ def status_for(record: ServiceRecord, held: Optional[Provision]) -> tuple[str, O
         return ("withdrawn" if record.status == "withdrawn" else "active"), held.category, held.kind, held.requires or [], None
     if held is not None and held.status == "withdrawn" and held.category is None and held.review_reason is None:
         return "withdrawn", None, None, [], None  # turned down at review: not for young people
-    status = "withdrawn" if record.status == "withdrawn" else "needs-review"
+    status = "withdrawn" if record.status == "withdrawn" else NEEDS_REVIEW
     return status, place.category, place.kind, [], place.reason
 
 
@@ -176,7 +176,7 @@ def _write_service(session: Session, record: ServiceRecord, today: dt.date, repo
         session.flush()
         record_change(p, {}, SOURCE, f"Imported from {report.source}")
         report.provisions_added += 1
-        if status == "needs-review":
+        if status == NEEDS_REVIEW:
             report.needs_review.append(record.where)
         return
 
@@ -200,7 +200,7 @@ def _write_service(session: Session, record: ServiceRecord, today: dt.date, repo
     session.flush()
     if record.capacities is not None:
         changed += _write_intakes(session, p, record, today, report)
-    if status == "needs-review":
+    if status == NEEDS_REVIEW:
         report.needs_review.append(record.where)
     if not changed:
         report.provisions_unchanged += 1
