@@ -265,15 +265,18 @@ def route_sentence(route: str, contact: Optional[str]) -> str:
 
 
 def _referral(svc: dict, org: OrganisationRecord, url, email, phones, application_process: str):
+    """(route, contact, form link): from our own wording when the feed is another instance of this service, else
+    the first channel the service, then its organisation, gives (docs/oruk.md, "How to refer")."""
+    for route, label in REFERRAL_ROUTES.items():
+        if application_process == label or application_process.startswith(label + ": "):
+            contact = application_process[len(label) + 2:].strip() or None
+            return route, (contact[:200] if contact else None), (url if route == "form" else None)
     channels = [("form", url), ("email", email), ("phone", phones[0] if phones else None),
                 ("form", org.website), ("email", org.email), ("phone", org.phone)]
     route = next((r for r, v in channels if v), "form")
     contact = next((v for r, v in channels if v and r in ("email", "phone")), None)
     form_url = next((v for r, v in channels if v and r == "form"), None)
-    said = next((r for r, label in REFERRAL_ROUTES.items() if application_process.startswith(label)), None)
-    if said:
-        route = said  # our own feed (another instance of this service) says it in these words
-    elif _SELF_REFERRAL.search(application_process):
+    if _SELF_REFERRAL.search(application_process):
         route = "self-referral"
     elif _PROFESSIONAL_ONLY.search(application_process):
         route = "professional-only"
@@ -500,7 +503,7 @@ def map_service_areas(svc: dict, where: str, problems: list[Problem]) -> tuple[O
         kept = {k: v for k, v in kept.items() if v}
         if kept:
             described.append(kept)
-    return (sorted(codes) or None), described[:MAX_ITEMS]
+    return (codes or None), described[:MAX_ITEMS]
 
 
 def _terms(svc: dict) -> list[dict]:
