@@ -10,3 +10,4 @@ The steps, one module each:
   review.py     the page where an administrator categorises imported listings
 docs/oruk.md documents the mapping field by field and how to pull a feed on a schedule.
 """
+

@@ -15,6 +15,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from broker.auth.services import roles_required
@@ -26,12 +27,16 @@ from broker.taxonomy import CATEGORIES, KINDS
 bp = Blueprint("review", __name__, url_prefix="/admin/review")
 
 
+def _choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 class ReviewForm(FlaskForm):
-    category = SelectField("Need", choices=[("", "Choose a need")] + list(CATEGORIES.items()))
-    kind = SelectField("Kind (optional)", choices=[("", "Not stated")] + [
-        (f"{c}:{k}", f"{CATEGORIES[c]}: {label}") for c, kinds in KINDS.items() for k, label in kinds.items()])
-    decision = SelectField("Decision", choices=[("place", "Publish with this need"), ("reject", "Not for young people: withdraw")],
-                           validators=[DataRequired()])
+    category = SelectField("Need", default="", choices=_choices([("", "Choose a need"), *CATEGORIES.items()]))
+    kind = SelectField("Kind (optional)", default="", choices=_choices([("", "Not stated")] + [
+        (f"{c}:{k}", f"{CATEGORIES[c]}: {label}") for c, kinds in KINDS.items() for k, label in kinds.items()]))
+    decision = SelectField("Decision", validators=[DataRequired()], choices=_choices(
+        [("place", "Publish with this need"), ("reject", "Not for young people: withdraw")]))
 
 
 def waiting() -> list[Provision]:
