@@ -356,3 +356,30 @@ def test_imported_services_are_found_by_search(app, tmp_path):
 def test_placing_in_our_taxonomy(terms, name, description, expected, confident):
     placed = vocabulary.place(terms, name, description)
     assert (placed.category, placed.confident) == (expected, confident)
+
+
+def test_a_record_the_database_refuses_is_left_out_whole_and_not_counted(app, tmp_path):
+    imported("ukprofile_service_full.json")
+    body = json.loads((FIXTURES / "ukprofile_service_full.json").read_text(encoding="utf-8"))
+    clash = dict(body, id="6b0b7f0e-1d2c-4e3f-9a8b-7c6d5e4f3a2b", name="Second counselling")  # reuses the first's place-at-location id
+    clash["organization"] = dict(body["organization"], id="1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d", name="Another org")
+    fine = dict(body, id="7c1c8f1f-2e3d-4f4a-8b9c-8d7e6f5a4b3c", name="Third counselling", service_at_locations=[])
+    path = tmp_path / "clash.json"
+    path.write_text(json.dumps([clash, fine]), encoding="utf-8")
+    before = counts()
+    report = imported(path)
+    (refused,) = report.problems
+    assert refused.where == "clash.json [0] (Second counselling)" and refused.field == "record"
+    assert refused.message.startswith("the database refused it: ") and refused.left_out == "service"
+    assert (report.organisations_added, report.provisions_added, report.organisations_unchanged) == (0, 1, 1)
+    assert counts() == (before[0], before[1] + 1, before[2], before[3])
+    assert "Another org" not in set(db.session.scalars(select(Organisation.name)))
+
+
+def test_a_bulk_import_rebuilds_the_index_once(app, tmp_path, monkeypatch):
+    from broker.directory.oruk import write
+
+    monkeypatch.setattr(write, "BULK_THRESHOLD", 0)
+    result = app.test_cli_runner().invoke(args=["import-oruk", str(counselling_feed(tmp_path))])
+    assert result.exit_code == 0 and "Search index:" in result.output, result.output
+    assert search_names(q="counselling") == ["Community Counselling"]

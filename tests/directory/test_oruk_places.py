@@ -90,7 +90,8 @@ def test_reimport_keeps_the_places_referrals_hold(app, tmp_path):
     pa, people = young_people(4)
 
     assert [refer(pa, c, intake.id) for c in people[:2]] == ["held", "held"]
-    run_import(app, path)  # the publisher still says 2 of 2 are free: it has not heard of our referrals
+    out = run_import(app, path)  # the publisher still says 2 of 2 are free: it has not heard of our referrals
+    assert "the feed says 2 of 2 places are free, but referrals here hold 2; 0 left" in out
     intake = the_intake()
     assert (intake.places, intake.places_taken) == (2, 2)
     assert [refer(pa, c, intake.id) for c in people[2:]] == ["refused:409", "refused:409"]

@@ -146,7 +146,7 @@ def test_withdrawn_is_inactive_and_review_is_not_published(client, directory):
 
 
 def test_filters(client, directory):
-    brick, beds = directory["brick"], directory["beds"]
+    brick = directory["brick"]
     assert names(get(client, "/oruk/services?search=brick%20TWELVE")) == ["Bricklaying course"]
     assert names(get(client, "/oruk/services?search=aire")) == ["Bricklaying course", "Old course"]  # the provider's name
     term = vocabulary.TERMS_BY_CODE

@@ -46,7 +46,7 @@ def feed_app(pages_1x: bool = True, flaky: dict | None = None) -> Flask:
 
     @app.get("/api/services")
     def services():
-        page, size = int(request.args.get("page", 1)), int(request.args.get("per_page", 10))
+        page = int(request.args.get("page", 1))
         items = [{"id": s["id"], "name": s["name"]} for s in V1_SERVICES][(page - 1) * 2: page * 2]  # two a page
         return {"totalElements": len(V1_SERVICES), "totalPages": 2, "number": page, "size": len(items),
                 "first": page == 1, "last": page == 2, "content": items}

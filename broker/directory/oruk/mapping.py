@@ -157,7 +157,7 @@ def _whole(where, value, fieldname, problems, low, high, left_out="service") -> 
     return n
 
 
-def _date(where, value, fieldname, problems, today, left_out) -> Optional[dt.date]:
+def _date(where, value, fieldname, problems, left_out) -> Optional[dt.date]:
     raw = text(value)
     if not raw:
         return None
@@ -544,9 +544,9 @@ def map_service(svc: dict, where: str, today: dt.date) -> tuple[Optional[Service
         return None, problems, notes
 
     uid = public_id("service", sid)
-    confirmed = _date(where, svc.get("assured_date"), "assured_date", problems, today, "assured_date")
+    confirmed = _date(where, svc.get("assured_date"), "assured_date", problems, "assured_date")
     if confirmed is None:
-        confirmed = _date(where, svc.get("last_modified"), "last_modified", problems, today, "last_modified")
+        confirmed = _date(where, svc.get("last_modified"), "last_modified", problems, "last_modified")
     if confirmed is not None and confirmed > today:
         problems.append(Problem(where, "assured_date", f"{confirmed} is in the future", "assured_date"))
         confirmed = None

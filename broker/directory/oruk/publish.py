@@ -22,7 +22,6 @@ ones as "inactive"; a listing waiting for review is not published at all.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import re
 from functools import lru_cache
@@ -387,6 +386,3 @@ def taxonomy_term(uid):
         raise NotFound("id", f"no taxonomy term with id {uid[:60]!r}")
     return jsonify(mapping.term_json(term))
 
-
-def openapi_document() -> dict:
-    return json.loads(_openapi_text())

@@ -19,7 +19,6 @@ A sub-record read from a CSV row carries its row in ``_where`` so problems name 
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -470,7 +469,7 @@ def _list_service_ids(fetch, base: str, feed: Feed) -> list[str]:
 
 def json_text(data: bytes, where: str) -> Any:
     try:
-        return json.loads(io.BytesIO(data).read().decode("utf-8-sig"))
+        return json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise FetchError(f"{where} is not UTF-8 text (bad byte at position {exc.start})") from None
     except json.JSONDecodeError as exc:

@@ -49,6 +49,10 @@ _FIELDS = ("name", "description", "min_age", "max_age", "cost", "eligibility", "
 _LOCATION_FIELDS = ("uid", "name", "address", "postcode", "lat", "lon")
 
 
+_COUNTERS = ("organisations_added", "organisations_updated", "organisations_unchanged",
+             "provisions_added", "provisions_updated", "provisions_unchanged")
+
+
 @dataclass
 class ImportReport:
     source: str
@@ -90,10 +94,17 @@ def import_feed(feed: Feed, session: Session, *, today: Optional[dt.date] = None
     seen_orgs: set[str] = set()
     _begin(session)
     for record in records:
+        counted = {name: getattr(report, name) for name in _COUNTERS}
+        lengths, orgs_before = (len(report.needs_review), len(report.notes)), set(seen_orgs)
         try:
             with session.begin_nested():
                 _write_service(session, record, today, report, seen_orgs)
         except SQLAlchemyError as exc:
+            # Nothing of the record was written, so nothing of it is counted either.
+            for name, value in counted.items():
+                setattr(report, name, value)
+            del report.needs_review[lengths[0]:], report.notes[lengths[1]:]
+            seen_orgs.intersection_update(orgs_before)
             reason = str(getattr(exc, "orig", exc)).splitlines()[0][:200]
             report.problems.append(Problem(record.where, "record", f"the database refused it: {reason}"))
             if strict:
