@@ -277,6 +277,12 @@ def _match(p: Provision, caps: list[CapacityRecord], today: dt.date) -> tuple[li
     return pairs, leftover
 
 
+def _note_held(report: ImportReport, cap: CapacityRecord, intake: Intake, feed_taken: int) -> None:
+    if intake.places_held > feed_taken:
+        report.notes.append(f"{cap.where}: the feed says {cap.available} of {cap.maximum} places are free, but referrals "
+                            f"here hold {intake.places_held}; {intake.places_left} left")
+
+
 def _write_intakes(session: Session, p: Provision, record: ServiceRecord, today: dt.date, report: ImportReport) -> list[str]:
     from broker.referrals.models import Referral
 
@@ -292,6 +298,7 @@ def _write_intakes(session: Session, p: Provision, record: ServiceRecord, today:
         start, rolling = (cap.start, cap.rolling) if cap.start is not None else (intake.start, intake.rolling)
         want = (max(cap.maximum, held), max(feed_taken, held), start, rolling)
         if (intake.places, intake.places_taken, intake.start, intake.rolling) == want:
+            _note_held(report, cap, intake, feed_taken)
             continue
         # Computed from the row as it is when written: a referral sent meanwhile is counted.
         held_now = case((Intake.places_taken > Intake.places_taken_outside, Intake.places_taken - Intake.places_taken_outside), else_=0)
@@ -303,9 +310,7 @@ def _write_intakes(session: Session, p: Provision, record: ServiceRecord, today:
             .execution_options(synchronize_session=False)
         )
         session.refresh(intake)
-        if intake.places_held > feed_taken:
-            report.notes.append(f"{cap.where}: the feed says {cap.available} of {cap.maximum} places are free, but referrals "
-                                f"here hold {intake.places_held}; {intake.places_left} left")
+        _note_held(report, cap, intake, feed_taken)
         changed.append("places")
     for intake in leftover:
         referenced = session.scalar(select(exists().where(Referral.intake_id == intake.id)))
