@@ -1,4 +1,5 @@
 """Flask extensions, created once and initialised in the app factory."""
+from flask_cors import CORS
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -30,4 +31,5 @@ migrate = Migrate(directory=str(PROJECT_ROOT / "broker" / "migrations"), render_
 login_manager = LoginManager()
 csrf = CSRFProtect()
 server_sessions = Session()
+cors = CORS()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

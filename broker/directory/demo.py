@@ -64,6 +64,8 @@ def _add_organisations(data: dict, today: dt.date, progress) -> int:
                     start=today + dt.timedelta(days=i["start_in_days"]),
                     places=i["places"],
                     places_taken=i.get("taken", 0),
+                    # The demo's taken places went to people referred some other way, not by a referral here.
+                    places_taken_outside=i.get("taken", 0),
                     rolling=bool(i.get("rolling", False)),
                 )
                 for i in item.get("intakes", [])
