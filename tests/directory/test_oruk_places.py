@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from broker.directory.models import Intake, Provision
 from broker.extensions import db
 from broker.referrals.models import HOLDS_PLACE, Referral
-from broker.referrals.services import ReferralError, send_referral
+from broker.errors import DomainError
+from broker.referrals.services import send_referral
 from tests.people import factories as pf
 
 SERVICE_ID = "5b3c1f0e-2a4d-4c8e-9f10-7d2e3a4b5c6d"
@@ -77,7 +78,7 @@ def refer(pa, person, intake_id):
         send_referral(pa, person, person.needs[0].id, intake_id, "Keen to start; left school in the summer.")
         db.session.commit()
         return "held"
-    except ReferralError as exc:
+    except DomainError as exc:
         db.session.rollback()
         return f"refused:{exc.status}"
 

@@ -43,7 +43,7 @@ def test_placing_a_listing_publishes_it_and_is_kept_in_its_history(app, client):
     assert "Community Counselling" in page and "its name and description suggest mental health" in page
     bad = client.post(f"/admin/review/{p.id}", data={f"p{p.id}-decision": "place", f"p{p.id}-category": "mental-health",
                                                      f"p{p.id}-kind": "housing:emergency-bed"})
-    assert bad.status_code == 400 and "choose a kind within Mental health" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "Choose a kind within Mental health" in bad.get_data(as_text=True)
     done = client.post(f"/admin/review/{p.id}", data={f"p{p.id}-decision": "place", f"p{p.id}-category": "mental-health",
                                                       f"p{p.id}-kind": "mental-health:counselling"})
     assert done.status_code == 302
@@ -76,9 +76,20 @@ def test_listing_page_shows_what_the_feed_said(app, client):
     p = waiting_listing()
     page = client.get(f"/provisions/{p.id}").get_data(as_text=True)
     assert "Waiting for review" in page
-    assert "How to apply: If you are an NHS patient" in page
+    rows = summary_rows(page)
+    assert rows["How to apply"].startswith("If you are an NHS patient")
     assert "Opening times" in page and "10:00:00" in page
-    assert "Ann Persona, Reception Manager, Reception" in page and "Languages: Urdu" in page
-    assert "Bring: Any official identification document" in page
+    assert rows["Contact"].startswith("Ann Persona, Reception Manager, Reception") and rows["Languages"] == "Urdu"
+    assert rows["What to bring"].startswith("Any official identification document")
     placed = f.provision("Drop-in", category="health", areas=["E08000035", "E08000036"])
-    assert "Areas served: Leeds, Wakefield" in client.get(f"/provisions/{placed.id}").get_data(as_text=True)
+    assert summary_rows(client.get(f"/provisions/{placed.id}").get_data(as_text=True))["Areas served"] == "Leeds, Wakefield"
+
+
+def summary_rows(page: str) -> dict[str, str]:
+    """The listing's summary list as {key: value text}."""
+    import html
+    import re
+
+    rows = re.findall(r'govuk-summary-list__key">(.*?)</dt>\s*<dd class="govuk-summary-list__value">(.*?)</dd>', page, re.S)
+    text = lambda s: html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", s))).strip()
+    return {text(k): text(v) for k, v in rows}

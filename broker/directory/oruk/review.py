@@ -22,7 +22,7 @@ from broker.auth.services import roles_required
 from broker.directory.models import NEEDS_REVIEW, Provision
 from broker.errors import InputError, NotFound
 from broker.extensions import db
-from broker.form_fields import GovSelect
+from broker.form_fields import GovSelect, show_on_form
 from broker.taxonomy import CATEGORIES, KINDS
 
 bp = Blueprint("review", __name__, url_prefix="/admin/review")
@@ -69,10 +69,17 @@ def categorise(p: Provision, decision: str, category: str, kind: str, user) -> N
 @bp.get("/")
 @roles_required("admin")
 def review_page():
+    return _page()
+
+
+def _page(posted: ReviewForm | None = None, posted_id: int | None = None):
+    """Every listing waiting, each with its form; a form just posted with a problem keeps what was chosen."""
     listings = waiting()
-    forms = {p.id: ReviewForm(prefix=f"p{p.id}", category=p.category or "",
+    forms = {p.id: ReviewForm(formdata=None, prefix=f"p{p.id}", category=p.category or "",
                               kind=f"{p.category}:{p.kind}" if p.kind else "") for p in listings}
-    return render_template("directory/review.html", listings=listings, forms=forms)
+    if posted is not None:
+        forms[posted_id] = posted
+    return render_template("directory/review.html", listings=listings, forms=forms), 400 if posted else 200
 
 
 @bp.post("/<int:provision_id>")
@@ -83,7 +90,11 @@ def review_listing(provision_id: int):
         raise NotFound("provision", f"no listing {provision_id}")
     form = ReviewForm(prefix=f"p{p.id}")
     if not form.validate():
-        raise InputError("decision", "choose a decision; " + "; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items()))
-    categorise(p, form.decision.data, form.category.data, form.kind.data, current_user)
+        return _page(form, p.id)
+    try:
+        categorise(p, form.decision.data, form.category.data, form.kind.data, current_user)
+    except InputError as exc:
+        show_on_form(form, exc)
+        return _page(form, p.id)
     flash(f"{p.name}: " + ("published as " + CATEGORIES[p.category] if p.status == "active" else "withdrawn"))
     return redirect(url_for("review.review_page"))

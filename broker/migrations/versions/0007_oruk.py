@@ -1,7 +1,7 @@
 """oruk: stable public ids, what feeds say beyond our fields, places taken outside, listings needing review
 
-Revision ID: 0006_oruk
-Revises: 0005_eligibility
+Revision ID: 0007_oruk
+Revises: 0006_platform
 Create Date: 2026-12-01 22:23:06.324535
 
 Every organisation, listing, place and intake gets a public id (a UUID) that Open
@@ -15,8 +15,8 @@ import uuid
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0006_oruk'
-down_revision = '0005_eligibility'
+revision = "0007_oruk"
+down_revision = "0006_platform"
 branch_labels = None
 depends_on = None
 
