@@ -20,27 +20,41 @@ def bad_parameter(exc: ParamError):
     return jsonify(error="bad_parameter", field=exc.field, message=exc.message), 400
 
 
+def _result_row(r) -> dict:
+    return {
+        "id": r.provision.id,
+        "name": r.provision.name,
+        "provider": r.provision.organisation.name,
+        "category": r.provision.category,
+        "kind": r.provision.kind,
+        "distance_km": round(r.distance_km, 2) if r.distance_km is not None else None,  # to the nearest site
+        "next_start": _iso(r.next_start),
+        "places_left": r.places_left,
+        "last_confirmed": _iso(r.provision.last_confirmed),
+        "stale": r.stale,
+        "url": url_for("directory.provision_page", provision_id=r.provision.id, _external=True),
+    }
+
+
 @bp.get("/provisions")
 def list_provisions():
     sq, _ = parse_search(request.args)
-    total, results = services.search_provisions(sq)
-    record_empty_search(sq, total, "api")  # insight: searches that found nothing
+    found = services.find_provisions(sq)
+    record_empty_search(sq, found.total, "api")  # insight: searches that found nothing
+    page = found.page
     return jsonify(
-        total=total,
-        results=[
-            {
-                "id": r.provision.id,
-                "name": r.provision.name,
-                "provider": r.provision.organisation.name,
-                "category": r.provision.category,
-                "distance_km": round(r.distance_km, 2) if r.distance_km is not None else None,
-                "next_start": _iso(r.next_start),
-                "places_left": r.places_left,
-                "last_confirmed": _iso(r.provision.last_confirmed),
-                "stale": r.stale,
-                "url": url_for("directory.provision_page", provision_id=r.provision.id, _external=True),
-            }
-            for r in results
+        total=found.total,
+        results=[_result_row(r) for r in found.results],
+        # What the search did to the words: corrected, read through the thesaurus, relaxed.
+        corrected_query=page.corrected_text,
+        notices=page.notices,
+        relaxed=page.relaxed,
+        radius_km=page.radius_km,
+        categories=page.category_counts,
+        kinds=page.kind_counts,
+        groups=[
+            {"category": g.category, "total": g.total, "results": [_result_row(r) for r in g.results]}
+            for g in found.groups
         ],
     )
 

@@ -3,18 +3,23 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from typing import Mapping
 
 from flask import current_app, has_app_context
 
+from broker.councils import CODE_OF, COUNCIL_CODES
 from broker.directory.search import SearchQuery
 from broker.geography import UnknownPlace, make_geocoder, resolve_place
-from broker.taxonomy import CATEGORIES
+from broker.taxonomy import CATEGORIES, KINDS
 
 SORTS = ("relevance", "distance", "start")
 MAX_PER_PAGE = 100
 MAX_RADIUS_KM = 500
 TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+KIND_CATEGORY = {kind: category for category, kinds in KINDS.items() for kind in kinds}
+# An ONS GSS code: a letter for the nation, two digits for the type, six for the area.
+_GSS = re.compile(r"^[EWSN]\d{8}$")
 
 
 class ParamError(ValueError):
@@ -37,6 +42,27 @@ def _int(args, name, lo, hi, default=None):
     if not lo <= value <= hi:
         raise ParamError(name, f"must be between {lo} and {hi}, got {value}")
     return value
+
+
+def _bool(args, name) -> bool:
+    raw = (args.get(name) or "").strip().lower()
+    if raw in TRUE:
+        return True
+    if raw not in FALSE:
+        raise ParamError(name, f"must be true or false, got {raw!r}")
+    return False
+
+
+def _area(raw: str) -> str:
+    """An ONS council code, from a code or a council's name ("Leeds" -> "E08000035")."""
+    raw = raw.strip()
+    by_name = {name.lower(): code for name, code in CODE_OF.items()}
+    if raw.lower() in by_name:
+        return by_name[raw.lower()]
+    if _GSS.match(raw.upper()):
+        return raw.upper()
+    known = ", ".join(f"{code} ({name})" for code, name in COUNCIL_CODES.items())
+    raise ParamError("area", f"must be a council's ONS code or name, got {raw!r}; known here: {known}")
 
 
 def _date(args, name):
@@ -81,6 +107,20 @@ def parse_search(args: Mapping[str, str], today: dt.date | None = None) -> tuple
             raise ParamError("category", f"unknown category {category!r}; use one of: {', '.join(CATEGORIES)}")
         sq.category = category
 
+    kind = (args.get("kind") or "").strip()
+    if kind:
+        if kind not in KIND_CATEGORY:
+            kinds = KINDS.get(sq.category) or {k: None for k in KIND_CATEGORY}
+            raise ParamError("kind", f"unknown kind {kind!r}; use one of: {', '.join(kinds)}")
+        if sq.category and KIND_CATEGORY[kind] != sq.category:
+            raise ParamError("kind", f"{kind!r} is a kind of {KIND_CATEGORY[kind]}, not of {sq.category}")
+        sq.kind, sq.category = kind, KIND_CATEGORY[kind]
+
+    area = (args.get("area") or "").strip()
+    if area:
+        sq.area = _area(area)
+    sq.exact = _bool(args, "exact")
+
     near_label = None
     near = (args.get("near") or "").strip()
     if near:
@@ -104,11 +144,7 @@ def parse_search(args: Mapping[str, str], today: dt.date | None = None) -> tuple
     if sq.starts_after and sq.starts_before and sq.starts_after > sq.starts_before:
         raise ParamError("starts_before", "must be on or after starts_after")
 
-    raw_places = (args.get("has_places") or "").strip().lower()
-    if raw_places in TRUE:
-        sq.has_places = True
-    elif raw_places not in FALSE:
-        raise ParamError("has_places", f"must be true or false, got {raw_places!r}")
+    sq.has_places = _bool(args, "has_places")
 
     sq.age = _int(args, "age", 0, 120)
 

@@ -1,20 +1,27 @@
-"""Full-text and filtered search over the directory, backed by a Whoosh index.
+"""Search over the directory, backed by a Whoosh index; understands what a PA types.
 
 The database is the source of truth; this index is derived from it and can always be
-rebuilt (`broker reindex`). One document is indexed per (provision, location) so that
-a provision delivered in several places is found near each of them; results are
-grouped back to one row per provision.
+rebuilt (`broker reindex`). One document is indexed per (provision, location) so a
+provision delivered in several places is found near each of them; results are
+grouped back to one row per provision, at the distance of its nearest site.
 
-Whoosh stores the documents, analyses text (stemming) and keeps the postings. Queries
-are evaluated here with numpy instead of Whoosh's matchers: Whoosh walks postings and
-filters one document at a time in Python, which measured ~1 s a query at 10k
-provisions with date filters (benchmarks/search.py). Per-segment arrays of the filter
-columns are cached per process; Whoosh segments never change once written, so a cache
-entry stays valid until the segment is merged away.
+A search runs in three steps:
+1. Understanding (broker.directory.understanding): spelling corrected from the
+   index's own vocabulary, the youth-services thesaurus read into needs
+   ("sofa surfing" -> housing), a place named in the words taken as the place.
+2. Evaluation, here, with numpy over each segment's arrays (broker.directory.segments):
+   filters, distance, BM25F text scores per unit, then ranking: listings that answer
+   more of what was asked (and in the category and kind asked for) first, then by
+   text relevance fading with distance.
+3. Never a dead end: when nothing answers every unit, a synonym's category may stand
+   in for its words, then any unit is enough, then the distance widens, and the page
+   says what was relaxed.
 
-Several worker processes may write: every writer waits for the lock
-(`writer(timeout=...)`) instead of failing, and every query opens a fresh searcher
-so it sees the latest committed generation.
+Whoosh stores the segments (postings, lengths, a facts column), keeps the table of
+contents, the write lock and deletions; broker.directory.index_writer writes whole
+posting blocks. Several worker processes may write: every writer waits for the lock
+instead of failing, and every query checks the index's latest generation, so it sees
+the latest commit.
 """
 from __future__ import annotations
 
@@ -29,87 +36,94 @@ from typing import Iterable, Optional
 
 import numpy as np
 from whoosh import index as whoosh_index
-from whoosh.analysis import StemmingAnalyzer
-from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.columns import NumericColumn, VarBytesColumn
-from whoosh.fields import COLUMN, ID, TEXT, Schema
-from whoosh.writing import CLEAR
+from whoosh.filedb.filestore import FileStorage
+from whoosh.reading import SegmentReader
 
-from broker.taxonomy import CATEGORIES, category_label
+from broker.directory import index_writer, segments, thesaurus
+from broker.directory.analysis import stem
+from broker.directory.index_writer import SCHEMA, WRITER_TIMEOUT_S, DirectoryWriter, arrays_path, live_mask  # noqa: F401
+from broker.directory.segments import CATEGORY_CODES, CATEGORY_LIST, FIELDS, KIND_CODES, KIND_LIST, SegmentArrays
+from broker.directory.spelling import VocabularyCorrector, best_correction
+from broker.directory.understanding import Understanding, Unit, understand
+from broker.taxonomy import KINDS, category_label, kind_label
 from matching.geometry import km_between, unit_vectors  # the matcher's distances, so both agree
 
 log = logging.getLogger(__name__)
 
-WRITER_TIMEOUT_S = 30.0
-NO_POINT = 10**12  # lat/lon column value of a document without a location
-MICRO = 1_000_000  # lat/lon kept as integer micro-degrees: Whoosh has no float columns
-NO_AGE = -1
-CATEGORY_CODES = {slug: n for n, slug in enumerate(CATEGORIES)}
-# BM25F, as Whoosh's default scorer: name matches weigh three times body matches.
-FIELD_BOOSTS = {"name": 3.0, "body": 1.0}
+FIELD_BOOSTS = {"name": 3.0, "body": 1.0}  # BM25F: a name match weighs three body matches
 K1, B = 1.2, 0.75
-DISTANCE_SCALE_KM = 10.0
-
-ANALYZER = StemmingAnalyzer()
-
-
-def _schema() -> Schema:
-    return Schema(
-        doc_key=ID(unique=True, stored=True),
-        provision=ID(),  # to delete every document of a provision at once
-        name=TEXT(analyzer=ANALYZER),
-        body=TEXT(analyzer=ANALYZER),
-        pid=COLUMN(NumericColumn("q")),
-        cat=COLUMN(NumericColumn("b", default=-1)),
-        min_age=COLUMN(NumericColumn("h", default=NO_AGE)),
-        max_age=COLUMN(NumericColumn("h", default=NO_AGE)),
-        lat=COLUMN(NumericColumn("q", default=NO_POINT)),
-        lon=COLUMN(NumericColumn("q", default=NO_POINT)),
-        # "ordinal|rolling|places_left;..." for every intake
-        intakes=COLUMN(VarBytesColumn()),
-    )
+TEXT_HALF = 5.0  # the BM25F score at which a unit's text counts half (a good body match)
+FILLER_WEIGHT = 0.2  # words like "young person" only nudge the order
+PREFERRED_CATEGORY = 0.3  # a synonym's category, when the listing uses the words
+DISTANCE_SCALE_KM = 10.0  # at this distance a match counts half as much as on the doorstep
+WIDER_RADII_KM = (2, 5, 10, 15, 25, 50, 100)
+GROUP_SIZE = 3  # nearest listings shown per category when browsing near a place
+NEVER = np.iinfo(np.int64).max
 
 
-SCHEMA = _schema()
+# --- the index ---
+
 _indexes: dict[str, whoosh_index.Index] = {}
 _indexes_lock = threading.Lock()
 
 
 def open_index(index_dir: str) -> whoosh_index.Index:
-    """The index in index_dir, created empty if missing; cached per process."""
+    """The index in index_dir, created empty if missing; cached per process.
+
+    An index written by an earlier version (other fields) is replaced by an empty one
+    and logged: `broker reindex` fills it again from the database."""
     with _indexes_lock:
         ix = _indexes.get(index_dir)
         if ix is None:
-            os.makedirs(index_dir, exist_ok=True)
-            if whoosh_index.exists_in(index_dir):
-                ix = whoosh_index.open_dir(index_dir)
-            else:
-                ix = whoosh_index.create_in(index_dir, SCHEMA)
-            _indexes[index_dir] = ix
+            ix = _indexes[index_dir] = _open_or_create(index_dir)
         return ix
 
 
+def _open_or_create(index_dir: str) -> whoosh_index.Index:
+    os.makedirs(index_dir, exist_ok=True)
+    storage = FileStorage(index_dir)
+    for attempt in range(10):
+        if whoosh_index.TOC._latest_generation(storage, whoosh_index._DEF_INDEX_NAME) < 0:
+            return whoosh_index.FileIndex.create(storage, SCHEMA)
+        try:
+            stored = whoosh_index.TOC.read(storage, whoosh_index._DEF_INDEX_NAME).schema
+            break
+        except FileNotFoundError:  # another process committed a newer generation meanwhile
+            if attempt == 9:
+                raise
+    if sorted(stored.names()) != sorted(SCHEMA.names()):
+        log.error("search index in %s has an older layout; emptied it: run `broker reindex`", index_dir)
+        return whoosh_index.FileIndex.create(storage, SCHEMA)
+    return whoosh_index.FileIndex(storage, schema=SCHEMA)
+
+
 def provision_documents(p) -> list[dict]:
-    """The index documents for one provision (a Provision model or anything shaped like it)."""
+    """The index documents of one provision (a Provision model or anything shaped like it):
+    one per site, none unless it is active."""
     if p.status != "active":
         return []
-    body = " ".join([p.description or "", p.eligibility or "", p.organisation.name, category_label(p.category)])
-    packed = ";".join(f"{i.start.toordinal()}|{int(i.rolling)}|{i.places - i.places_taken}" for i in p.intakes)
+    kind = getattr(p, "kind", None)
+    body = " ".join(
+        part for part in (p.description, p.eligibility, p.organisation.name, category_label(p.category),
+                          kind_label(p.category, kind) if kind else "") if part
+    )
+    areas = getattr(p, "areas", None)
     common = dict(
         provision=str(p.id),
         pid=p.id,
         name=p.name,
         body=body,
-        cat=CATEGORY_CODES.get(p.category, -1),
-        min_age=p.min_age if p.min_age is not None else NO_AGE,
-        max_age=p.max_age if p.max_age is not None else NO_AGE,
-        intakes=packed.encode(),
+        category=p.category,
+        kind=kind,
+        min_age=p.min_age,
+        max_age=p.max_age,
+        areas=list(areas) if areas is not None else None,
+        intakes=[[i.start.toordinal(), int(bool(i.rolling)), i.places - i.places_taken] for i in p.intakes],
     )
     docs = []
     for loc in p.locations or [None]:
         doc = dict(common, doc_key=f"{p.id}:{loc.id if loc else 0}")
-        if loc is not None:
-            doc.update(lat=round(loc.lat * MICRO), lon=round(loc.lon * MICRO))
+        doc.update(lat=loc.lat if loc else None, lon=loc.lon if loc else None)
         docs.append(doc)
     return docs
 
@@ -117,39 +131,147 @@ def provision_documents(p) -> list[dict]:
 def update_provisions(index_dir: str, provisions: Iterable, removed_ids: Iterable[int] = ()) -> None:
     """Replace the documents of these provisions (and drop removed ones) in one commit."""
     ix = open_index(index_dir)
-    writer = ix.writer(timeout=WRITER_TIMEOUT_S, compound=False)
+    writer = DirectoryWriter(ix)
     try:
-        for pid in removed_ids:
-            writer.delete_by_term("provision", str(pid))
+        provisions = list(provisions)
+        pids = {int(pid) for pid in removed_ids} | {p.id for p in provisions}
+        writer.delete_provisions(pids, lambda s: _arrays(index_dir, ix, s))
         for p in provisions:
-            writer.delete_by_term("provision", str(p.id))
-            for doc in provision_documents(p):
-                writer.add_document(**doc)
+            writer.builder.add_documents(provision_documents(p))
+        writer.commit_arrays(lambda s: _arrays(index_dir, ix, s))
     except BaseException:
         writer.cancel()
         raise
-    writer.commit()
 
 
 def rebuild(index_dir: str, provisions: Iterable, progress=None) -> int:
     """Rebuild the whole index from scratch; returns the number of documents."""
     ix = open_index(index_dir)
-    # Separate segment files, not one compound file: Whoosh copies each part of a
-    # compound file into memory on every open, ~9 ms a query at 100k provisions.
-    writer = ix.writer(timeout=WRITER_TIMEOUT_S, limitmb=256, compound=False)
-    count = 0
+    writer = DirectoryWriter(ix)
     try:
         for p in provisions:
-            for doc in provision_documents(p):
-                writer.add_document(**doc)
-                count += 1
+            writer.builder.add_documents(provision_documents(p))
             if progress:
                 progress(1)
+        return writer.commit_arrays(lambda s: _arrays(index_dir, ix, s), clear=True)
     except BaseException:
         writer.cancel()
         raise
-    writer.commit(mergetype=CLEAR)  # CLEAR: replace every existing segment
-    return count
+
+
+def compact(index_dir: str) -> int:
+    """Merge every segment into one, dropping deleted documents (no text is re-analysed)."""
+    ix = open_index(index_dir)
+    writer = DirectoryWriter(ix)
+    try:
+        for s in writer.segments:
+            writer.builder.add_segment(_arrays(index_dir, ix, s), live_mask(s))
+        return writer.commit_arrays(lambda s: _arrays(index_dir, ix, s), clear=True)
+    except BaseException:
+        writer.cancel()
+        raise
+
+
+# --- segment arrays and snapshots, cached per process ---
+
+_arrays_cache: OrderedDict[tuple, SegmentArrays] = OrderedDict()
+_arrays_lock = threading.Lock()
+_MAX_CACHED_SEGMENTS = 64
+
+
+def _arrays(index_dir: str, ix, segment) -> SegmentArrays:
+    key = (index_dir, segment.segment_id())
+    with _arrays_lock:
+        found = _arrays_cache.get(key)
+        if found is not None:
+            _arrays_cache.move_to_end(key)
+            return found
+    path = arrays_path(ix.storage, segment)
+    try:
+        found = SegmentArrays.load(path, segment.segment_id())
+    except FileNotFoundError:
+        # A segment written without its arrays (not by this code): build them from Whoosh once.
+        log.warning("search index segment %s has no arrays file; building it", segment.segment_id())
+        reader = SegmentReader(ix.storage, SCHEMA, segment)
+        try:
+            built = index_writer.arrays_from_whoosh(reader)
+        finally:
+            reader.close()
+        segments.save(path, built)
+        found = SegmentArrays.load(path, segment.segment_id())
+    with _arrays_lock:
+        _arrays_cache[key] = found
+        while len(_arrays_cache) > _MAX_CACHED_SEGMENTS:
+            _arrays_cache.popitem(last=False)
+    return found
+
+
+@dataclass
+class _Snapshot:
+    """One generation of the index: its segments' arrays and which documents are live."""
+
+    generation: int
+    parts: list[tuple[SegmentArrays, Optional[np.ndarray]]]
+    _vocabulary: Optional["_Vocabulary"] = None
+
+    @property
+    def vocabulary(self) -> "_Vocabulary":
+        if self._vocabulary is None:
+            self._vocabulary = _Vocabulary([a for a, _ in self.parts])
+        return self._vocabulary
+
+
+_snapshots: dict[str, _Snapshot] = {}
+_snapshots_lock = threading.Lock()
+
+
+def _snapshot(index_dir: str) -> _Snapshot:
+    ix = open_index(index_dir)
+    for attempt in range(10):
+        generation = ix.latest_generation()
+        with _snapshots_lock:
+            current = _snapshots.get(index_dir)
+        if current is not None and current.generation == generation:
+            return current
+        try:
+            toc = whoosh_index.TOC.read(ix.storage, ix.indexname, generation, schema=SCHEMA)
+            parts = [(_arrays(index_dir, ix, s), live_mask(s)) for s in toc.segments]
+        except (FileNotFoundError, OSError):
+            if attempt == 9:
+                raise
+            continue  # a writer replaced that generation while we read it: read the new one
+        snap = _Snapshot(generation, parts)
+        with _snapshots_lock:
+            _snapshots[index_dir] = snap
+        return snap
+    raise RuntimeError("unreachable")
+
+
+class _Vocabulary:
+    """The index's words, for telling a misspelling from a rare word and correcting it."""
+
+    def __init__(self, parts: list[SegmentArrays]):
+        self._parts = parts
+        self._corrector = None
+
+    def knows(self, word: str) -> bool:
+        term = stem(word)
+        return any(a.has_word(word) or (term and a.has_term(term)) for a in self._parts)
+
+    def correction(self, word: str) -> Optional[str]:
+        if self._corrector is None:
+            freq: dict[str, int] = {}
+            for a in self._parts:
+                for w, n in zip(a.words.tolist(), a.word_df.tolist()):
+                    freq[w] = freq.get(w, 0) + n
+            # The PA's own vocabulary (the thesaurus) counts as common.
+            for w in thesaurus.default().vocabulary:
+                freq[w] = freq.get(w, 0) + 50
+            self._corrector = VocabularyCorrector(freq)
+        return best_correction(self._corrector, word)
+
+
+# --- queries and results ---
 
 
 @dataclass
@@ -158,6 +280,8 @@ class SearchQuery:
 
     text: str = ""
     category: Optional[str] = None
+    kind: Optional[str] = None
+    area: Optional[str] = None  # ONS code: listings serving it (or serving anywhere)
     near: Optional[tuple[float, float]] = None
     radius_km: Optional[float] = None
     starts_after: Optional[dt.date] = None
@@ -165,6 +289,7 @@ class SearchQuery:
     has_places: bool = False
     age: Optional[int] = None
     sort: str = "relevance"  # relevance | distance | start
+    exact: bool = False  # the words as typed: no spelling correction, thesaurus or place
     page: int = 1
     per_page: int = 20
     today: dt.date = field(default_factory=dt.date.today)
@@ -174,14 +299,34 @@ class SearchQuery:
 class Hit:
     provision_id: int
     score: float
-    distance_km: Optional[float]
+    distance_km: Optional[float]  # to the nearest site
     next_start: Optional[dt.date]
+    category: Optional[str] = None
+    kind: Optional[str] = None
+
+
+@dataclass
+class CategoryGroup:
+    """Browsing near a place: the nearest listings of one category."""
+
+    category: str
+    total: int
+    hits: list[Hit]
 
 
 @dataclass
 class SearchPage:
     total: int
     hits: list[Hit]
+    notices: list[dict] = field(default_factory=list)  # what was corrected, expanded or relaxed, in words
+    corrected_text: Optional[str] = None  # the words searched for, when spelling was corrected
+    relaxed: list[str] = field(default_factory=list)  # "broader", "any_word", "distance"
+    radius_km: Optional[float] = None  # the radius results are within, after any widening
+    near: Optional[tuple[float, float]] = None  # where distances are measured from
+    near_label: Optional[str] = None  # set when the place came from the search words
+    groups: list[CategoryGroup] = field(default_factory=list)
+    category_counts: dict[str, int] = field(default_factory=dict)
+    kind_counts: dict[str, int] = field(default_factory=dict)
 
 
 def next_joinable(intakes, sq: SearchQuery) -> Optional[dt.date]:
@@ -208,208 +353,318 @@ def next_joinable(intakes, sq: SearchQuery) -> Optional[dt.date]:
     return best
 
 
-class _Segment:
-    """numpy arrays of one Whoosh segment's columns, indexed by the segment's docnum."""
-
-    def __init__(self, reader):
-        n = reader.doc_count_all()
-
-        def column(name, dtype):
-            return np.fromiter(reader.column_reader(name), dtype=dtype, count=n)
-
-        self.pid = column("pid", np.int64)
-        self.cat = column("cat", np.int8)
-        self.min_age = column("min_age", np.int16)
-        self.max_age = column("max_age", np.int16)
-        lat, lon = column("lat", np.int64), column("lon", np.int64)
-        self.has_point = lat != NO_POINT
-        self.points = unit_vectors(np.where(self.has_point, lat, 0) / MICRO, np.where(self.has_point, lon, 0) / MICRO)
-        self.lengths = {
-            f: np.fromiter((reader.doc_field_length(d, f) for d in range(n)), dtype=np.float32, count=n)
-            for f in FIELD_BOOSTS
-        }
-        docs, starts, rolling, left = [], [], [], []
-        for d, packed in enumerate(reader.column_reader("intakes")):
-            for item in packed.decode().split(";") if packed else ():
-                s, r, l = item.split("|")
-                docs.append(d)
-                starts.append(int(s))
-                rolling.append(r == "1")
-                left.append(int(l))
-        self.intake_doc = np.array(docs, dtype=np.int64)
-        self.intake_start = np.array(starts, dtype=np.int64)
-        self.intake_rolling = np.array(rolling, dtype=bool)
-        self.intake_left = np.array(left, dtype=np.int64)
-
-
-_segments: OrderedDict[tuple, _Segment] = OrderedDict()
-_segments_lock = threading.Lock()
-_MAX_CACHED_SEGMENTS = 64
-
-
-def _segment_arrays(index_dir: str, reader) -> _Segment:
-    key = (index_dir, reader.segment().segment_id())
-    with _segments_lock:
-        seg = _segments.get(key)
-        if seg is not None:
-            _segments.move_to_end(key)
-            return seg
-    seg = _Segment(reader)
-    with _segments_lock:
-        _segments[key] = seg
-        while len(_segments) > _MAX_CACHED_SEGMENTS:
-            _segments.popitem(last=False)
-    return seg
-
-
-def _postings(reader, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
-    """(docnums, term frequencies) of a term in one segment.
-
-    Block postings of the W3 codec are read a block (~128 postings) at a time rather
-    than one posting per Python step; short inlined posting lists are walked as usual.
-    """
-    ids, weights = [], []
-    if (fieldname, term) in reader:
-        m = reader.postings(fieldname, term)
-        if isinstance(m, W3LeafMatcher):
-            while m.is_active():
-                m._read_ids()
-                m._read_weights()
-                ids.append(np.asarray(m._ids, dtype=np.int64))
-                weights.append(np.asarray(m._weights, dtype=np.float32))
-                m._next_block()
-        else:
-            found, tfs = [], []
-            while m.is_active():
-                found.append(m.id())
-                tfs.append(m.weight())
-                m.next()
-            ids.append(np.array(found, dtype=np.int64))
-            weights.append(np.array(tfs, dtype=np.float32))
-    if not ids:
-        return np.empty(0, np.int64), np.empty(0, np.float32)
-    return np.concatenate(ids), np.concatenate(weights)
-
-
-def _query_terms(text: str) -> list[str]:
-    seen: dict[str, None] = {}
-    for token in ANALYZER(text):
-        seen.setdefault(token.text, None)
-    return list(seen)
-
-
-def _text_scores(searcher, terms, leaves):
-    """Per segment: BM25F score of each document containing every term (else -inf)."""
-    n_all = max(searcher.doc_count_all(), 1)
-    reader = searcher.reader()
-    avg_len = {f: max(reader.field_length(f) / n_all, 1.0) for f in FIELD_BOOSTS}
-    idf = {(f, t): math.log(n_all / (reader.doc_frequency(f, t) + 1)) + 1 for f in FIELD_BOOSTS for t in terms}
-    out = []
-    for leaf, seg in leaves:
-        n = len(seg.pid)
-        score = np.zeros(n, dtype=np.float32)
-        matched_all = np.ones(n, dtype=bool)
-        for t in terms:
-            has_term = np.zeros(n, dtype=bool)
-            for f, boost in FIELD_BOOSTS.items():
-                ids, tf = _postings(leaf, f, t)
-                if len(ids) == 0:
-                    continue
-                norm = K1 * ((1 - B) + B * seg.lengths[f][ids] / avg_len[f])
-                score[ids] += boost * idf[(f, t)] * tf * (K1 + 1) / (tf + norm)
-                has_term[ids] = True
-            matched_all &= has_term
-        out.append(np.where(matched_all, score, -np.inf))
-    return out
-
-
 def search(index_dir: str, sq: SearchQuery) -> SearchPage:
     """Run a search and return one page of hits, one per provision."""
-    ix = open_index(index_dir)
-    today = sq.today.toordinal()
-    after = sq.starts_after.toordinal() if sq.starts_after else None
-    before = sq.starts_before.toordinal() if sq.starts_before else None
-    check_intakes = sq.has_places or after is not None or before is not None
-    terms = _query_terms(sq.text) if sq.text.strip() else []
-    if sq.text.strip() and not terms:  # only stop words: nothing to look for
-        return SearchPage(total=0, hits=[])
+    snap = _snapshot(index_dir)
+    und = understand(sq.text, snap.vocabulary, thesaurus.default(), exact=sq.exact)
+    near, near_label, notices = sq.near, None, list(und.notices)
+    if und.place is not None:
+        if near is None:
+            near, near_label = (und.place.lat, und.place.lon), und.place.label
+            notices.append({"type": "place", "place": und.place.label,
+                            "message": f"Showing listings near {und.place.label}, from your search words"})
+    return _Evaluation(snap, sq, und, near).page(notices, near_label)
 
-    pids, scores, distances, starts = [], [], [], []
-    with ix.searcher() as searcher:
-        leaves = [(leaf, _segment_arrays(index_dir, leaf)) for leaf, _ in searcher.reader().leaf_readers()]
-        text = _text_scores(searcher, terms, leaves) if terms else [None] * len(leaves)
-        for (leaf, seg), score in zip(leaves, text):
-            keep = np.ones(len(seg.pid), dtype=bool)
-            if leaf.has_deletions():
-                keep[list(leaf.deleted_docs_set)] = False  # a property in whoosh-reloaded
-            if score is not None:
-                keep &= np.isfinite(score)
-            if sq.category:
-                keep &= seg.cat == CATEGORY_CODES[sq.category]
-            if sq.age is not None:
-                keep &= ((seg.min_age == NO_AGE) | (seg.min_age <= sq.age)) & (
-                    (seg.max_age == NO_AGE) | (seg.max_age >= sq.age)
-                )
 
-            # Soonest joinable day per document among the intakes the filters allow.
-            joinable = np.where(
-                seg.intake_rolling, np.maximum(seg.intake_start, max(today, after or today)), seg.intake_start
-            )
-            ok = seg.intake_rolling | (seg.intake_start >= today)
-            if sq.has_places:
-                ok &= seg.intake_left > 0
-            if after is not None:
-                ok &= joinable >= after
-            if before is not None:
-                ok &= joinable <= before
-            next_start = np.full(len(seg.pid), np.iinfo(np.int64).max, dtype=np.int64)
-            np.minimum.at(next_start, seg.intake_doc[ok], joinable[ok])
-            if check_intakes:
-                keep &= next_start != np.iinfo(np.int64).max
+# --- evaluation ---
 
-            distance = None
-            if sq.near is not None:
-                distance = km_between(unit_vectors([sq.near[0]], [sq.near[1]]), seg.points)[0]
-                distance = np.where(seg.has_point, distance, np.inf)
-                if sq.radius_km is not None:
-                    keep &= distance <= sq.radius_km
 
-            idx = np.flatnonzero(keep)
-            pids.append(seg.pid[idx])
-            if score is not None and distance is not None:
-                # Near a place, relevance fades with distance: at DISTANCE_SCALE_KM a match
-                # counts half as much as the same match on the doorstep.
-                score = score / (1.0 + distance / DISTANCE_SCALE_KM)
-            scores.append(score[idx] if score is not None else np.zeros(len(idx), dtype=np.float32))
-            distances.append(distance[idx] if distance is not None else np.full(len(idx), np.inf))
-            starts.append(next_start[idx])
+@dataclass
+class _Part:
+    """One segment's candidates: documents passing the filters, and what they match."""
 
-    if not pids:
-        return SearchPage(total=0, hits=[])
-    pid, score, distance, start = (np.concatenate(a) for a in (pids, scores, distances, starts))
-    # One row per provision: its nearest location (and, at equal distance, best score).
-    order = np.lexsort((-score, distance, pid))
-    pid, score, distance, start = pid[order], score[order], distance[order], start[order]
-    first = np.ones(len(pid), dtype=bool)
-    first[1:] = pid[1:] != pid[:-1]
-    pid, score, distance, start = pid[first], score[first], distance[first], start[first]
+    arrays: SegmentArrays
+    idx: np.ndarray  # candidate document numbers
+    distance: np.ndarray  # km to `near` (inf without a point, or when no place was given)
+    next_start: Optional[np.ndarray]  # soonest joinable day (ordinal), when the filters need it
+    ok: list[np.ndarray]  # per required unit: the candidate answers it (strictly)
+    broad_ok: list[np.ndarray]  # ... or by the unit's category, for synonyms
+    tier: np.ndarray  # units answered by category and kind
+    relevance: np.ndarray  # text relevance (before distance)
 
-    if sq.sort == "distance" and sq.near is not None:
-        order = np.lexsort((pid, -score, distance))
-    elif sq.sort == "start":
-        order = np.lexsort((pid, -score, start))
-    else:
-        order = np.lexsort((pid, -score))
-    lo = (sq.page - 1) * sq.per_page
-    page = order[lo : lo + sq.per_page]
-    never = np.iinfo(np.int64).max
-    hits = [
-        Hit(
-            provision_id=int(pid[i]),
-            score=float(score[i]),
-            distance_km=float(distance[i]) if np.isfinite(distance[i]) else None,
-            next_start=dt.date.fromordinal(int(start[i])) if start[i] != never else None,
-        )
-        for i in page
-    ]
-    return SearchPage(total=len(pid), hits=hits)
+
+class _Evaluation:
+    def __init__(self, snap: _Snapshot, sq: SearchQuery, und: Understanding, near):
+        self.sq, self.und, self.near = sq, und, near
+        self.units = und.units
+        self.required = und.required
+        self._postings: dict = {}
+        self._stats(snap)
+        self.parts = [self._part(a, live) for a, live in snap.parts]
+
+    # BM25F statistics over the whole index
+    def _stats(self, snap: _Snapshot) -> None:
+        self.n_docs = max(sum(a.n for a, _ in snap.parts), 1)
+        self.avg_len = {f: max(sum(a.total_length[f] for a, _ in snap.parts) / self.n_docs, 1.0) for f in FIELDS}
+        terms = {t for u in self.units for t in u.literal + u.finds}
+        self.idf = {}
+        for f in FIELDS:
+            for t in terms:
+                df = 0
+                for a, _ in snap.parts:
+                    docs, tfs = a.postings(f, t)
+                    self._postings[(a.segment_id, f, t)] = (docs, tfs)
+                    df += len(docs)
+                self.idf[(f, t)] = math.log(self.n_docs / (df + 1)) + 1
+
+    def _filters(self, a: SegmentArrays, live) -> np.ndarray:
+        sq = self.sq
+        keep = np.ones(a.n, dtype=bool) if live is None else live.copy()
+        if sq.category:
+            keep &= a.cat == CATEGORY_CODES[sq.category]
+        if sq.kind:
+            keep &= a.kind == KIND_CODES[sq.kind]
+        if sq.age is not None:
+            keep &= ((a.min_age < 0) | (a.min_age <= sq.age)) & ((a.max_age < 0) | (a.max_age >= sq.age))
+        if sq.area:
+            mask = a.area_masks.get(sq.area)
+            keep &= a.anywhere | mask if mask is not None else a.anywhere
+        return keep
+
+    def _next_start(self, a: SegmentArrays) -> np.ndarray:
+        """Soonest joinable day per document among the intakes the filters allow."""
+        sq = self.sq
+        today = sq.today.toordinal()
+        after = sq.starts_after.toordinal() if sq.starts_after else None
+        before = sq.starts_before.toordinal() if sq.starts_before else None
+        start = a.intake_start.astype(np.int64)
+        joinable = np.where(a.intake_rolling, np.maximum(start, max(today, after or today)), start)
+        ok = a.intake_rolling | (start >= today)
+        if sq.has_places:
+            ok &= a.intake_left > 0
+        if after is not None:
+            ok &= joinable >= after
+        if before is not None:
+            ok &= joinable <= before
+        values = np.append(np.where(ok, joinable, NEVER), NEVER)
+        counts = np.diff(a.intake_ptr)
+        starts = np.minimum(a.intake_ptr[:-1], len(values) - 1)
+        soonest = np.minimum.reduceat(values, starts) if a.n else np.empty(0, np.int64)
+        return np.where(counts > 0, soonest, NEVER)
+
+    def _unit_text(self, a: SegmentArrays, unit: Unit):
+        """(BM25F score, how many of the typed terms, whether any term) per document."""
+        score = np.zeros(a.n, dtype=np.float32)
+        typed = np.zeros(a.n, dtype=np.int8)
+        found = np.zeros(a.n, dtype=bool)
+        for t in dict.fromkeys(unit.literal + unit.finds):
+            present = np.zeros(a.n, dtype=bool)
+            for f, boost in FIELD_BOOSTS.items():
+                docs, tfs = self._postings[(a.segment_id, f, t)]
+                if not len(docs):
+                    continue
+                tf = tfs.astype(np.float32)
+                norm = K1 * ((1 - B) + B * a.lengths(f)[docs] / self.avg_len[f])
+                score[docs] += boost * self.idf[(f, t)] * tf * (K1 + 1) / (tf + norm)
+                present[docs] = True
+            found |= present
+            if t in unit.literal:
+                typed += present
+        return score, typed, found
+
+    def _part(self, a: SegmentArrays, live) -> _Part:
+        sq = self.sq
+        keep = self._filters(a, live)
+        next_start = None
+        if sq.has_places or sq.starts_after or sq.starts_before or sq.sort == "start":
+            next_start = self._next_start(a)
+            if sq.has_places or sq.starts_after or sq.starts_before:
+                keep &= next_start != NEVER
+        idx = np.flatnonzero(keep)
+        if self.near is not None:
+            distance = km_between(unit_vectors([self.near[0]], [self.near[1]]), a.points[idx])[0]
+            distance = np.where(a.has_point[idx], distance, np.inf)
+        else:
+            distance = np.full(len(idx), np.inf)
+
+        ok, broad_ok = [], []
+        tier = np.zeros(len(idx), dtype=np.float32)
+        relevance = np.zeros(len(idx), dtype=np.float32)
+        cat, kind = a.cat[idx], a.kind[idx]
+        for unit in self.units:
+            score, typed, found = self._unit_text(a, unit)
+            score, typed, found = score[idx], typed[idx], found[idx]
+            text = score / (score + TEXT_HALF)
+            in_category = cat == CATEGORY_CODES[unit.category] if unit.category else np.zeros(len(idx), bool)
+            in_kind = kind == KIND_CODES[unit.kind] if unit.kind else np.zeros(len(idx), bool)
+            if unit.role == "filler":
+                relevance += FILLER_WEIGHT * text
+                continue
+            if unit.role == "need":
+                answered = in_category | (typed >= len(unit.literal)) if unit.literal else in_category
+                tier += in_category + in_kind
+                relevance += text
+                ok.append(answered)
+                broad_ok.append(answered)
+            else:  # a synonym or a plain word: the listing must use the words
+                relevance += text + PREFERRED_CATEGORY * (in_category & found)
+                ok.append(found)
+                broad_ok.append(found | in_category)
+        return _Part(a, idx, distance, next_start[idx] if next_start is not None else None, ok, broad_ok, tier, relevance)
+
+    # relaxation ladder
+    def _stages(self) -> list[str]:
+        stages = ["strict"]
+        if any(u.role == "synonym" and u.category for u in self.required):
+            stages.append("broader")
+        if len(self.required) > 1:
+            stages.append("any_word")
+        return stages
+
+    def _answered(self, part: _Part, stage: str) -> np.ndarray:
+        if not self.required:
+            return np.ones(len(part.idx), dtype=bool)
+        units = part.broad_ok if stage != "strict" else part.ok
+        stacked = np.vstack(units)
+        return stacked.any(axis=0) if stage == "any_word" else stacked.all(axis=0)
+
+    def _count_within(self, stage: str, radius: Optional[float]) -> int:
+        total = 0
+        for part in self.parts:
+            mask = self._answered(part, stage)
+            if radius is not None:
+                mask = mask & (part.distance <= radius)
+            total += int(mask.sum())
+        return total
+
+    def page(self, notices: list[dict], near_label: Optional[str]) -> SearchPage:
+        sq = self.sq
+        relaxed: list[str] = []
+        radius = sq.radius_km if self.near is not None else None
+        stages = self._stages()
+        chosen = next((s for s in stages if self._count_within(s, radius)), None)
+        if chosen is None and radius is not None:
+            # Widen the distance, step by step, for the strictest reading that finds something.
+            for wider in [r for r in WIDER_RADII_KM if r > radius] + [None]:
+                chosen = next((s for s in stages if self._count_within(s, wider)), None)
+                if chosen is not None:
+                    relaxed.append("distance")
+                    notices.append({
+                        "type": "relaxed", "relaxed": "distance", "from_km": radius, "to_km": wider,
+                        "message": f"Nothing within {radius:g} km, so showing listings "
+                                   + (f"within {wider:g} km" if wider is not None else "at any distance"),
+                    })
+                    radius = wider
+                    break
+        if chosen in ("broader", "any_word"):
+            relaxed.insert(0, chosen)
+            notices.append(self._relaxed_notice(chosen, radius))
+        if chosen is None:
+            chosen = "strict"
+
+        pid, score, distance, start, cat, kind = self._collect(chosen, radius)
+        result = SearchPage(total=len(pid), hits=[], notices=notices, corrected_text=self.und.corrected_text,
+                            relaxed=relaxed, radius_km=radius, near=self.near, near_label=near_label)
+        if len(pid):
+            result.category_counts = _counts(cat, CATEGORY_LIST)
+            result.kind_counts = _counts(kind, KIND_LIST)
+            order = self._order(pid, score, distance, start)
+            lo = (sq.page - 1) * sq.per_page
+            result.hits = [_hit(i, pid, score, distance, start, cat, kind) for i in order[lo:lo + sq.per_page]]
+            if not self.required and self.near is not None and not sq.category and not sq.kind:
+                result.groups = _groups(pid, score, distance, start, cat, kind)
+        return result
+
+    def _relaxed_notice(self, stage: str, radius) -> dict:
+        within = f" within {radius:g} km" if radius is not None else ""
+        if stage == "broader":
+            words = [u for u in self.required if u.role == "synonym" and u.category]
+            names = ", ".join(f"\u2018{u.text}\u2019" for u in words)
+            cats = ", ".join(dict.fromkeys(category_label(u.category) for u in words))
+            return {"type": "relaxed", "relaxed": "broader",
+                    "message": f"No listing{within} uses {names}, so showing {cats} listings"}
+        unmatched = [u.text for i, u in enumerate(self.required)
+                     if not any(p.broad_ok[i].any() for p in self.parts)]
+        message = f"No listing{within} matches every word, so showing listings that match some of them"
+        if unmatched:
+            message += " (nothing matches " + ", ".join(f"\u2018{w}\u2019" for w in unmatched) + ")"
+        return {"type": "relaxed", "relaxed": "any_word", "unmatched": unmatched, "message": message}
+
+    def _collect(self, stage: str, radius: Optional[float]):
+        """Matching documents reduced to one row per provision (its nearest site)."""
+        cols = [[] for _ in range(6)]
+        for part in self.parts:
+            mask = self._answered(part, stage)
+            if radius is not None:
+                mask &= part.distance <= radius
+            sel = np.flatnonzero(mask)
+            a = part.arrays
+            docs = part.idx[sel]
+            distance = part.distance[sel]
+            relevance = part.relevance[sel]
+            tier = part.tier[sel]
+            if stage == "any_word" and self.required:
+                tier = tier + 100 * np.vstack(part.broad_ok)[:, sel].sum(axis=0)
+            if self.near is not None:
+                relevance = relevance / (1.0 + np.where(np.isfinite(distance), distance, 1e6) / DISTANCE_SCALE_KM)
+            score = tier * 10.0 + relevance
+            start = part.next_start[sel] if part.next_start is not None else np.full(len(sel), NEVER)
+            pid = a.pid[docs]
+            shared = a.shares_provision[docs]
+            if shared.any():
+                # Several sites of one provision matched: keep the nearest (then best scoring).
+                single = np.flatnonzero(~shared)
+                multi = np.flatnonzero(shared)
+                order = np.lexsort((-score[multi], distance[multi], pid[multi]))
+                multi = multi[order]
+                first = np.ones(len(multi), dtype=bool)
+                first[1:] = pid[multi][1:] != pid[multi][:-1]
+                rows = np.concatenate([single, multi[first]])
+            else:
+                rows = slice(None)
+            for c, v in zip(cols, (pid, score, distance, start, a.cat[docs], a.kind[docs])):
+                c.append(v[rows])
+        if not cols[0]:
+            return tuple(np.empty(0) for _ in range(6))
+        return tuple(np.concatenate(c) for c in cols)
+
+    def _order(self, pid, score, distance, start) -> np.ndarray:
+        sq = self.sq
+        if sq.sort == "distance" and self.near is not None:
+            keys = (pid, -score, distance)
+        elif sq.sort == "start":
+            keys = (pid, -score, start)
+        elif self.near is not None:
+            keys = (pid, distance, -score)
+        else:
+            keys = (pid, -score)
+        need = sq.page * sq.per_page
+        if len(pid) > 4 * need:
+            # Only the first pages are shown: sort the candidates that can reach them.
+            primary = keys[-1]
+            cut = np.partition(primary, need - 1)[need - 1]
+            candidates = np.flatnonzero(primary <= cut)
+            order = np.lexsort(tuple(k[candidates] for k in keys))
+            return candidates[order]
+        return np.lexsort(keys)
+
+
+def _hit(i, pid, score, distance, start, cat, kind) -> Hit:
+    return Hit(
+        provision_id=int(pid[i]),
+        score=float(score[i]),
+        distance_km=float(distance[i]) if np.isfinite(distance[i]) else None,
+        next_start=dt.date.fromordinal(int(start[i])) if start[i] != NEVER else None,
+        category=CATEGORY_LIST[int(cat[i])] if cat[i] >= 0 else None,
+        kind=KIND_LIST[int(kind[i])] if kind[i] >= 0 else None,
+    )
+
+
+def _counts(codes: np.ndarray, names: list[str]) -> dict[str, int]:
+    counts = np.bincount(codes[codes >= 0].astype(np.int64), minlength=len(names))
+    return {names[n]: int(c) for n, c in enumerate(counts) if c}
+
+
+def _groups(pid, score, distance, start, cat, kind) -> list[CategoryGroup]:
+    order = np.lexsort((pid, distance, cat))
+    groups = []
+    for code in np.unique(cat[cat >= 0]).tolist():
+        rows = order[cat[order] == code]
+        groups.append(CategoryGroup(
+            category=CATEGORY_LIST[code],
+            total=len(rows),
+            hits=[_hit(i, pid, score, distance, start, cat, kind) for i in rows[:GROUP_SIZE]],
+        ))
+    # The category with the nearest listing first.
+    groups.sort(key=lambda g: (g.hits[0].distance_km if g.hits[0].distance_km is not None else math.inf, g.category))
+    return groups

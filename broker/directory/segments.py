@@ -1,0 +1,394 @@
+"""Per-segment arrays: what a query needs from one Whoosh segment, as numpy arrays.
+
+Every Whoosh segment the directory writes gets a companion file `<segment>.arrays`,
+written before the segment is published (so no query ever waits to build it) and
+deleted by Whoosh with the segment (the name follows Whoosh's segment file pattern).
+It holds the filter columns (provision id, category, kind, ages, point, areas served,
+intakes), each field's postings in compressed-row form with exact field lengths, and
+the segment's unstemmed vocabulary for spelling correction. The file is memory-mapped:
+opening it costs microseconds and worker processes share its pages.
+
+The Whoosh segment itself holds the same documents (postings and a `facts` column),
+so the arrays can be rebuilt from Whoosh alone (`arrays_from_whoosh`).
+"""
+from __future__ import annotations
+
+import json
+import os
+from array import array
+from collections import Counter
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Iterable, Optional
+
+import numpy as np
+
+from broker.directory.analysis import analyse
+from broker.taxonomy import CATEGORIES, KINDS
+from matching.geometry import unit_vectors
+
+ARRAYS_EXT = ".arrays"
+FORMAT = "broker-segment-arrays/1"
+FIELDS = ("body", "name")  # Whoosh writes fields in name order
+CATEGORY_LIST = list(CATEGORIES)
+KIND_LIST = [kind for kinds in KINDS.values() for kind in kinds]
+CATEGORY_CODES = {slug: n for n, slug in enumerate(CATEGORY_LIST)}
+KIND_CODES = {slug: n for n, slug in enumerate(KIND_LIST)}
+MAX_TF = 65535
+_ALIGN = 64
+
+
+def facts_of(doc: dict) -> bytes:
+    """The Whoosh `facts` column value of a document: everything but its text."""
+    keep = {k: v for k, v in doc.items() if k not in ("name", "body")}
+    return json.dumps(keep, separators=(",", ":")).encode()
+
+
+class SegmentBuilder:
+    """Collects documents (new ones, or the live documents of segments being merged)
+    and produces the arrays of the one segment they will form."""
+
+    def __init__(self):
+        self.n = 0
+        self._cols: dict[str, list] = {k: [] for k in ("pid", "cat", "kind", "min_age", "max_age", "lat", "lon")}
+        self._areas: list[Optional[list[str]]] = []
+        self._intakes: list[list] = []
+        self._facts: list[bytes] = []
+        self._terms = {f: {} for f in FIELDS}
+        self._postings = {f: (array("i"), array("i"), array("i")) for f in FIELDS}  # term id, doc, tf
+        self._lengths = {f: array("i") for f in FIELDS}
+        self._words: Counter = Counter()
+        self._parts: list[tuple[SegmentArrays, np.ndarray]] = []
+        self._last_text = None
+
+    def add_documents(self, docs: Iterable[dict]) -> None:
+        for doc in docs:
+            self._add(doc)
+
+    def _add(self, doc: dict) -> None:
+        d = self.n
+        self.n += 1
+        c = self._cols
+        c["pid"].append(doc["pid"])
+        c["cat"].append(CATEGORY_CODES.get(doc["category"], -1))
+        c["kind"].append(KIND_CODES.get(doc.get("kind") or "", -1))
+        c["min_age"].append(-1 if doc.get("min_age") is None else doc["min_age"])
+        c["max_age"].append(-1 if doc.get("max_age") is None else doc["max_age"])
+        c["lat"].append(np.nan if doc.get("lat") is None else doc["lat"])
+        c["lon"].append(np.nan if doc.get("lon") is None else doc["lon"])
+        self._areas.append(doc.get("areas"))
+        self._intakes.append(doc.get("intakes") or [])
+        self._facts.append(facts_of(doc))
+        # The documents of one provision (one per site) share their text: analyse it once.
+        text = (doc["name"], doc["body"])
+        if text != self._last_text:
+            self._last_text = text
+            self._analysed = {}
+            seen: set[str] = set()
+            for field, value in zip(("name", "body"), text):
+                terms, kept = analyse(value)
+                self._analysed[field] = terms
+                seen |= kept
+            self._words.update(seen)  # counted once per provision, not per site
+        for field in FIELDS:
+            terms = self._analysed[field]
+            ids, docs, tfs = self._postings[field]
+            table = self._terms[field]
+            length = 0
+            for term, tf in terms.items():
+                tid = table.get(term)
+                if tid is None:
+                    tid = table[term] = len(table)
+                ids.append(tid)
+                docs.append(d)
+                tfs.append(min(tf, MAX_TF))
+                length += tf
+            self._lengths[field].append(length)
+
+    def add_segment(self, seg: "SegmentArrays", live: Optional[np.ndarray]) -> None:
+        """Carry over the live documents of an existing segment (a merge)."""
+        keep = np.ones(seg.n, dtype=bool) if live is None else live
+        count = int(keep.sum())
+        if count:
+            self._parts.append((seg, keep))
+            self.n += count
+
+    def build(self) -> dict:
+        """The arrays of the new segment (see SegmentArrays for their meaning)."""
+        own = len(self._cols["pid"])
+        parts = self._parts
+        offsets, at = [], own
+        for seg, keep in parts:
+            offsets.append(at)
+            at += int(keep.sum())
+
+        def col(name, dtype):
+            mine = np.array(self._cols[name], dtype=dtype)
+            return np.concatenate([mine] + [getattr(seg, name)[keep].astype(dtype) for seg, keep in parts])
+
+        out = {
+            "pid": col("pid", np.int64),
+            "min_age": col("min_age", np.int16),
+            "max_age": col("max_age", np.int16),
+            "lat": col("lat", np.float64),
+            "lon": col("lon", np.float64),
+        }
+        out["cat"] = np.concatenate([np.array(self._cols["cat"], np.int8)] + [seg.cat[keep] for seg, keep in parts])
+        out["kind"] = np.concatenate([np.array(self._cols["kind"], np.int16)] + [seg.kind[keep] for seg, keep in parts])
+        out.update(self._build_areas(parts))
+        out.update(self._build_intakes(parts))
+        out.update(self._build_facts(parts))
+        for field in FIELDS:
+            out.update(self._build_postings(field, parts, offsets))
+        words = Counter(self._words)
+        for seg, _keep in parts:  # a merge keeps the vocabulary of what it merged
+            words.update(dict(zip(seg.words.tolist(), seg.word_df.tolist())))
+        ordered = sorted(words)
+        out["words"] = np.array(ordered, dtype=str) if ordered else np.empty(0, dtype="<U1")
+        out["word_df"] = np.array([words[w] for w in ordered], dtype=np.int32)
+        return out
+
+    def _build_areas(self, parts) -> dict:
+        codes: dict[str, int] = {}
+        anywhere, docs, ids = [], [], []
+        for d, areas in enumerate(self._areas):
+            anywhere.append(areas is None)
+            for code in areas or ():
+                docs.append(d)
+                ids.append(codes.setdefault(code, len(codes)))
+        at = len(self._areas)
+        anywhere = [np.array(anywhere, dtype=bool)]
+        docs, ids = [np.array(docs, np.int32)], [np.array(ids, np.int32)]
+        for seg, keep in parts:
+            remap = np.cumsum(keep) - 1 + at
+            names = seg.area_names
+            table = np.array([codes.setdefault(c, len(codes)) for c in names], dtype=np.int32)
+            sel = keep[seg.area_doc]
+            docs.append(remap[seg.area_doc[sel]].astype(np.int32))
+            ids.append(table[seg.area_code[sel]] if len(names) else np.empty(0, np.int32))
+            anywhere.append(seg.anywhere[keep])
+            at += int(keep.sum())
+        names = sorted(codes, key=codes.get)
+        return {
+            "anywhere": np.concatenate(anywhere),
+            "area_doc": np.concatenate(docs),
+            "area_code": np.concatenate(ids),
+            "area_names": np.array(names, dtype=str) if names else np.empty(0, dtype="<U9"),
+        }
+
+    def _build_intakes(self, parts) -> dict:
+        counts = [len(i) for i in self._intakes]
+        flat = [item for intakes in self._intakes for item in intakes]
+        start = [np.array([i[0] for i in flat], np.int32)]
+        rolling = [np.array([bool(i[1]) for i in flat], bool)]
+        left = [np.array([i[2] for i in flat], np.int32)]
+        count_parts = [np.array(counts, np.int64)]
+        for seg, keep in parts:
+            per_doc = np.diff(seg.intake_ptr)
+            sel = np.repeat(keep, per_doc)
+            start.append(seg.intake_start[sel])
+            rolling.append(seg.intake_rolling[sel])
+            left.append(seg.intake_left[sel])
+            count_parts.append(per_doc[keep])
+        counts = np.concatenate(count_parts)
+        return {
+            "intake_ptr": np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+            "intake_start": np.concatenate(start),
+            "intake_rolling": np.concatenate(rolling),
+            "intake_left": np.concatenate(left),
+        }
+
+    def _build_facts(self, parts) -> dict:
+        blobs = [np.frombuffer(b"".join(self._facts), dtype=np.uint8)]
+        sizes = [np.array([len(f) for f in self._facts], np.int64)]
+        for seg, keep in parts:
+            per_doc = np.diff(seg.facts_ptr)
+            blobs.append(seg.facts[np.repeat(keep, per_doc)])
+            sizes.append(per_doc[keep])
+        return {"facts": np.concatenate(blobs), "facts_ptr": np.concatenate([[0], np.cumsum(np.concatenate(sizes))]).astype(np.int64)}
+
+    def _build_postings(self, field: str, parts, offsets) -> dict:
+        own_terms = list(self._terms[field])
+        ids, docs, tfs = (np.frombuffer(a, dtype=np.int32) if len(a) else np.empty(0, np.int32) for a in self._postings[field])
+        lengths = [np.frombuffer(self._lengths[field], dtype=np.int32) if len(self._lengths[field]) else np.empty(0, np.int32)]
+        vocab_parts = [np.array(own_terms, dtype=str) if own_terms else np.empty(0, dtype="<U1")]
+        for seg, _ in parts:
+            vocab_parts.append(seg.terms(field))
+        vocab = np.unique(np.concatenate(vocab_parts)) if sum(len(v) for v in vocab_parts) else np.empty(0, "<U1")
+        all_terms = [np.searchsorted(vocab, vocab_parts[0])[ids] if len(ids) else np.empty(0, np.int64)]
+        all_docs, all_tfs = [docs.astype(np.int64)], [tfs]
+        for (seg, keep), offset, seg_vocab in zip(parts, offsets, vocab_parts[1:]):
+            ptr = seg.ptr(field)
+            term_of = np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))
+            pdocs = seg.docs(field)
+            sel = keep[pdocs]
+            remap = np.cumsum(keep) - 1 + offset
+            all_terms.append(np.searchsorted(vocab, seg_vocab)[term_of[sel]])
+            all_docs.append(remap[pdocs[sel]])
+            all_tfs.append(seg.tfs(field)[sel].astype(np.int32))
+            lengths.append(seg.lengths(field)[keep].astype(np.int32))
+        terms = np.concatenate(all_terms)
+        order = np.lexsort((np.concatenate(all_docs), terms))
+        terms = terms[order]
+        ptr = np.concatenate([[0], np.cumsum(np.bincount(terms, minlength=len(vocab)))]).astype(np.int64)
+        return {
+            f"{field}_terms": vocab,
+            f"{field}_ptr": ptr,
+            f"{field}_docs": np.concatenate(all_docs)[order].astype(np.int32),
+            f"{field}_tfs": np.concatenate(all_tfs)[order].astype(np.uint16),
+            f"{field}_len": np.concatenate(lengths).astype(np.float32),
+        }
+
+
+# --- the file ---
+
+
+def save(path: str, arrays: dict) -> None:
+    """Write the arrays (and the code tables their numbers refer to) to `path`, atomically."""
+    header = {"format": FORMAT, "categories": CATEGORY_LIST, "kinds": KIND_LIST, "arrays": {}}
+    offset = 0
+    for name, a in arrays.items():
+        a = np.ascontiguousarray(a)
+        arrays[name] = a
+        header["arrays"][name] = [a.dtype.str, list(a.shape), offset]
+        offset += -(-a.nbytes // _ALIGN) * _ALIGN
+    head = json.dumps(header).encode()
+    prefix = 16 + len(head)
+    prefix += -prefix % _ALIGN
+    folder, name = os.path.split(path)
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")  # a dot name: Whoosh's cleanup skips it
+    with open(tmp, "wb") as out:
+        out.write(b"BRKARR01" + len(head).to_bytes(8, "little") + head)
+        out.write(b"\0" * (prefix - 16 - len(head)))
+        for name, a in arrays.items():
+            out.write(a.tobytes())
+            out.write(b"\0" * (-a.nbytes % _ALIGN))
+    os.replace(tmp, path)
+
+
+class SegmentArrays:
+    """One segment's arrays, memory-mapped. Document numbers are the segment's own.
+
+    pid, cat, kind (codes into broker.taxonomy order), min_age/max_age (-1: none),
+    points (unit vectors; has_point False where a document has no location),
+    anywhere + area_doc/area_code/area_names (areas served), intake_* (compressed rows
+    per document), <field>_terms/_ptr/_docs/_tfs (postings), <field>_len (lengths),
+    words/word_df (vocabulary), facts/facts_ptr (the Whoosh `facts` column).
+    """
+
+    def __init__(self, arrays: dict, segment_id: str = ""):
+        self.segment_id = segment_id
+        self._a = arrays
+        self.n = len(arrays["pid"])
+        for name in ("pid", "min_age", "max_age", "anywhere", "area_doc", "area_code", "area_names",
+                     "intake_ptr", "intake_start", "intake_rolling", "intake_left", "words", "word_df",
+                     "facts", "facts_ptr", "cat", "kind"):
+            setattr(self, name, arrays[name])
+
+    @classmethod
+    def load(cls, path: str, segment_id: str = "") -> "SegmentArrays":
+        raw = np.memmap(path, mode="r", dtype=np.uint8)
+        if bytes(raw[:8]) != b"BRKARR01":
+            raise ValueError(f"{path} is not a segment arrays file")
+        size = int.from_bytes(bytes(raw[8:16]), "little")
+        header = json.loads(bytes(raw[16:16 + size]))
+        if header.get("format") != FORMAT:
+            raise ValueError(f"{path}: unknown format {header.get('format')!r}")
+        base = 16 + size
+        base += -base % _ALIGN
+        arrays = {}
+        for name, (dtype, shape, offset) in header["arrays"].items():
+            dt = np.dtype(dtype)
+            count = int(np.prod(shape)) if shape else 1
+            start = base + offset
+            arrays[name] = raw[start:start + count * dt.itemsize].view(dt).reshape(shape)
+        # Codes written under an older taxonomy are renumbered to today's.
+        if header["categories"] != CATEGORY_LIST:
+            table = np.array([CATEGORY_CODES.get(c, -1) for c in header["categories"]] + [-1], np.int8)
+            arrays["cat"] = table[arrays["cat"]]
+        if header["kinds"] != KIND_LIST:
+            table = np.array([KIND_CODES.get(k, -1) for k in header["kinds"]] + [-1], np.int16)
+            arrays["kind"] = table[arrays["kind"]]
+        return cls(arrays, segment_id)
+
+    @cached_property
+    def has_point(self) -> np.ndarray:
+        return ~np.isnan(self._a["lat"])
+
+    @cached_property
+    def points(self) -> np.ndarray:
+        lat, lon = self._a["lat"], self._a["lon"]
+        return unit_vectors(np.where(self.has_point, lat, 0.0), np.where(self.has_point, lon, 0.0))
+
+    @property
+    def lat(self):
+        return self._a["lat"]
+
+    @property
+    def lon(self):
+        return self._a["lon"]
+
+    def terms(self, field):
+        return self._a[f"{field}_terms"]
+
+    def ptr(self, field):
+        return self._a[f"{field}_ptr"]
+
+    def docs(self, field):
+        return self._a[f"{field}_docs"]
+
+    def tfs(self, field):
+        return self._a[f"{field}_tfs"]
+
+    def lengths(self, field):
+        return self._a[f"{field}_len"]
+
+    @cached_property
+    def total_length(self) -> dict[str, float]:
+        return {f: float(self.lengths(f).sum(dtype=np.float64)) for f in FIELDS}
+
+    def postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """(documents, term frequencies) of one term in one field."""
+        terms = self.terms(field)
+        at = int(np.searchsorted(terms, term))
+        if at >= len(terms) or terms[at] != term:
+            return _EMPTY_I, _EMPTY_F
+        ptr = self.ptr(field)
+        lo, hi = int(ptr[at]), int(ptr[at + 1])
+        return self.docs(field)[lo:hi], self.tfs(field)[lo:hi]
+
+    def has_word(self, word: str) -> bool:
+        at = int(np.searchsorted(self.words, word))
+        return at < len(self.words) and self.words[at] == word
+
+    def has_term(self, term: str) -> bool:
+        return any(len(self.postings(f, term)[0]) for f in FIELDS)
+
+    @cached_property
+    def area_masks(self) -> dict[str, np.ndarray]:
+        masks = {}
+        for code_id, code in enumerate(self.area_names.tolist()):
+            mask = np.zeros(self.n, dtype=bool)
+            mask[self.area_doc[self.area_code == code_id]] = True
+            masks[code] = mask
+        return masks
+
+    @cached_property
+    def shares_provision(self) -> np.ndarray:
+        """True for documents whose provision has another document (site) here; a
+        provision's documents are always next to each other in one segment."""
+        pid = self.pid
+        same = np.zeros(self.n, dtype=bool)
+        if self.n > 1:
+            eq = pid[1:] == pid[:-1]
+            same[1:] |= eq
+            same[:-1] |= eq
+        return same
+
+    def facts_of(self, docnum: int) -> dict:
+        lo, hi = int(self.facts_ptr[docnum]), int(self.facts_ptr[docnum + 1])
+        return json.loads(bytes(self.facts[lo:hi]))
+
+
+_EMPTY_I = np.empty(0, np.int32)
+_EMPTY_F = np.empty(0, np.uint16)

@@ -1,0 +1,49 @@
+"""Spelling correction from the index's own vocabulary, with Whoosh's corrector.
+
+Only words that neither the listings nor the thesaurus know are corrected, so a
+rare but real word is never "fixed". Candidates come from Whoosh's Levenshtein
+automata over the sorted vocabulary; the nearest wins, then the commoner.
+"""
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+
+from whoosh.automata.fsa import find_all_matches
+from whoosh.automata.lev import levenshtein_automaton
+from whoosh.spelling import Corrector
+
+MIN_LENGTH = 4  # shorter words are too often abbreviations (YOT, ESA) to guess at
+
+
+class VocabularyCorrector(Corrector):
+    """Suggests words from a vocabulary of word -> number of listings using it."""
+
+    def __init__(self, frequencies: dict[str, int]):
+        self.frequencies = frequencies
+        self.words = sorted(frequencies)
+
+    def _next_word(self, prefix: str):
+        # The first vocabulary word at or after `prefix` (what the automaton walks).
+        # Whoosh's ListCorrector.Skipper misses the list's first word, so this is our own.
+        at = bisect_left(self.words, prefix)
+        return self.words[at] if at < len(self.words) else None
+
+    def _suggestions(self, text, maxdist, prefix):
+        seen = set()
+        for distance in range(1, maxdist + 1):
+            dfa = levenshtein_automaton(text, distance, prefix).to_dfa()
+            for word in find_all_matches(dfa, self._next_word):
+                if word not in seen:
+                    seen.add(word)
+                    # Nearer first; among equally near words, the one more listings use.
+                    yield -distance + math.log1p(self.frequencies[word]) / 100, word
+
+
+def best_correction(corrector: Corrector, word: str) -> str | None:
+    """The correction for one misspelt word, or None if nothing is close enough."""
+    if len(word) < MIN_LENGTH or not word.isalpha():
+        return None
+    maxdist = 1 if len(word) <= 5 else 2
+    found = corrector.suggest(word, limit=1, maxdist=maxdist, prefix=1)
+    return found[0] if found else None
