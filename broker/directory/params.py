@@ -8,7 +8,7 @@ from typing import Mapping
 
 from flask import current_app, has_app_context
 
-from broker.councils import CODE_OF, COUNCIL_CODES
+from broker.councils import CODE_OF, COUNCIL_CODES, area_centre
 from broker.directory.search import SearchQuery
 from broker.geography import UnknownPlace, make_geocoder, resolve_place
 from broker.taxonomy import CATEGORIES, KINDS
@@ -83,6 +83,9 @@ def _geocoder(name: str):
 def locate(text: str) -> tuple[float, float, str]:
     """(lat, lon, label) of a place: the shipped geography first, then the online geocoder
     named by BROKER_GEOCODER, if one is configured."""
+    centre = area_centre(text.strip().title()) if text.strip().title() in CODE_OF else None
+    if centre is not None:  # a council's name ("Kirklees"): its middle
+        return centre[0], centre[1], text.strip().title()
     try:
         place = resolve_place(text)
         return place.lat, place.lon, place.label

@@ -55,6 +55,8 @@ K1, B = 1.2, 0.75
 TEXT_HALF = 5.0  # the BM25F score at which a unit's text counts half (a good body match)
 FILLER_WEIGHT = 0.2  # words like "young person" only nudge the order
 PREFERRED_CATEGORY = 0.3  # a synonym's category, when the listing uses the words
+AGE_FIT = 0.3  # an age named in the words ("17 year old") that the listing takes
+FEW = 5  # fewer strict matches than this are followed by listings that match part of the search
 DISTANCE_SCALE_KM = 10.0  # at this distance a match counts half as much as on the doorstep
 WIDER_RADII_KM = (2, 5, 10, 15, 25, 50, 100)
 GROUP_SIZE = 3  # nearest listings shown per category when browsing near a place
@@ -492,7 +494,7 @@ class _Evaluation:
                 continue
             if unit.role == "need":
                 answered = in_category | (typed >= len(unit.literal)) if unit.literal else in_category
-                tier += in_category + in_kind
+                tier += in_category.astype(np.float32) + in_kind.astype(np.float32)
                 relevance += text
                 ok.append(answered)
                 broad_ok.append(answered)
@@ -500,6 +502,10 @@ class _Evaluation:
                 relevance += text + PREFERRED_CATEGORY * (in_category & found)
                 ok.append(found)
                 broad_ok.append(found | in_category)
+        if self.und.age is not None:
+            age = self.und.age
+            fits = ((a.min_age < 0) | (a.min_age <= age)) & ((a.max_age < 0) | (a.max_age >= age))
+            relevance += AGE_FIT * fits[idx]
         return _Part(a, idx, distance, next_start[idx] if next_start is not None else None, ok, broad_ok, tier, relevance)
 
     # relaxation ladder
@@ -519,38 +525,49 @@ class _Evaluation:
         return stacked.any(axis=0) if stage == "any_word" else stacked.all(axis=0)
 
     def _count_within(self, stage: str, radius: Optional[float]) -> int:
-        total = 0
+        """How many provisions answer at this stage (exact when few; at least that many otherwise)."""
+        pids = []
         for part in self.parts:
             mask = self._answered(part, stage)
             if radius is not None:
                 mask = mask & (part.distance <= radius)
-            total += int(mask.sum())
-        return total
+            pids.append(part.arrays.pid[part.idx[mask]])
+        docs = sum(len(p) for p in pids)
+        # A provision has a document per site, so many documents are surely enough provisions.
+        return docs if docs > 10 * FEW else len(np.unique(np.concatenate(pids))) if pids else 0
 
     def page(self, notices: list[dict], near_label: Optional[str]) -> SearchPage:
         sq = self.sq
         relaxed: list[str] = []
         radius = sq.radius_km if self.near is not None else None
         stages = self._stages()
-        chosen = next((s for s in stages if self._count_within(s, radius)), None)
-        if chosen is None and radius is not None:
-            # Widen the distance, step by step, for the strictest reading that finds something.
-            for wider in [r for r in WIDER_RADII_KM if r > radius] + [None]:
-                chosen = next((s for s in stages if self._count_within(s, wider)), None)
-                if chosen is not None:
-                    relaxed.append("distance")
-                    notices.append({
-                        "type": "relaxed", "relaxed": "distance", "from_km": radius, "to_km": wider,
-                        "message": f"Nothing within {radius:g} km, so showing listings "
-                                   + (f"within {wider:g} km" if wider is not None else "at any distance"),
-                    })
-                    radius = wider
-                    break
-        if chosen in ("broader", "any_word"):
-            relaxed.insert(0, chosen)
-            notices.append(self._relaxed_notice(chosen, radius))
-        if chosen is None:
-            chosen = "strict"
+        strict = self._count_within("strict", radius)
+        chosen = "strict"
+        if 0 < strict < FEW:
+            # Few listings answer everything: follow them with those answering part of it.
+            chosen = next((s for s in stages[1:] if self._count_within(s, radius) > strict), "strict")
+            if chosen != "strict":
+                relaxed.append(chosen)
+                notices.append(self._relaxed_notice(chosen, radius, strict))
+        elif strict == 0:
+            found = next((s for s in stages[1:] if self._count_within(s, radius)), None)
+            if found is None and radius is not None:
+                # Widen the distance, step by step, for the strictest reading that finds something.
+                for wider in [r for r in WIDER_RADII_KM if r > radius] + [None]:
+                    found = next((s for s in stages if self._count_within(s, wider)), None)
+                    if found is not None:
+                        relaxed.append("distance")
+                        notices.append({
+                            "type": "relaxed", "relaxed": "distance", "from_km": radius, "to_km": wider,
+                            "message": f"Nothing within {radius:g} km, so showing listings "
+                                       + (f"within {wider:g} km" if wider is not None else "at any distance"),
+                        })
+                        radius = wider
+                        break
+            if found not in (None, "strict"):
+                relaxed.insert(0, found)
+                notices.append(self._relaxed_notice(found, radius, 0))
+            chosen = found or "strict"
 
         pid, score, distance, start, cat, kind = self._collect(chosen, radius)
         result = SearchPage(total=len(pid), hits=[], notices=notices, corrected_text=self.und.corrected_text,
@@ -565,8 +582,12 @@ class _Evaluation:
                 result.groups = _groups(pid, score, distance, start, cat, kind)
         return result
 
-    def _relaxed_notice(self, stage: str, radius) -> dict:
+    def _relaxed_notice(self, stage: str, radius, strict: int) -> dict:
         within = f" within {radius:g} km" if radius is not None else ""
+        if strict:
+            few = f"Only {strict} listing{'s' if strict > 1 else ''}{within} {'match' if strict > 1 else 'matches'} everything you searched for"
+            follow = "listings in the same category follow" if stage == "broader" else "listings matching part of it follow"
+            return {"type": "relaxed", "relaxed": stage, "strict_total": strict, "message": f"{few}; {follow}"}
         if stage == "broader":
             words = [u for u in self.required if u.role == "synonym" and u.category]
             names = ", ".join(f"\u2018{u.text}\u2019" for u in words)
@@ -593,8 +614,11 @@ class _Evaluation:
             distance = part.distance[sel]
             relevance = part.relevance[sel]
             tier = part.tier[sel]
-            if stage == "any_word" and self.required:
-                tier = tier + 100 * np.vstack(part.broad_ok)[:, sel].sum(axis=0)
+            if stage != "strict" and self.required:
+                # Listings answering everything first, then those answering more of it.
+                tier = tier + 100 * np.vstack(part.ok)[:, sel].all(axis=0)
+                if stage == "any_word":
+                    tier = tier + 10 * np.vstack(part.broad_ok)[:, sel].sum(axis=0)
             if self.near is not None:
                 relevance = relevance / (1.0 + np.where(np.isfinite(distance), distance, 1e6) / DISTANCE_SCALE_KM)
             score = tier * 10.0 + relevance

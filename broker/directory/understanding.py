@@ -27,6 +27,8 @@ from broker.geography import Place, local_place
 from broker.taxonomy import category_label, kind_label
 
 _WORD = re.compile(r"[^\W_]+")
+# "17 year old", "17yo", "aged 17": an age to favour (never a filter: the PA may not mean it).
+_AGE = re.compile(r"\b(\d{1,2})\s*(?:-\s*)?(?:years?|yrs?|yr)[\s-]*olds?\b|\baged?\s+(\d{1,2})\b|\b(\d{1,2})\s*yo\b")
 MAX_PLACE_WORDS = 3
 
 
@@ -58,6 +60,7 @@ class Understanding:
     corrections: list[tuple[str, str]] = field(default_factory=list)  # (typed, corrected)
     corrected_text: Optional[str] = None
     place: Optional[Place] = None
+    age: Optional[int] = None  # an age named in the words, favoured in ranking
     notices: list[dict] = field(default_factory=list)
 
     @property
@@ -123,7 +126,12 @@ def understand(text: str, vocabulary: Vocabulary, thesaurus: Thesaurus, *, exact
     for i in leftover:
         terms = _terms([words[i]])
         if terms:
-            result.units.append(Unit(words[i], "word", terms))
+            # A number ("17", "17yo", "2025") says too little to require it; it only ranks.
+            role = "filler" if any(c.isdigit() for c in words[i]) else "word"
+            result.units.append(Unit(words[i], role, terms))
+    age = _AGE.search(text.lower())
+    if age:
+        result.age = int(age.group(1) or age.group(2) or age.group(3))
     return result
 
 
