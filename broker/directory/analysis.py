@@ -3,8 +3,9 @@
 Words are runs of letters and digits, lower-cased; English stop words and
 one-character words are dropped; the rest are Porter-stemmed ("courses" ->
 "cours"). `ANALYZER` is the same chain written as a Whoosh analyzer, kept in the
-index schema so Whoosh's own query parser reads the index as we do; `analyse` is
-a cached fast path for indexing many listings (tests check the two agree).
+index schema so Whoosh's own query parser reads the index as we do; `analyse` and
+the segment builder's bulk path (broker.directory.segments) read text the same way
+(tests check all three agree).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from whoosh.lang.porter import stem as porter_stem
 
 WORD_PATTERN = r"[^\W_]+"
 MIN_WORD = 2
-_WORD = re.compile(WORD_PATTERN)
+WORD = _WORD = re.compile(WORD_PATTERN)
 ANALYZER = StemmingAnalyzer(expression=WORD_PATTERN, stoplist=STOP_WORDS, minsize=MIN_WORD)
 
 _stems: dict[str, str | None] = {}
@@ -37,13 +38,11 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def analyse(text: str) -> tuple[Counter, set[str]]:
-    """(term -> frequency, the unstemmed words kept) for indexing one field."""
+def analyse(text: str) -> Counter:
+    """Term -> frequency in one text (the index's reading of it)."""
     terms: Counter = Counter()
-    kept: set[str] = set()
     for word in _WORD.findall(text.lower()):
         term = stem(word)
         if term is not None:
             terms[term] += 1
-            kept.add(word)
-    return terms, kept
+    return terms

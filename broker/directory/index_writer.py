@@ -19,10 +19,10 @@ import os
 from array import array
 
 import numpy as np
-from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher, W3PostingsWriter
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3LeafMatcher, W3PostingsWriter
 from whoosh.columns import VarBytesColumn
 from whoosh.fields import COLUMN, TEXT, Schema
-from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.util.numeric import _length_byte_cache, byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
 from broker.directory import segments as seg_arrays
@@ -30,8 +30,9 @@ from broker.directory.analysis import ANALYZER
 from broker.directory.segments import ARRAYS_EXT, FIELDS, SegmentArrays, SegmentBuilder
 
 WRITER_TIMEOUT_S = 30.0
-BLOCK = 128  # postings per block, as Whoosh's own writer
-MERGE_FACTOR = 8  # this many segments of about the same size are merged into one
+BLOCK = 512  # postings per block (Whoosh's own writer makes 128; its readers take any size)
+MERGE_FACTOR = 4  # this many large segments of about the same size are merged into one
+SMALL_DOCS, SMALL_SHARE = 2000, 0.02  # segments this small are merged into every new one
 EXPUNGE_SHARE = 0.3  # a segment with this share of its documents deleted is rewritten
 
 SCHEMA = Schema(
@@ -135,22 +136,27 @@ class DirectoryWriter(SegmentWriter):
                 self._finish()
 
     def _write_documents(self, arrays: dict) -> None:
+        """Whoosh's per-document data (field lengths, the facts column), written a column
+        at a time exactly as W3PerDocWriter would write it a document at a time."""
         n = len(arrays["pid"])
         pdw = self.perdocwriter
-        schema = self.schema
-        lengths = {f: arrays[f"{f}_len"].astype(np.int64) for f in FIELDS}
-        facts, facts_ptr = arrays["facts"], arrays["facts_ptr"]
-        column = schema["facts"].column_type
-        name_field, body_field = schema["name"], schema["body"]
-        name_len, body_len = lengths["name"].tolist(), lengths["body"].tolist()
-        blob = facts.tobytes()
-        ptr = facts_ptr.tolist()
-        for d in range(n):
-            pdw.start_doc(d)
-            pdw.add_field("body", body_field, None, body_len[d])
-            pdw.add_field("name", name_field, None, name_len[d])
-            pdw.add_column_value("facts", column, blob[ptr[d]:ptr[d + 1]])
-            pdw.finish_doc()
+        for field in FIELDS:
+            lengths = arrays[f"{field}_len"].astype(np.int64)
+            column = f"_{field}_len"
+            pdw._create_column(column, LENGTHS_COLUMN)
+            writer = pdw._get_column(column)
+            writer._dbfile.write(length_bytes(lengths).tobytes())
+            writer._count = n
+            pdw._fieldlengths[field] += int(lengths.sum())
+        pdw._create_column("facts", self.schema["facts"].column_type)
+        writer = pdw._get_column("facts")
+        sizes = np.diff(arrays["facts_ptr"])
+        writer._dbfile.write(arrays["facts"].tobytes())
+        writer._lengths.array = array("i", sizes.astype(np.int32).tobytes())
+        writer._offsets.array = array("q", arrays["facts_ptr"][:-1].astype(np.int64).tobytes())
+        writer._offset_base = int(arrays["facts_ptr"][-1])
+        writer._count = n
+        pdw._doccount = n
         self.docnum = n
 
         fw = self.fieldwriter
@@ -159,9 +165,8 @@ class DirectoryWriter(SegmentWriter):
             if not len(terms):
                 continue
             ptr, docs, tfs = arrays[f"{field}_ptr"], arrays[f"{field}_docs"], arrays[f"{field}_tfs"]
-            # Whoosh keeps block min/max lengths as bytes; give it the same lengths it stores.
-            field_lengths = lengths[field]
-            fw.start_field(field, schema[field])
+            field_lengths = arrays[f"{field}_len"].astype(np.int64)
+            fw.start_field(field, self.schema[field])
             fw._postwriter = _BlockPostingsWriter(fw._postfile)
             for t, term in enumerate(terms.tolist()):
                 lo, hi = int(ptr[t]), int(ptr[t + 1])
@@ -170,6 +175,11 @@ class DirectoryWriter(SegmentWriter):
                 fw._postwriter.write_term(term_docs, tfs[lo:hi], field_lengths[term_docs])
                 fw.finish_term()
             fw.finish_field()
+
+
+def length_bytes(lengths: np.ndarray) -> np.ndarray:
+    """Whoosh's length_to_byte for many lengths at once."""
+    return np.minimum(np.searchsorted(np.asarray(_length_byte_cache), lengths, side="left"), 255).astype(np.uint8)
 
 
 def live_mask(segment):
@@ -184,26 +194,31 @@ def live_mask(segment):
 def plan_merge(segments, new_docs: int) -> list:
     """Segments to merge into the one being written.
 
-    Segments are grouped by size (powers of MERGE_FACTOR, counting live documents);
-    a group of MERGE_FACTOR or more, counting the new segment, is merged, so there are
-    at most ~MERGE_FACTOR segments per size and a one-listing update never rewrites the
-    big segment. A segment with EXPUNGE_SHARE of its documents deleted is rewritten
-    to drop them.
+    Every small segment (at most SMALL_SHARE of the index, or SMALL_DOCS documents) is
+    merged into each new one, so a run of one-listing updates leaves the big segment
+    alone and one small segment beside it: merging a few thousand documents from their
+    arrays takes milliseconds, and queries keep to two or three segments. Larger
+    segments are grouped by size (powers of MERGE_FACTOR) and a full group is merged.
+    A segment with EXPUNGE_SHARE of its documents deleted is rewritten without them.
     """
+    live = new_docs + sum(s.doc_count() for s in segments)
+    small = max(SMALL_DOCS, SMALL_SHARE * live)
+    chosen = [s for s in segments
+              if s.doc_count() <= small
+              or (s.doc_count_all() and s.deleted_count() / s.doc_count_all() >= EXPUNGE_SHARE)]
+    rest = [s for s in segments if s not in chosen]
+    size = new_docs + sum(s.doc_count() for s in chosen)
+
     def level(count: int) -> int:
         return int(np.log(max(count, 1)) / np.log(MERGE_FACTOR))
 
-    chosen = [s for s in segments if s.doc_count_all() and s.deleted_count() / s.doc_count_all() >= EXPUNGE_SHARE]
-    rest = [s for s in segments if s not in chosen]
-    size = new_docs + sum(s.doc_count() for s in chosen)
     while True:
-        same = [s for s in rest if level(s.doc_count()) <= level(max(size, 1))]
+        same = [s for s in rest if level(s.doc_count()) <= level(size)]
         if len(same) + 1 < MERGE_FACTOR:
-            break
+            return chosen
         chosen += same
         rest = [s for s in rest if s not in same]
         size += sum(s.doc_count() for s in same)
-    return chosen
 
 
 # --- reading a segment back from Whoosh alone ---

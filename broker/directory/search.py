@@ -42,7 +42,7 @@ from whoosh.reading import SegmentReader
 from broker.directory import index_writer, segments, thesaurus
 from broker.directory.analysis import stem
 from broker.directory.index_writer import SCHEMA, WRITER_TIMEOUT_S, DirectoryWriter, arrays_path, live_mask  # noqa: F401
-from broker.directory.segments import CATEGORY_CODES, CATEGORY_LIST, FIELDS, KIND_CODES, KIND_LIST, SegmentArrays
+from broker.directory.segments import CATEGORY_CODES, CATEGORY_LIST, KIND_CODES, KIND_LIST, SegmentArrays
 from broker.directory.spelling import VocabularyCorrector, best_correction
 from broker.directory.understanding import Understanding, Unit, understand
 from broker.taxonomy import KINDS, category_label, kind_label
@@ -50,8 +50,6 @@ from matching.geometry import km_between, unit_vectors  # the matcher's distance
 
 log = logging.getLogger(__name__)
 
-FIELD_BOOSTS = {"name": 3.0, "body": 1.0}  # BM25F: a name match weighs three body matches
-K1, B = 1.2, 0.75
 TEXT_HALF = 5.0  # the BM25F score at which a unit's text counts half (a good body match)
 FILLER_WEIGHT = 0.2  # words like "young person" only nudge the order
 PREFERRED_CATEGORY = 0.3  # a synonym's category, when the listing uses the words
@@ -61,6 +59,7 @@ DISTANCE_SCALE_KM = 10.0  # at this distance a match counts half as much as on t
 WIDER_RADII_KM = (2, 5, 10, 15, 25, 50, 100)
 GROUP_SIZE = 3  # nearest listings shown per category when browsing near a place
 NEVER = np.iinfo(np.int64).max
+_NO_DOCS = np.empty(0, np.int32)
 
 
 # --- the index ---
@@ -397,17 +396,14 @@ class _Evaluation:
     # BM25F statistics over the whole index
     def _stats(self, snap: _Snapshot) -> None:
         self.n_docs = max(sum(a.n for a, _ in snap.parts), 1)
-        self.avg_len = {f: max(sum(a.total_length[f] for a, _ in snap.parts) / self.n_docs, 1.0) for f in FIELDS}
-        terms = {t for u in self.units for t in u.literal + u.finds}
         self.idf = {}
-        for f in FIELDS:
-            for t in terms:
-                df = 0
-                for a, _ in snap.parts:
-                    docs, tfs = a.postings(f, t)
-                    self._postings[(a.segment_id, f, t)] = (docs, tfs)
-                    df += len(docs)
-                self.idf[(f, t)] = math.log(self.n_docs / (df + 1)) + 1
+        for t in {t for u in self.units for t in u.literal + u.finds}:
+            df = 0
+            for a, _ in snap.parts:
+                docs, weights = a.postings(t)
+                self._postings[(a.segment_id, t)] = (docs, weights)
+                df += len(docs)
+            self.idf[t] = math.log(self.n_docs / (df + 1)) + 1
 
     def _filters(self, a: SegmentArrays, live) -> np.ndarray:
         sq = self.sq
@@ -423,57 +419,72 @@ class _Evaluation:
             keep &= a.anywhere | mask if mask is not None else a.anywhere
         return keep
 
-    def _next_start(self, a: SegmentArrays) -> np.ndarray:
-        """Soonest joinable day per document among the intakes the filters allow."""
+    def _next_start(self, a: SegmentArrays, idx: np.ndarray) -> np.ndarray:
+        """Soonest joinable day of each candidate among the intakes the filters allow."""
         sq = self.sq
         today = sq.today.toordinal()
         after = sq.starts_after.toordinal() if sq.starts_after else None
         before = sq.starts_before.toordinal() if sq.starts_before else None
-        start = a.intake_start.astype(np.int64)
-        joinable = np.where(a.intake_rolling, np.maximum(start, max(today, after or today)), start)
-        ok = a.intake_rolling | (start >= today)
+        lo = a.intake_ptr[idx]
+        counts = a.intake_ptr[idx + 1] - lo
+        soonest = np.full(len(idx), NEVER, dtype=np.int64)
+        total = int(counts.sum())
+        if not total:
+            return soonest
+        offsets = np.cumsum(counts) - counts
+        rows = np.repeat(lo - offsets, counts) + np.arange(total)  # the candidates' intakes, in order
+        start = a.intake_start[rows].astype(np.int64)
+        rolling = a.intake_rolling[rows]
+        joinable = np.where(rolling, np.maximum(start, max(today, after or today)), start)
+        ok = rolling | (start >= today)
         if sq.has_places:
-            ok &= a.intake_left > 0
+            ok &= a.intake_left[rows] > 0
         if after is not None:
             ok &= joinable >= after
         if before is not None:
             ok &= joinable <= before
-        values = np.append(np.where(ok, joinable, NEVER), NEVER)
-        counts = np.diff(a.intake_ptr)
-        starts = np.minimum(a.intake_ptr[:-1], len(values) - 1)
-        soonest = np.minimum.reduceat(values, starts) if a.n else np.empty(0, np.int64)
-        return np.where(counts > 0, soonest, NEVER)
+        has = counts > 0
+        soonest[has] = np.minimum.reduceat(np.where(ok, joinable, NEVER), offsets[has])
+        return soonest
 
     def _unit_text(self, a: SegmentArrays, unit: Unit):
-        """(BM25F score, how many of the typed terms, whether any term) per document."""
+        """(BM25F score per document, the documents using every typed word)."""
         score = np.zeros(a.n, dtype=np.float32)
-        typed = np.zeros(a.n, dtype=np.int8)
-        found = np.zeros(a.n, dtype=bool)
         for t in dict.fromkeys(unit.literal + unit.finds):
-            present = np.zeros(a.n, dtype=bool)
-            for f, boost in FIELD_BOOSTS.items():
-                docs, tfs = self._postings[(a.segment_id, f, t)]
-                if not len(docs):
-                    continue
-                tf = tfs.astype(np.float32)
-                norm = K1 * ((1 - B) + B * a.lengths(f)[docs] / self.avg_len[f])
-                score[docs] += boost * self.idf[(f, t)] * tf * (K1 + 1) / (tf + norm)
-                present[docs] = True
-            found |= present
-            if t in unit.literal:
-                typed += present
-        return score, typed, found
+            docs, weights = self._postings[(a.segment_id, t)]
+            if len(docs):
+                score[docs] += self.idf[t] * weights
+        # Documents with every typed word: walk the rarest word's documents, look the others up.
+        lists = sorted((self._postings[(a.segment_id, t)][0] for t in unit.literal), key=len)
+        typed = lists[0] if lists else _NO_DOCS
+        for other in lists[1:]:
+            if not len(typed):
+                break
+            at = np.minimum(np.searchsorted(other, typed), len(other) - 1)
+            typed = typed[other[at] == typed] if len(other) else _NO_DOCS
+        return score, typed
 
     def _part(self, a: SegmentArrays, live) -> _Part:
         sq = self.sq
         keep = self._filters(a, live)
+        texts = [(unit, *self._unit_text(a, unit)) for unit in self.units]
+        if self.required:
+            # Only documents answering some unit, by their words or their category, can be shown.
+            reach = np.zeros(a.n, dtype=bool)
+            for unit, score, _typed in texts:
+                if unit.required:
+                    reach |= score > 0
+                    if unit.category:
+                        reach |= a.cat == CATEGORY_CODES[unit.category]
+            keep &= reach
+        idx = np.flatnonzero(keep)
         next_start = None
         if sq.has_places or sq.starts_after or sq.starts_before or sq.sort == "start":
-            next_start = self._next_start(a)
+            next_start = self._next_start(a, idx)
             if sq.has_places or sq.starts_after or sq.starts_before:
-                keep &= next_start != NEVER
-        idx = np.flatnonzero(keep)
-        if self.near is not None:
+                joinable = next_start != NEVER
+                idx, next_start = idx[joinable], next_start[joinable]
+        if self.near is not None and len(idx):
             distance = km_between(unit_vectors([self.near[0]], [self.near[1]]), a.points[idx])[0]
             distance = np.where(a.has_point[idx], distance, np.inf)
         else:
@@ -483,9 +494,12 @@ class _Evaluation:
         tier = np.zeros(len(idx), dtype=np.float32)
         relevance = np.zeros(len(idx), dtype=np.float32)
         cat, kind = a.cat[idx], a.kind[idx]
-        for unit in self.units:
-            score, typed, found = self._unit_text(a, unit)
-            score, typed, found = score[idx], typed[idx], found[idx]
+        for unit, score, typed_docs in texts:
+            score = score[idx]
+            found = score > 0
+            typed = np.zeros(a.n, dtype=bool)
+            typed[typed_docs] = True
+            typed = typed[idx]
             text = score / (score + TEXT_HALF)
             in_category = cat == CATEGORY_CODES[unit.category] if unit.category else np.zeros(len(idx), bool)
             in_kind = kind == KIND_CODES[unit.kind] if unit.kind else np.zeros(len(idx), bool)
@@ -493,7 +507,7 @@ class _Evaluation:
                 relevance += FILLER_WEIGHT * text
                 continue
             if unit.role == "need":
-                answered = in_category | (typed >= len(unit.literal)) if unit.literal else in_category
+                answered = in_category | typed
                 tier += in_category.astype(np.float32) + in_kind.astype(np.float32)
                 relevance += text
                 ok.append(answered)
@@ -506,7 +520,7 @@ class _Evaluation:
             age = self.und.age
             fits = ((a.min_age < 0) | (a.min_age <= age)) & ((a.max_age < 0) | (a.max_age >= age))
             relevance += AGE_FIT * fits[idx]
-        return _Part(a, idx, distance, next_start[idx] if next_start is not None else None, ok, broad_ok, tier, relevance)
+        return _Part(a, idx, distance, next_start, ok, broad_ok, tier, relevance)
 
     # relaxation ladder
     def _stages(self) -> list[str]:

@@ -23,7 +23,7 @@ from typing import Iterable, Optional
 
 import numpy as np
 
-from broker.directory.analysis import analyse
+from broker.directory.analysis import WORD, stem
 from broker.taxonomy import CATEGORIES, KINDS
 from matching.geometry import unit_vectors
 
@@ -36,6 +36,19 @@ CATEGORY_CODES = {slug: n for n, slug in enumerate(CATEGORY_LIST)}
 KIND_CODES = {slug: n for n, slug in enumerate(KIND_LIST)}
 MAX_TF = 65535
 _ALIGN = 64
+# BM25F, as Whoosh's default scorer, with the per-posting part computed when the segment
+# is written: weight = sum over fields of boost * tf * (K1 + 1) / (tf + K1 * (1 - B + B * len / avg len)).
+# A name match weighs three body matches.
+FIELD_BOOSTS = {"name": 3.0, "body": 1.0}
+K1, B = 1.2, 0.75
+
+
+def _unique(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (by sorting: numpy's hashing unique is slower on large int arrays)."""
+    values = np.sort(values)
+    keep = np.ones(len(values), dtype=bool)
+    keep[1:] = values[1:] != values[:-1]
+    return values[keep]
 
 
 def facts_of(doc: dict) -> bytes:
@@ -54,10 +67,11 @@ class SegmentBuilder:
         self._areas: list[Optional[list[str]]] = []
         self._intakes: list[list] = []
         self._facts: list[bytes] = []
-        self._terms = {f: {} for f in FIELDS}
-        self._postings = {f: (array("i"), array("i"), array("i")) for f in FIELDS}  # term id, doc, tf
-        self._lengths = {f: array("i") for f in FIELDS}
-        self._words: Counter = Counter()
+        # Text is kept as word ids counted per document (in C); words are stemmed once each,
+        # at build time, and counts of words sharing a stem are added up there.
+        self._word_ids: dict[str, int] = {}
+        self._postings = {f: (array("i"), array("i"), array("i")) for f in FIELDS}  # word id, count, words per doc
+        self._first_site: list[bool] = []  # a provision's first document: its words count once
         self._parts: list[tuple[SegmentArrays, np.ndarray]] = []
         self._last_text = None
 
@@ -79,31 +93,30 @@ class SegmentBuilder:
         self._areas.append(doc.get("areas"))
         self._intakes.append(doc.get("intakes") or [])
         self._facts.append(facts_of(doc))
-        # The documents of one provision (one per site) share their text: analyse it once.
+        # The documents of one provision (one per site) share their text: read it once.
         text = (doc["name"], doc["body"])
-        if text != self._last_text:
+        first = text != self._last_text
+        self._first_site.append(first)
+        if first:
             self._last_text = text
-            self._analysed = {}
-            seen: set[str] = set()
-            for field, value in zip(("name", "body"), text):
-                terms, kept = analyse(value)
-                self._analysed[field] = terms
-                seen |= kept
-            self._words.update(seen)  # counted once per provision, not per site
-        for field in FIELDS:
-            terms = self._analysed[field]
-            ids, docs, tfs = self._postings[field]
-            table = self._terms[field]
-            length = 0
-            for term, tf in terms.items():
-                tid = table.get(term)
-                if tid is None:
-                    tid = table[term] = len(table)
-                ids.append(tid)
-                docs.append(d)
-                tfs.append(min(tf, MAX_TF))
-                length += tf
-            self._lengths[field].append(length)
+            self._counted = [self._word_counts(value) for value in text]
+        for field, (wids, counts) in zip(("name", "body"), self._counted):
+            ids, tfs, per_doc = self._postings[field]
+            ids.extend(wids)
+            tfs.extend(counts)
+            per_doc.append(len(wids))
+
+    def _word_counts(self, text: str) -> tuple[list[int], list[int]]:
+        table = self._word_ids
+        words = WORD.findall(text.lower())
+        wids = list(map(table.get, words))
+        if None in wids:  # words not seen before in this segment
+            for word in words:
+                if word not in table:
+                    table[word] = len(table)
+            wids = list(map(table.__getitem__, words))
+        counted = Counter(wids)
+        return list(counted), list(counted.values())
 
     def add_segment(self, seg: "SegmentArrays", live: Optional[np.ndarray]) -> None:
         """Carry over the live documents of an existing segment (a merge)."""
@@ -140,12 +153,8 @@ class SegmentBuilder:
         out.update(self._build_facts(parts))
         for field in FIELDS:
             out.update(self._build_postings(field, parts, offsets))
-        words = Counter(self._words)
-        for seg, _keep in parts:  # a merge keeps the vocabulary of what it merged
-            words.update(dict(zip(seg.words.tolist(), seg.word_df.tolist())))
-        ordered = sorted(words)
-        out["words"] = np.array(ordered, dtype=str) if ordered else np.empty(0, dtype="<U1")
-        out["word_df"] = np.array([words[w] for w in ordered], dtype=np.int32)
+        out.update(weighted_postings(out))
+        out.update(self._build_words(parts))
         return out
 
     def _build_areas(self, parts) -> dict:
@@ -207,16 +216,35 @@ class SegmentBuilder:
             sizes.append(per_doc[keep])
         return {"facts": np.concatenate(blobs), "facts_ptr": np.concatenate([[0], np.cumsum(np.concatenate(sizes))]).astype(np.int64)}
 
+    def _own_terms(self):
+        """Stem every word seen once: (sorted terms, term number of each word id, -1 for none)."""
+        if not hasattr(self, "_stemmed"):
+            words = list(self._word_ids)
+            stems = [stem(w) for w in words]
+            terms = np.array(sorted({t for t in stems if t}), dtype=str) if any(stems) else np.empty(0, "<U1")
+            lookup = {t: i for i, t in enumerate(terms.tolist())}
+            self._stemmed = (terms, np.array([lookup.get(t, -1) if t else -1 for t in stems] + [-1], dtype=np.int64))
+        return self._stemmed
+
+    def _own_postings(self, field: str):
+        """(word ids, counts, documents) of the documents added, one row per distinct word."""
+        ids, tfs, per_doc = (np.frombuffer(a, dtype=np.int32) if len(a) else np.empty(0, np.int32)
+                             for a in self._postings[field])
+        docs = np.repeat(np.arange(len(per_doc), dtype=np.int64), per_doc)
+        return ids.astype(np.int64), tfs.astype(np.int64), docs
+
     def _build_postings(self, field: str, parts, offsets) -> dict:
-        own_terms = list(self._terms[field])
-        ids, docs, tfs = (np.frombuffer(a, dtype=np.int32) if len(a) else np.empty(0, np.int32) for a in self._postings[field])
-        lengths = [np.frombuffer(self._lengths[field], dtype=np.int32) if len(self._lengths[field]) else np.empty(0, np.int32)]
-        vocab_parts = [np.array(own_terms, dtype=str) if own_terms else np.empty(0, dtype="<U1")]
-        for seg, _ in parts:
-            vocab_parts.append(seg.terms(field))
+        own_terms, term_of_word = self._own_terms()
+        n_own = len(self._first_site)
+        wids, counts, docs = self._own_postings(field)
+        tids = term_of_word[wids] if len(wids) else wids
+        kept = tids >= 0
+        tids, docs, counts = tids[kept], docs[kept], counts[kept]
+        lengths = [np.bincount(docs, weights=counts, minlength=n_own).astype(np.int32)]
+        vocab_parts = [own_terms] + [seg.terms(field) for seg, _ in parts]
         vocab = np.unique(np.concatenate(vocab_parts)) if sum(len(v) for v in vocab_parts) else np.empty(0, "<U1")
-        all_terms = [np.searchsorted(vocab, vocab_parts[0])[ids] if len(ids) else np.empty(0, np.int64)]
-        all_docs, all_tfs = [docs.astype(np.int64)], [tfs]
+        all_terms = [np.searchsorted(vocab, own_terms)[tids] if len(tids) else np.empty(0, np.int64)]
+        all_docs, all_tfs = [docs], [counts]
         for (seg, keep), offset, seg_vocab in zip(parts, offsets, vocab_parts[1:]):
             ptr = seg.ptr(field)
             term_of = np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))
@@ -225,19 +253,83 @@ class SegmentBuilder:
             remap = np.cumsum(keep) - 1 + offset
             all_terms.append(np.searchsorted(vocab, seg_vocab)[term_of[sel]])
             all_docs.append(remap[pdocs[sel]])
-            all_tfs.append(seg.tfs(field)[sel].astype(np.int32))
+            all_tfs.append(seg.tfs(field)[sel].astype(np.int64))
             lengths.append(seg.lengths(field)[keep].astype(np.int32))
-        terms = np.concatenate(all_terms)
-        order = np.lexsort((np.concatenate(all_docs), terms))
-        terms = terms[order]
-        ptr = np.concatenate([[0], np.cumsum(np.bincount(terms, minlength=len(vocab)))]).astype(np.int64)
+        n = n_own + sum(int(keep.sum()) for _, keep in parts)
+        terms = np.concatenate(all_terms).astype(np.int64)
+        docs = np.concatenate(all_docs).astype(np.int64)
+        tfs = np.concatenate(all_tfs)
+        # One posting per (term, document): words sharing a stem ("course", "courses") add up.
+        key = terms * (n + 1) + docs
+        order = np.argsort(key, kind="stable")
+        key, tfs = key[order], tfs[order]
+        first = np.ones(len(key), dtype=bool)
+        first[1:] = key[1:] != key[:-1]
+        starts = np.flatnonzero(first)
+        tfs = np.add.reduceat(tfs, starts) if len(starts) else tfs
+        key = key[starts]
+        terms, docs = key // (n + 1), key % (n + 1)
+        per_term = np.bincount(terms, minlength=len(vocab))
+        used = per_term > 0  # a word of the other field only: no postings here
+        ptr = np.concatenate([[0], np.cumsum(per_term[used])]).astype(np.int64)
         return {
-            f"{field}_terms": vocab,
+            f"{field}_terms": vocab[used],
             f"{field}_ptr": ptr,
-            f"{field}_docs": np.concatenate(all_docs)[order].astype(np.int32),
-            f"{field}_tfs": np.concatenate(all_tfs)[order].astype(np.uint16),
+            f"{field}_docs": docs.astype(np.int32),
+            f"{field}_tfs": np.minimum(tfs, MAX_TF).astype(np.uint16),
             f"{field}_len": np.concatenate(lengths).astype(np.float32),
         }
+
+    def _build_words(self, parts) -> dict:
+        """The unstemmed vocabulary and how many provisions use each word (for spelling)."""
+        words = list(self._word_ids)
+        kept = np.array([stem(w) is not None for w in words] + [False], dtype=bool)
+        first = np.array(self._first_site + [False], dtype=bool)
+        pairs = []
+        for field in FIELDS:
+            wids, _, docs = self._own_postings(field)
+            sel = first[docs] & kept[wids] if len(wids) else np.zeros(0, bool)
+            pairs.append(wids[sel] * (len(first) + 1) + docs[sel])
+        unique = _unique(np.concatenate(pairs)) if pairs else np.empty(0, np.int64)
+        df = np.bincount(unique // (len(first) + 1), minlength=len(words)) if len(words) else np.empty(0, np.int64)
+        counts = Counter({w: int(c) for w, c in zip(words, df.tolist()) if c})
+        for seg, _keep in parts:  # a merge keeps the vocabulary of what it merged
+            counts.update(dict(zip(seg.words.tolist(), seg.word_df.tolist())))
+        ordered = sorted(counts)
+        return {
+            "words": np.array(ordered, dtype=str) if ordered else np.empty(0, dtype="<U1"),
+            "word_df": np.array([counts[w] for w in ordered], dtype=np.int32),
+        }
+
+
+def weighted_postings(arrays: dict) -> dict:
+    """Each term's documents with their BM25F weight, both fields combined."""
+    vocab = np.union1d(*(arrays[f"{field}_terms"] for field in FIELDS))
+    n = len(arrays["pid"])
+    keys, weights = [], []
+    for field in FIELDS:
+        lengths = arrays[f"{field}_len"]
+        avg = float(lengths.mean()) if n and lengths.mean() > 0 else 1.0
+        ptr = arrays[f"{field}_ptr"]
+        term_ids = np.searchsorted(vocab, arrays[f"{field}_terms"]).astype(np.int64)
+        d = arrays[f"{field}_docs"].astype(np.int64)
+        tf = arrays[f"{field}_tfs"].astype(np.float32)
+        norm = K1 * ((1 - B) + B * lengths[d] / avg)
+        keys.append(np.repeat(term_ids, np.diff(ptr)) * (n + 1) + d)
+        weights.append((FIELD_BOOSTS[field] * tf * (K1 + 1) / (tf + norm)).astype(np.float32))
+    key = np.concatenate(keys)
+    weight = np.concatenate(weights)
+    order = np.argsort(key, kind="stable")
+    key, weight = key[order], weight[order]
+    first = np.ones(len(key), dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    starts = np.flatnonzero(first)
+    # A term in both the name and the body of a document: one posting, the weights added.
+    summed = np.add.reduceat(weight, starts) if len(starts) else weight
+    key = key[starts]
+    term_ids, docs = key // (n + 1), key % (n + 1)
+    ptr = np.concatenate([[0], np.cumsum(np.bincount(term_ids, minlength=len(vocab)))]).astype(np.int64)
+    return {"terms": vocab, "ptr": ptr, "docs": docs.astype(np.int32), "weight": summed.astype(np.float32)}
 
 
 # --- the file ---
@@ -287,7 +379,8 @@ class SegmentArrays:
 
     @classmethod
     def load(cls, path: str, segment_id: str = "") -> "SegmentArrays":
-        raw = np.memmap(path, mode="r", dtype=np.uint8)
+        # Plain arrays over the mapping (np.memmap's subclass costs microseconds per operation).
+        raw = np.memmap(path, mode="r", dtype=np.uint8).view(np.ndarray)
         if bytes(raw[:8]) != b"BRKARR01":
             raise ValueError(f"{path} is not a segment arrays file")
         size = int.from_bytes(bytes(raw[8:16]), "little")
@@ -343,26 +436,22 @@ class SegmentArrays:
     def lengths(self, field):
         return self._a[f"{field}_len"]
 
-    @cached_property
-    def total_length(self) -> dict[str, float]:
-        return {f: float(self.lengths(f).sum(dtype=np.float64)) for f in FIELDS}
-
-    def postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
-        """(documents, term frequencies) of one term in one field."""
-        terms = self.terms(field)
+    def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """(documents in order, BM25F weights) of one term, name and body combined."""
+        terms = self._a["terms"]
         at = int(np.searchsorted(terms, term))
         if at >= len(terms) or terms[at] != term:
             return _EMPTY_I, _EMPTY_F
-        ptr = self.ptr(field)
+        ptr = self._a["ptr"]
         lo, hi = int(ptr[at]), int(ptr[at + 1])
-        return self.docs(field)[lo:hi], self.tfs(field)[lo:hi]
+        return self._a["docs"][lo:hi], self._a["weight"][lo:hi]
 
     def has_word(self, word: str) -> bool:
         at = int(np.searchsorted(self.words, word))
         return at < len(self.words) and self.words[at] == word
 
     def has_term(self, term: str) -> bool:
-        return any(len(self.postings(f, term)[0]) for f in FIELDS)
+        return len(self.postings(term)[0]) > 0
 
     @cached_property
     def area_masks(self) -> dict[str, np.ndarray]:
@@ -391,4 +480,4 @@ class SegmentArrays:
 
 
 _EMPTY_I = np.empty(0, np.int32)
-_EMPTY_F = np.empty(0, np.uint16)
+_EMPTY_F = np.empty(0, np.float32)

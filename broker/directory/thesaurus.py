@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from whoosh.analysis import STOP_WORDS
-from whoosh.lang.porter import stem as porter_stem
 
 from broker.config import PROJECT_ROOT
+from broker.directory.analysis import stem as index_term
 from broker.directory.analysis import words as split_words
 from broker.taxonomy import CATEGORIES, KINDS
 
@@ -62,7 +62,8 @@ def is_small(word: str) -> bool:
 
 
 def phrase_stems(text: str) -> tuple[str, ...]:
-    return tuple(porter_stem(w) for w in split_words(text) if not is_small(w))
+    # index_term is Porter's stem (cached) for every word that is not small.
+    return tuple(index_term(w) for w in split_words(text) if not is_small(w))
 
 
 class Thesaurus:

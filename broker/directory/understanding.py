@@ -19,8 +19,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional, Protocol
 
-from whoosh.lang.porter import stem as porter_stem
-
 from broker.directory.analysis import stem as index_term
 from broker.directory.thesaurus import Thesaurus, is_small
 from broker.geography import Place, local_place
@@ -103,7 +101,7 @@ def understand(text: str, vocabulary: Vocabulary, thesaurus: Thesaurus, *, exact
             "showing": result.corrected_text,
         })
 
-    stems = [None if is_small(w) else porter_stem(w) for w in words]
+    stems = [None if is_small(w) else index_term(w) for w in words]
     taken: set[int] = set()
     for match in thesaurus.match(stems):
         entry = match.entry
