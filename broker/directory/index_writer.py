@@ -254,6 +254,7 @@ def arrays_from_whoosh(reader) -> dict:
         )
     arrays["words"] = np.empty(0, "<U1")  # Whoosh keeps stems only: no spelling vocabulary
     arrays["word_df"] = np.empty(0, np.int32)
+    arrays.update(seg_arrays.weighted_postings(arrays))
     return arrays
 
 

@@ -706,3 +706,8 @@ def _groups(pid, score, distance, start, cat, kind) -> list[CategoryGroup]:
     # The category with the nearest listing first.
     groups.sort(key=lambda g: (g.hits[0].distance_km if g.hits[0].distance_km is not None else math.inf, g.category))
     return groups
+
+
+# The thesaurus is read when the search module loads (when the service starts), not by
+# the first search; a thesaurus file that contradicts itself stops the start, naming the entry.
+thesaurus.default()

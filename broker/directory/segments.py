@@ -43,6 +43,10 @@ FIELD_BOOSTS = {"name": 3.0, "body": 1.0}
 K1, B = 1.2, 0.75
 
 
+def _ints(values: array) -> np.ndarray:
+    return np.frombuffer(values, dtype=np.int32) if len(values) else np.empty(0, np.int32)
+
+
 def _unique(values: np.ndarray) -> np.ndarray:
     """Sorted distinct values (by sorting: numpy's hashing unique is slower on large int arrays)."""
     values = np.sort(values)
@@ -63,10 +67,16 @@ class SegmentBuilder:
 
     def __init__(self):
         self.n = 0
-        self._cols: dict[str, list] = {k: [] for k in ("pid", "cat", "kind", "min_age", "max_age", "lat", "lon")}
-        self._areas: list[Optional[list[str]]] = []
-        self._intakes: list[list] = []
-        self._facts: list[bytes] = []
+        # Typed arrays, not lists: a rebuild holds every listing's columns at once.
+        self._cols = {"pid": array("q"), "cat": array("b"), "kind": array("h"), "min_age": array("h"),
+                      "max_age": array("h"), "lat": array("d"), "lon": array("d")}
+        self._anywhere = array("b")
+        self._area_doc, self._area_code = array("i"), array("i")
+        self._area_codes: dict[str, int] = {}
+        self._intakes = (array("i"), array("b"), array("i"))  # start (ordinal), rolling, places left
+        self._intake_count = array("i")
+        self._facts = bytearray()
+        self._facts_size = array("i")
         # Text is kept as word ids counted per document (in C); words are stemmed once each,
         # at build time, and counts of words sharing a stem are added up there.
         self._word_ids: dict[str, int] = {}
@@ -90,9 +100,21 @@ class SegmentBuilder:
         c["max_age"].append(-1 if doc.get("max_age") is None else doc["max_age"])
         c["lat"].append(np.nan if doc.get("lat") is None else doc["lat"])
         c["lon"].append(np.nan if doc.get("lon") is None else doc["lon"])
-        self._areas.append(doc.get("areas"))
-        self._intakes.append(doc.get("intakes") or [])
-        self._facts.append(facts_of(doc))
+        areas = doc.get("areas")
+        self._anywhere.append(areas is None)
+        for code in areas or ():
+            self._area_doc.append(d)
+            self._area_code.append(self._area_codes.setdefault(code, len(self._area_codes)))
+        intakes = doc.get("intakes") or ()
+        starts, rolling, left = self._intakes
+        for start, roll, places_left in intakes:
+            starts.append(start)
+            rolling.append(bool(roll))
+            left.append(places_left)
+        self._intake_count.append(len(intakes))
+        facts = facts_of(doc)
+        self._facts += facts
+        self._facts_size.append(len(facts))
         # The documents of one provision (one per site) share their text: read it once.
         text = (doc["name"], doc["body"])
         first = text != self._last_text
@@ -128,26 +150,19 @@ class SegmentBuilder:
 
     def build(self) -> dict:
         """The arrays of the new segment (see SegmentArrays for their meaning)."""
-        own = len(self._cols["pid"])
+        own = len(self._first_site)
         parts = self._parts
         offsets, at = [], own
         for seg, keep in parts:
             offsets.append(at)
             at += int(keep.sum())
 
-        def col(name, dtype):
-            mine = np.array(self._cols[name], dtype=dtype)
-            return np.concatenate([mine] + [getattr(seg, name)[keep].astype(dtype) for seg, keep in parts])
-
-        out = {
-            "pid": col("pid", np.int64),
-            "min_age": col("min_age", np.int16),
-            "max_age": col("max_age", np.int16),
-            "lat": col("lat", np.float64),
-            "lon": col("lon", np.float64),
-        }
-        out["cat"] = np.concatenate([np.array(self._cols["cat"], np.int8)] + [seg.cat[keep] for seg, keep in parts])
-        out["kind"] = np.concatenate([np.array(self._cols["kind"], np.int16)] + [seg.kind[keep] for seg, keep in parts])
+        dtypes = {"pid": np.int64, "cat": np.int8, "kind": np.int16, "min_age": np.int16, "max_age": np.int16,
+                  "lat": np.float64, "lon": np.float64}
+        out = {}
+        for name, dtype in dtypes.items():
+            mine = np.frombuffer(self._cols[name], dtype=dtype) if own else np.empty(0, dtype)
+            out[name] = np.concatenate([mine] + [getattr(seg, name)[keep].astype(dtype) for seg, keep in parts])
         out.update(self._build_areas(parts))
         out.update(self._build_intakes(parts))
         out.update(self._build_facts(parts))
@@ -155,23 +170,18 @@ class SegmentBuilder:
             out.update(self._build_postings(field, parts, offsets))
         out.update(weighted_postings(out))
         out.update(self._build_words(parts))
+        out.update(derived_columns(out))
         return out
 
     def _build_areas(self, parts) -> dict:
-        codes: dict[str, int] = {}
-        anywhere, docs, ids = [], [], []
-        for d, areas in enumerate(self._areas):
-            anywhere.append(areas is None)
-            for code in areas or ():
-                docs.append(d)
-                ids.append(codes.setdefault(code, len(codes)))
-        at = len(self._areas)
-        anywhere = [np.array(anywhere, dtype=bool)]
-        docs, ids = [np.array(docs, np.int32)], [np.array(ids, np.int32)]
+        codes = dict(self._area_codes)
+        at = len(self._anywhere)
+        anywhere = [np.frombuffer(self._anywhere, np.int8).astype(bool) if at else np.empty(0, bool)]
+        docs, ids = [_ints(self._area_doc)], [_ints(self._area_code)]
         for seg, keep in parts:
             remap = np.cumsum(keep) - 1 + at
             names = seg.area_names
-            table = np.array([codes.setdefault(c, len(codes)) for c in names], dtype=np.int32)
+            table = np.array([codes.setdefault(c, len(codes)) for c in names.tolist()], dtype=np.int32)
             sel = keep[seg.area_doc]
             docs.append(remap[seg.area_doc[sel]].astype(np.int32))
             ids.append(table[seg.area_code[sel]] if len(names) else np.empty(0, np.int32))
@@ -180,36 +190,35 @@ class SegmentBuilder:
         names = sorted(codes, key=codes.get)
         return {
             "anywhere": np.concatenate(anywhere),
-            "area_doc": np.concatenate(docs),
-            "area_code": np.concatenate(ids),
+            "area_doc": np.concatenate(docs).astype(np.int32),
+            "area_code": np.concatenate(ids).astype(np.int32),
             "area_names": np.array(names, dtype=str) if names else np.empty(0, dtype="<U9"),
         }
 
     def _build_intakes(self, parts) -> dict:
-        counts = [len(i) for i in self._intakes]
-        flat = [item for intakes in self._intakes for item in intakes]
-        start = [np.array([i[0] for i in flat], np.int32)]
-        rolling = [np.array([bool(i[1]) for i in flat], bool)]
-        left = [np.array([i[2] for i in flat], np.int32)]
-        count_parts = [np.array(counts, np.int64)]
+        starts, rolling, left = self._intakes
+        start = [_ints(starts)]
+        rolls = [np.frombuffer(rolling, np.int8).astype(bool) if len(rolling) else np.empty(0, bool)]
+        lefts = [_ints(left)]
+        count_parts = [_ints(self._intake_count).astype(np.int64)]
         for seg, keep in parts:
             per_doc = np.diff(seg.intake_ptr)
             sel = np.repeat(keep, per_doc)
             start.append(seg.intake_start[sel])
-            rolling.append(seg.intake_rolling[sel])
-            left.append(seg.intake_left[sel])
+            rolls.append(seg.intake_rolling[sel])
+            lefts.append(seg.intake_left[sel])
             count_parts.append(per_doc[keep])
         counts = np.concatenate(count_parts)
         return {
             "intake_ptr": np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
-            "intake_start": np.concatenate(start),
-            "intake_rolling": np.concatenate(rolling),
-            "intake_left": np.concatenate(left),
+            "intake_start": np.concatenate(start).astype(np.int32),
+            "intake_rolling": np.concatenate(rolls),
+            "intake_left": np.concatenate(lefts).astype(np.int32),
         }
 
     def _build_facts(self, parts) -> dict:
-        blobs = [np.frombuffer(b"".join(self._facts), dtype=np.uint8)]
-        sizes = [np.array([len(f) for f in self._facts], np.int64)]
+        blobs = [np.frombuffer(bytes(self._facts), dtype=np.uint8)]
+        sizes = [_ints(self._facts_size).astype(np.int64)]
         for seg, keep in parts:
             per_doc = np.diff(seg.facts_ptr)
             blobs.append(seg.facts[np.repeat(keep, per_doc)])
@@ -255,20 +264,20 @@ class SegmentBuilder:
             all_docs.append(remap[pdocs[sel]])
             all_tfs.append(seg.tfs(field)[sel].astype(np.int64))
             lengths.append(seg.lengths(field)[keep].astype(np.int32))
-        n = n_own + sum(int(keep.sum()) for _, keep in parts)
-        terms = np.concatenate(all_terms).astype(np.int64)
-        docs = np.concatenate(all_docs).astype(np.int64)
-        tfs = np.concatenate(all_tfs)
-        # One posting per (term, document): words sharing a stem ("course", "courses") add up.
-        key = terms * (n + 1) + docs
-        order = np.argsort(key, kind="stable")
-        key, tfs = key[order], tfs[order]
-        first = np.ones(len(key), dtype=bool)
-        first[1:] = key[1:] != key[:-1]
+        terms = np.concatenate(all_terms).astype(np.int32)
+        docs = np.concatenate(all_docs).astype(np.int32)
+        tfs = np.concatenate(all_tfs).astype(np.int32)
+        del all_terms, all_docs, all_tfs
+        # Postings come in document order, so a stable sort by term gives (term, document)
+        # order; then one posting per pair: words sharing a stem ("course", "courses") add up.
+        order = np.argsort(terms, kind="stable")
+        terms, docs, tfs = terms[order], docs[order], tfs[order]
+        del order
+        first = np.ones(len(terms), dtype=bool)
+        first[1:] = (terms[1:] != terms[:-1]) | (docs[1:] != docs[:-1])
         starts = np.flatnonzero(first)
         tfs = np.add.reduceat(tfs, starts) if len(starts) else tfs
-        key = key[starts]
-        terms, docs = key // (n + 1), key % (n + 1)
+        terms, docs = terms[starts], docs[starts]
         per_term = np.bincount(terms, minlength=len(vocab))
         used = per_term > 0  # a word of the other field only: no postings here
         ptr = np.concatenate([[0], np.cumsum(per_term[used])]).astype(np.int64)
@@ -300,6 +309,24 @@ class SegmentBuilder:
             "words": np.array(ordered, dtype=str) if ordered else np.empty(0, dtype="<U1"),
             "word_df": np.array([counts[w] for w in ordered], dtype=np.int32),
         }
+
+
+def derived_columns(arrays: dict) -> dict:
+    """Columns queries need at once, computed here so the first query never waits for them."""
+    lat, lon = arrays["lat"], arrays["lon"]
+    has_point = ~np.isnan(lat)
+    pid = arrays["pid"]
+    # A provision's documents (one per site) are always next to each other in one segment.
+    shares = np.zeros(len(pid), dtype=bool)
+    if len(pid) > 1:
+        same = pid[1:] == pid[:-1]
+        shares[1:] |= same
+        shares[:-1] |= same
+    return {
+        "has_point": has_point,
+        "points": unit_vectors(np.where(has_point, lat, 0.0), np.where(has_point, lon, 0.0)),
+        "shares_provision": shares,
+    }
 
 
 def weighted_postings(arrays: dict) -> dict:
@@ -404,14 +431,14 @@ class SegmentArrays:
             arrays["kind"] = table[arrays["kind"]]
         return cls(arrays, segment_id)
 
-    @cached_property
+    @property
     def has_point(self) -> np.ndarray:
-        return ~np.isnan(self._a["lat"])
+        return self._a["has_point"]
 
-    @cached_property
+    @property
     def points(self) -> np.ndarray:
-        lat, lon = self._a["lat"], self._a["lon"]
-        return unit_vectors(np.where(self.has_point, lat, 0.0), np.where(self.has_point, lon, 0.0))
+        """Unit vectors of the documents' sites (distances as the matcher measures them)."""
+        return self._a["points"]
 
     @property
     def lat(self):
@@ -446,6 +473,15 @@ class SegmentArrays:
         lo, hi = int(ptr[at]), int(ptr[at + 1])
         return self._a["docs"][lo:hi], self._a["weight"][lo:hi]
 
+    def field_docs(self, field: str, term: str) -> np.ndarray:
+        """The documents using a term in one field (as Whoosh's postings of that field)."""
+        terms = self.terms(field)
+        at = int(np.searchsorted(terms, term))
+        if at >= len(terms) or terms[at] != term:
+            return _EMPTY_I
+        ptr = self.ptr(field)
+        return self.docs(field)[int(ptr[at]):int(ptr[at + 1])]
+
     def has_word(self, word: str) -> bool:
         at = int(np.searchsorted(self.words, word))
         return at < len(self.words) and self.words[at] == word
@@ -462,17 +498,10 @@ class SegmentArrays:
             masks[code] = mask
         return masks
 
-    @cached_property
+    @property
     def shares_provision(self) -> np.ndarray:
-        """True for documents whose provision has another document (site) here; a
-        provision's documents are always next to each other in one segment."""
-        pid = self.pid
-        same = np.zeros(self.n, dtype=bool)
-        if self.n > 1:
-            eq = pid[1:] == pid[:-1]
-            same[1:] |= eq
-            same[:-1] |= eq
-        return same
+        """True for documents whose provision has another document (site) in the segment."""
+        return self._a["shares_provision"]
 
     def facts_of(self, docnum: int) -> dict:
         lo, hi = int(self.facts_ptr[docnum]), int(self.facts_ptr[docnum + 1])
