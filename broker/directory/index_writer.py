@@ -252,9 +252,10 @@ def arrays_from_whoosh(reader) -> dict:
         arrays[f"{field}_len"] = np.array(
             [byte_to_length(length_to_byte(reader.doc_field_length(d, field) or 0)) for d in range(n)], np.float32
         )
+        arrays[f"{field}_weight"] = seg_arrays.posting_weights(
+            field, arrays[f"{field}_docs"], arrays[f"{field}_tfs"], arrays[f"{field}_len"])
     arrays["words"] = np.empty(0, "<U1")  # Whoosh keeps stems only: no spelling vocabulary
     arrays["word_df"] = np.empty(0, np.int32)
-    arrays.update(seg_arrays.weighted_postings(arrays))
     return arrays
 
 

@@ -42,7 +42,7 @@ from whoosh.reading import SegmentReader
 from broker.directory import index_writer, segments, thesaurus
 from broker.directory.analysis import stem
 from broker.directory.index_writer import SCHEMA, WRITER_TIMEOUT_S, DirectoryWriter, arrays_path, live_mask  # noqa: F401
-from broker.directory.segments import CATEGORY_CODES, CATEGORY_LIST, KIND_CODES, KIND_LIST, SegmentArrays
+from broker.directory.segments import CATEGORY_CODES, CATEGORY_LIST, FIELDS, KIND_CODES, KIND_LIST, SegmentArrays
 from broker.directory.spelling import VocabularyCorrector, best_correction
 from broker.directory.understanding import Understanding, Unit, understand
 from broker.taxonomy import KINDS, category_label, kind_label
@@ -400,9 +400,10 @@ class _Evaluation:
         for t in {t for u in self.units for t in u.literal + u.finds}:
             df = 0
             for a, _ in snap.parts:
-                docs, weights = a.postings(t)
-                self._postings[(a.segment_id, t)] = (docs, weights)
-                df += len(docs)
+                fields = _by_field(a.postings(t))
+                (name, _), (body, _) = fields
+                self._postings[(a.segment_id, t)] = fields
+                df += len(name) + len(body) - _overlap(name, body)
             self.idf[t] = math.log(self.n_docs / (df + 1)) + 1
 
     def _filters(self, a: SegmentArrays, live) -> np.ndarray:
@@ -451,17 +452,21 @@ class _Evaluation:
         """(BM25F score per document, the documents using every typed word)."""
         score = np.zeros(a.n, dtype=np.float32)
         for t in dict.fromkeys(unit.literal + unit.finds):
-            docs, weights = self._postings[(a.segment_id, t)]
-            if len(docs):
-                score[docs] += self.idf[t] * weights
-        # Documents with every typed word: walk the rarest word's documents, look the others up.
-        lists = sorted((self._postings[(a.segment_id, t)][0] for t in unit.literal), key=len)
-        typed = lists[0] if lists else _NO_DOCS
-        for other in lists[1:]:
+            idf = self.idf[t]
+            for docs, weights in self._postings[(a.segment_id, t)]:
+                if len(docs):
+                    score[docs] += idf * weights
+        if not unit.literal:
+            return score, _NO_DOCS
+        # Documents with every typed word: start from the rarest word's, look the others up.
+        fields = sorted((self._postings[(a.segment_id, t)] for t in unit.literal),
+                        key=lambda f: len(f[0][0]) + len(f[1][0]))
+        (name, _), (body, _) = fields[0]
+        typed = np.union1d(name, body) if len(name) else body
+        for (name, _), (body, _) in fields[1:]:
             if not len(typed):
                 break
-            at = np.minimum(np.searchsorted(other, typed), len(other) - 1)
-            typed = typed[other[at] == typed] if len(other) else _NO_DOCS
+            typed = typed[_contains(name, typed) | _contains(body, typed)]
         return score, typed
 
     def _part(self, a: SegmentArrays, live) -> _Part:
@@ -675,6 +680,25 @@ class _Evaluation:
             order = np.lexsort(tuple(k[candidates] for k in keys))
             return candidates[order]
         return np.lexsort(keys)
+
+
+def _by_field(postings):
+    """(name, body) postings, whatever order the arrays keep fields in."""
+    by = dict(zip(FIELDS, postings))
+    return by["name"], by["body"]
+
+
+def _contains(sorted_docs: np.ndarray, docs: np.ndarray) -> np.ndarray:
+    """Which of `docs` are in `sorted_docs`."""
+    if not len(sorted_docs):
+        return np.zeros(len(docs), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_docs, docs), len(sorted_docs) - 1)
+    return sorted_docs[at] == docs
+
+
+def _overlap(name: np.ndarray, body: np.ndarray) -> int:
+    """How many documents use a term in both fields (names are short: look them up)."""
+    return int(_contains(body, name).sum()) if len(name) and len(body) else 0
 
 
 def _hit(i, pid, score, distance, start, cat, kind) -> Hit:

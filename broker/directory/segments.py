@@ -168,7 +168,6 @@ class SegmentBuilder:
         out.update(self._build_facts(parts))
         for field in FIELDS:
             out.update(self._build_postings(field, parts, offsets))
-        out.update(weighted_postings(out))
         out.update(self._build_words(parts))
         out.update(derived_columns(out))
         return out
@@ -232,27 +231,29 @@ class SegmentBuilder:
             stems = [stem(w) for w in words]
             terms = np.array(sorted({t for t in stems if t}), dtype=str) if any(stems) else np.empty(0, "<U1")
             lookup = {t: i for i, t in enumerate(terms.tolist())}
-            self._stemmed = (terms, np.array([lookup.get(t, -1) if t else -1 for t in stems] + [-1], dtype=np.int64))
+            self._stemmed = (terms, np.array([lookup.get(t, -1) if t else -1 for t in stems] + [-1], dtype=np.int32))
         return self._stemmed
 
     def _own_postings(self, field: str):
         """(word ids, counts, documents) of the documents added, one row per distinct word."""
-        ids, tfs, per_doc = (np.frombuffer(a, dtype=np.int32) if len(a) else np.empty(0, np.int32)
-                             for a in self._postings[field])
-        docs = np.repeat(np.arange(len(per_doc), dtype=np.int64), per_doc)
-        return ids.astype(np.int64), tfs.astype(np.int64), docs
+        ids, tfs, per_doc = (_ints(a) for a in self._postings[field])
+        docs = np.repeat(np.arange(len(per_doc), dtype=np.int32), per_doc)
+        return ids, tfs, docs
 
     def _build_postings(self, field: str, parts, offsets) -> dict:
         own_terms, term_of_word = self._own_terms()
         n_own = len(self._first_site)
         wids, counts, docs = self._own_postings(field)
         tids = term_of_word[wids] if len(wids) else wids
-        kept = tids >= 0
+        del wids
+        kept = tids >= 0  # stop words have no term
         tids, docs, counts = tids[kept], docs[kept], counts[kept]
-        lengths = [np.bincount(docs, weights=counts, minlength=n_own).astype(np.int32)]
+        del kept
+        lengths = [np.bincount(docs, weights=counts, minlength=n_own).astype(np.int32) if n_own else np.empty(0, np.int32)]
         vocab_parts = [own_terms] + [seg.terms(field) for seg, _ in parts]
         vocab = np.unique(np.concatenate(vocab_parts)) if sum(len(v) for v in vocab_parts) else np.empty(0, "<U1")
-        all_terms = [np.searchsorted(vocab, own_terms)[tids] if len(tids) else np.empty(0, np.int64)]
+        own_ids = np.searchsorted(vocab, own_terms).astype(np.int32)
+        all_terms = [own_ids[tids] if len(tids) else np.empty(0, np.int32)]
         all_docs, all_tfs = [docs], [counts]
         for (seg, keep), offset, seg_vocab in zip(parts, offsets, vocab_parts[1:]):
             ptr = seg.ptr(field)
@@ -260,14 +261,15 @@ class SegmentBuilder:
             pdocs = seg.docs(field)
             sel = keep[pdocs]
             remap = np.cumsum(keep) - 1 + offset
-            all_terms.append(np.searchsorted(vocab, seg_vocab)[term_of[sel]])
-            all_docs.append(remap[pdocs[sel]])
-            all_tfs.append(seg.tfs(field)[sel].astype(np.int64))
+            all_terms.append(np.searchsorted(vocab, seg_vocab).astype(np.int32)[term_of[sel]])
+            all_docs.append(remap[pdocs[sel]].astype(np.int32))
+            all_tfs.append(seg.tfs(field)[sel].astype(np.int32))
             lengths.append(seg.lengths(field)[keep].astype(np.int32))
-        terms = np.concatenate(all_terms).astype(np.int32)
-        docs = np.concatenate(all_docs).astype(np.int32)
-        tfs = np.concatenate(all_tfs).astype(np.int32)
-        del all_terms, all_docs, all_tfs
+        if len(all_terms) == 1:  # no merge: nothing to join
+            terms, docs, tfs = all_terms[0], all_docs[0], all_tfs[0]
+        else:
+            terms, docs, tfs = (np.concatenate(a).astype(np.int32) for a in (all_terms, all_docs, all_tfs))
+        del all_terms, all_docs, all_tfs, tids, counts
         # Postings come in document order, so a stable sort by term gives (term, document)
         # order; then one posting per pair: words sharing a stem ("course", "courses") add up.
         order = np.argsort(terms, kind="stable")
@@ -281,12 +283,15 @@ class SegmentBuilder:
         per_term = np.bincount(terms, minlength=len(vocab))
         used = per_term > 0  # a word of the other field only: no postings here
         ptr = np.concatenate([[0], np.cumsum(per_term[used])]).astype(np.int64)
+        lengths = np.concatenate(lengths).astype(np.float32)
+        tfs = np.minimum(tfs, MAX_TF).astype(np.uint16)
         return {
             f"{field}_terms": vocab[used],
             f"{field}_ptr": ptr,
             f"{field}_docs": docs.astype(np.int32),
-            f"{field}_tfs": np.minimum(tfs, MAX_TF).astype(np.uint16),
-            f"{field}_len": np.concatenate(lengths).astype(np.float32),
+            f"{field}_tfs": tfs,
+            f"{field}_len": lengths,
+            f"{field}_weight": posting_weights(field, docs, tfs, lengths),
         }
 
     def _build_words(self, parts) -> dict:
@@ -311,6 +316,14 @@ class SegmentBuilder:
         }
 
 
+def posting_weights(field: str, docs: np.ndarray, tfs: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The BM25F weight of each posting of one field (without the term's idf)."""
+    avg = float(lengths.mean()) if len(lengths) and lengths.mean() > 0 else 1.0
+    tf = tfs.astype(np.float32)
+    norm = K1 * ((1 - B) + B * lengths[docs] / avg)
+    return (FIELD_BOOSTS[field] * tf * (K1 + 1) / (tf + norm)).astype(np.float32)
+
+
 def derived_columns(arrays: dict) -> dict:
     """Columns queries need at once, computed here so the first query never waits for them."""
     lat, lon = arrays["lat"], arrays["lon"]
@@ -327,36 +340,6 @@ def derived_columns(arrays: dict) -> dict:
         "points": unit_vectors(np.where(has_point, lat, 0.0), np.where(has_point, lon, 0.0)),
         "shares_provision": shares,
     }
-
-
-def weighted_postings(arrays: dict) -> dict:
-    """Each term's documents with their BM25F weight, both fields combined."""
-    vocab = np.union1d(*(arrays[f"{field}_terms"] for field in FIELDS))
-    n = len(arrays["pid"])
-    keys, weights = [], []
-    for field in FIELDS:
-        lengths = arrays[f"{field}_len"]
-        avg = float(lengths.mean()) if n and lengths.mean() > 0 else 1.0
-        ptr = arrays[f"{field}_ptr"]
-        term_ids = np.searchsorted(vocab, arrays[f"{field}_terms"]).astype(np.int64)
-        d = arrays[f"{field}_docs"].astype(np.int64)
-        tf = arrays[f"{field}_tfs"].astype(np.float32)
-        norm = K1 * ((1 - B) + B * lengths[d] / avg)
-        keys.append(np.repeat(term_ids, np.diff(ptr)) * (n + 1) + d)
-        weights.append((FIELD_BOOSTS[field] * tf * (K1 + 1) / (tf + norm)).astype(np.float32))
-    key = np.concatenate(keys)
-    weight = np.concatenate(weights)
-    order = np.argsort(key, kind="stable")
-    key, weight = key[order], weight[order]
-    first = np.ones(len(key), dtype=bool)
-    first[1:] = key[1:] != key[:-1]
-    starts = np.flatnonzero(first)
-    # A term in both the name and the body of a document: one posting, the weights added.
-    summed = np.add.reduceat(weight, starts) if len(starts) else weight
-    key = key[starts]
-    term_ids, docs = key // (n + 1), key % (n + 1)
-    ptr = np.concatenate([[0], np.cumsum(np.bincount(term_ids, minlength=len(vocab)))]).astype(np.int64)
-    return {"terms": vocab, "ptr": ptr, "docs": docs.astype(np.int32), "weight": summed.astype(np.float32)}
 
 
 # --- the file ---
@@ -463,15 +446,19 @@ class SegmentArrays:
     def lengths(self, field):
         return self._a[f"{field}_len"]
 
-    def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
-        """(documents in order, BM25F weights) of one term, name and body combined."""
-        terms = self._a["terms"]
-        at = int(np.searchsorted(terms, term))
-        if at >= len(terms) or terms[at] != term:
-            return _EMPTY_I, _EMPTY_F
-        ptr = self._a["ptr"]
-        lo, hi = int(ptr[at]), int(ptr[at + 1])
-        return self._a["docs"][lo:hi], self._a["weight"][lo:hi]
+    def postings(self, term: str) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per field: (documents in order, BM25F weights) of one term."""
+        out = []
+        for field in FIELDS:
+            terms = self._a[f"{field}_terms"]
+            at = int(np.searchsorted(terms, term))
+            if at >= len(terms) or terms[at] != term:
+                out.append((_EMPTY_I, _EMPTY_F))
+                continue
+            ptr = self._a[f"{field}_ptr"]
+            lo, hi = int(ptr[at]), int(ptr[at + 1])
+            out.append((self._a[f"{field}_docs"][lo:hi], self._a[f"{field}_weight"][lo:hi]))
+        return out
 
     def field_docs(self, field: str, term: str) -> np.ndarray:
         """The documents using a term in one field (as Whoosh's postings of that field)."""
@@ -487,7 +474,7 @@ class SegmentArrays:
         return at < len(self.words) and self.words[at] == word
 
     def has_term(self, term: str) -> bool:
-        return len(self.postings(term)[0]) > 0
+        return any(len(docs) for docs, _ in self.postings(term))
 
     @cached_property
     def area_masks(self) -> dict[str, np.ndarray]:
