@@ -15,19 +15,23 @@ bp = Blueprint("directory", __name__)
 FIELD_LABELS = {
     "q": "Keywords", "category": "Need", "near": "Near", "radius_km": "Within", "starts_after": "Starting from",
     "starts_before": "Starting by", "age": "Young person's age", "sort": "Sort by", "has_places": "Only with free places",
-    "page": "Page", "per_page": "Results per page",
+    "page": "Page", "per_page": "Results per page", "kind": "Kind of provision", "area": "Council area",
+    "exact": "Search exactly as typed",
 }
 
 
 @bp.get("/")
 def search_page():
     form = request.args
-    error, total, results, near_label, sq = None, 0, [], None, None
-    searched = any(form.get(k) for k in ("q", "category", "near", "starts_after", "starts_before", "age", "has_places"))
+    error, total, results, near_label, sq, notices = None, 0, [], None, None, []
+    searched = any(form.get(k) for k in ("q", "category", "kind", "area", "near", "starts_after", "starts_before",
+                                         "age", "has_places"))
     if searched:
         try:
             sq, near_label = parse_search(form)
-            total, results = services.search_provisions(sq)
+            found = services.find_provisions(sq)
+            total, results, notices = found.total, found.results, found.page.notices
+            near_label = near_label or found.page.near_label
             record_empty_search(sq, total, "page")  # insight: searches that found nothing
         except ParamError as exc:
             error = exc
@@ -42,6 +46,7 @@ def search_page():
             results=results,
             near_label=near_label,
             sq=sq,
+            notices=notices,
             categories=CATEGORIES,
             sorts=SORTS,
             field_labels=FIELD_LABELS,
