@@ -207,6 +207,12 @@ def _local_towns() -> dict[str, Place]:
     return towns
 
 
+def preload() -> None:
+    """Read the shipped geography now (at start) rather than on the first search."""
+    _gazetteer()
+    _local_towns()
+
+
 def local_place(text: str) -> Place | None:
     """A place named in search words: a West Yorkshire town or neighbourhood ("hebden bridge")
     or a postcode district ("ls9"); None otherwise. Stricter than resolve_place, so an

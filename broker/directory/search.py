@@ -26,6 +26,7 @@ the latest commit.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import math
 import os
@@ -39,11 +40,12 @@ from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.reading import SegmentReader
 
+from broker import geography
 from broker.directory import index_writer, segments, thesaurus
 from broker.directory.analysis import stem
 from broker.directory.index_writer import SCHEMA, WRITER_TIMEOUT_S, DirectoryWriter, arrays_path, live_mask  # noqa: F401
 from broker.directory.segments import CATEGORY_CODES, CATEGORY_LIST, FIELDS, KIND_CODES, KIND_LIST, SegmentArrays
-from broker.directory.spelling import VocabularyCorrector, best_correction
+from broker.directory.spelling import CombinedCorrector, VocabularyCorrector, best_correction
 from broker.directory.understanding import Understanding, Unit, understand
 from broker.taxonomy import KINDS, category_label, kind_label
 from matching.geometry import km_between, unit_vectors  # the matcher's distances, so both agree
@@ -190,9 +192,9 @@ def _arrays(index_dir: str, ix, segment) -> SegmentArrays:
     path = arrays_path(ix.storage, segment)
     try:
         found = SegmentArrays.load(path, segment.segment_id())
-    except FileNotFoundError:
-        # A segment written without its arrays (not by this code): build them from Whoosh once.
-        log.warning("search index segment %s has no arrays file; building it", segment.segment_id())
+    except (FileNotFoundError, segments.StaleArrays) as exc:
+        # Arrays missing or from another version: build them from the Whoosh segment, once.
+        log.warning("search index segment %s: %s; building its arrays from Whoosh", segment.segment_id(), exc)
         reader = SegmentReader(ix.storage, SCHEMA, segment)
         try:
             built = index_writer.arrays_from_whoosh(reader)
@@ -253,23 +255,22 @@ class _Vocabulary:
 
     def __init__(self, parts: list[SegmentArrays]):
         self._parts = parts
-        self._corrector = None
 
     def knows(self, word: str) -> bool:
         term = stem(word)
         return any(a.has_word(word) or (term and a.has_term(term)) for a in self._parts)
 
     def correction(self, word: str) -> Optional[str]:
-        if self._corrector is None:
-            freq: dict[str, int] = {}
-            for a in self._parts:
-                for w, n in zip(a.words.tolist(), a.word_df.tolist()):
-                    freq[w] = freq.get(w, 0) + n
-            # The PA's own vocabulary (the thesaurus) counts as common.
-            for w in thesaurus.default().vocabulary:
-                freq[w] = freq.get(w, 0) + 50
-            self._corrector = VocabularyCorrector(freq)
-        return best_correction(self._corrector, word)
+        # One corrector per segment (built once, kept with its arrays) and one for the
+        # thesaurus, so a write never rebuilds the vocabulary of the whole index.
+        correctors = [a.corrector for a in self._parts] + [_thesaurus_corrector()]
+        return best_correction(CombinedCorrector(correctors), word)
+
+
+@functools.cache
+def _thesaurus_corrector() -> VocabularyCorrector:
+    # The PA's own words count as common ones: 50 listings' worth.
+    return VocabularyCorrector({w: 50 for w in thesaurus.default().vocabulary})
 
 
 # --- queries and results ---
@@ -462,7 +463,7 @@ class _Evaluation:
         fields = sorted((self._postings[(a.segment_id, t)] for t in unit.literal),
                         key=lambda f: len(f[0][0]) + len(f[1][0]))
         (name, _), (body, _) = fields[0]
-        typed = np.union1d(name, body) if len(name) else body
+        typed = segments.sorted_union(name, body)
         for (name, _), (body, _) in fields[1:]:
             if not len(typed):
                 break
@@ -732,6 +733,8 @@ def _groups(pid, score, distance, start, cat, kind) -> list[CategoryGroup]:
     return groups
 
 
-# The thesaurus is read when the search module loads (when the service starts), not by
-# the first search; a thesaurus file that contradicts itself stops the start, naming the entry.
+# The thesaurus and the geography are read when the search module loads (when the service
+# starts), not by the first search; a thesaurus that contradicts itself stops the start,
+# naming the entry.
 thesaurus.default()
+geography.preload()

@@ -24,11 +24,12 @@ from typing import Iterable, Optional
 import numpy as np
 
 from broker.directory.analysis import WORD, stem
+from broker.directory.spelling import VocabularyCorrector
 from broker.taxonomy import CATEGORIES, KINDS
 from matching.geometry import unit_vectors
 
 ARRAYS_EXT = ".arrays"
-FORMAT = "broker-segment-arrays/1"
+FORMAT = "broker-segment-arrays/2"  # bump when the arrays change: older files are rebuilt
 FIELDS = ("body", "name")  # Whoosh writes fields in name order
 CATEGORY_LIST = list(CATEGORIES)
 KIND_LIST = [kind for kinds in KINDS.values() for kind in kinds]
@@ -53,6 +54,15 @@ def _unique(values: np.ndarray) -> np.ndarray:
     keep = np.ones(len(values), dtype=bool)
     keep[1:] = values[1:] != values[:-1]
     return values[keep]
+
+
+def sorted_union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The sorted distinct documents of two sorted lists (np.union1d imports numpy.ma on first use)."""
+    if not len(a):
+        return b
+    if not len(b):
+        return a
+    return _unique(np.concatenate([a, b]))
 
 
 def facts_of(doc: dict) -> bytes:
@@ -368,6 +378,10 @@ def save(path: str, arrays: dict) -> None:
     os.replace(tmp, path)
 
 
+class StaleArrays(ValueError):
+    """An arrays file written by another version of this code."""
+
+
 class SegmentArrays:
     """One segment's arrays, memory-mapped. Document numbers are the segment's own.
 
@@ -396,7 +410,7 @@ class SegmentArrays:
         size = int.from_bytes(bytes(raw[8:16]), "little")
         header = json.loads(bytes(raw[16:16 + size]))
         if header.get("format") != FORMAT:
-            raise ValueError(f"{path}: unknown format {header.get('format')!r}")
+            raise StaleArrays(f"{path}: written as {header.get('format')!r}, this code reads {FORMAT!r}")
         base = 16 + size
         base += -base % _ALIGN
         arrays = {}
@@ -468,6 +482,11 @@ class SegmentArrays:
             return _EMPTY_I
         ptr = self.ptr(field)
         return self.docs(field)[int(ptr[at]):int(ptr[at + 1])]
+
+    @cached_property
+    def corrector(self) -> VocabularyCorrector:
+        """Spelling suggestions from this segment's words, weighted by how many listings use them."""
+        return VocabularyCorrector(dict(zip(self.words.tolist(), self.word_df.tolist())))
 
     def has_word(self, word: str) -> bool:
         at = int(np.searchsorted(self.words, word))

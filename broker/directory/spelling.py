@@ -40,6 +40,21 @@ class VocabularyCorrector(Corrector):
                     yield -distance + math.log1p(self.frequencies[word]) / 100, word
 
 
+class CombinedCorrector(Corrector):
+    """Suggestions from several vocabularies, a word's best score kept. (Whoosh's
+    MultiCorrector yields (word, score) where Corrector.suggest expects (score, word).)"""
+
+    def __init__(self, correctors):
+        self.correctors = correctors
+
+    def _suggestions(self, text, maxdist, prefix):
+        best: dict[str, float] = {}
+        for corrector in self.correctors:
+            for score, word in corrector._suggestions(text, maxdist, prefix):
+                best[word] = max(score, best.get(word, score))
+        return ((score, word) for word, score in best.items())
+
+
 def best_correction(corrector: Corrector, word: str) -> str | None:
     """The correction for one misspelt word, or None if nothing is close enough."""
     if len(word) < MIN_LENGTH or not word.isalpha():
