@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 
 TEXT_HALF = 5.0  # the BM25F score at which a unit's text counts half (a good body match)
 FILLER_WEIGHT = 0.2  # words like "young person" only nudge the order
+FINDS_WEIGHT = 0.5  # a thesaurus word listings use for what was typed, against the typed word itself
 PREFERRED_CATEGORY = 0.3  # a synonym's category, when the listing uses the words
 AGE_FIT = 0.3  # an age named in the words ("17 year old") that the listing takes
 FEW = 5  # fewer strict matches than this are followed by listings that match part of the search
@@ -450,15 +451,18 @@ class _Evaluation:
         return soonest
 
     def _unit_text(self, a: SegmentArrays, unit: Unit):
-        """(BM25F score per document, the documents using every typed word)."""
-        score = np.zeros(a.n, dtype=np.float32)
+        """(BM25F score of the typed words, of the thesaurus' other words, the documents
+        using every typed word), per document."""
+        typed_score = np.zeros(a.n, dtype=np.float32)
+        other_score = np.zeros(a.n, dtype=np.float32)
         for t in dict.fromkeys(unit.literal + unit.finds):
             idf = self.idf[t]
+            score = typed_score if t in unit.literal else other_score
             for docs, weights in self._postings[(a.segment_id, t)]:
                 if len(docs):
                     score[docs] += idf * weights
         if not unit.literal:
-            return score, _NO_DOCS
+            return typed_score, other_score, _NO_DOCS
         # Documents with every typed word: start from the rarest word's, look the others up.
         fields = sorted((self._postings[(a.segment_id, t)] for t in unit.literal),
                         key=lambda f: len(f[0][0]) + len(f[1][0]))
@@ -468,7 +472,7 @@ class _Evaluation:
             if not len(typed):
                 break
             typed = typed[_contains(name, typed) | _contains(body, typed)]
-        return score, typed
+        return typed_score, other_score, typed
 
     def _part(self, a: SegmentArrays, live) -> _Part:
         sq = self.sq
@@ -477,9 +481,9 @@ class _Evaluation:
         if self.required:
             # Only documents answering some unit, by their words or their category, can be shown.
             reach = np.zeros(a.n, dtype=bool)
-            for unit, score, _typed in texts:
+            for unit, typed_score, other_score, _typed in texts:
                 if unit.required:
-                    reach |= score > 0
+                    reach |= (typed_score > 0) | (other_score > 0)
                     if unit.category:
                         reach |= a.cat == CATEGORY_CODES[unit.category]
             keep &= reach
@@ -500,13 +504,14 @@ class _Evaluation:
         tier = np.zeros(len(idx), dtype=np.float32)
         relevance = np.zeros(len(idx), dtype=np.float32)
         cat, kind = a.cat[idx], a.kind[idx]
-        for unit, score, typed_docs in texts:
-            score = score[idx]
-            found = score > 0
+        for unit, typed_score, other_score, typed_docs in texts:
+            typed_score, other_score = typed_score[idx], other_score[idx]
+            found = (typed_score > 0) | (other_score > 0)
             typed = np.zeros(a.n, dtype=bool)
             typed[typed_docs] = True
             typed = typed[idx]
-            text = score / (score + TEXT_HALF)
+            # The PA's own words count fully; the thesaurus' words for them count half.
+            text = typed_score / (typed_score + TEXT_HALF) + FINDS_WEIGHT * other_score / (other_score + TEXT_HALF)
             in_category = cat == CATEGORY_CODES[unit.category] if unit.category else np.zeros(len(idx), bool)
             in_kind = kind == KIND_CODES[unit.kind] if unit.kind else np.zeros(len(idx), bool)
             if unit.role == "filler":

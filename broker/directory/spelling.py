@@ -13,7 +13,8 @@ from whoosh.automata.fsa import find_all_matches
 from whoosh.automata.lev import levenshtein_automaton
 from whoosh.spelling import Corrector
 
-MIN_LENGTH = 4  # shorter words are too often abbreviations (YOT, ESA) to guess at
+MIN_LENGTH = 5  # shorter words are too often abbreviations (YOT, SEMH) to guess at
+TWO_EDITS_FROM = 8  # a word must be this long before a correction may change two letters
 
 
 class VocabularyCorrector(Corrector):
@@ -22,6 +23,9 @@ class VocabularyCorrector(Corrector):
     def __init__(self, frequencies: dict[str, int]):
         self.frequencies = frequencies
         self.words = sorted(frequencies)
+
+    def knows(self, word: str) -> bool:
+        return word in self.frequencies
 
     def _next_word(self, prefix: str):
         # The first vocabulary word at or after `prefix` (what the automaton walks).
@@ -47,6 +51,9 @@ class CombinedCorrector(Corrector):
     def __init__(self, correctors):
         self.correctors = correctors
 
+    def knows(self, word: str) -> bool:
+        return any(c.knows(word) for c in self.correctors)
+
     def _suggestions(self, text, maxdist, prefix):
         best: dict[str, float] = {}
         for corrector in self.correctors:
@@ -59,6 +66,14 @@ def best_correction(corrector: Corrector, word: str) -> str | None:
     """The correction for one misspelt word, or None if nothing is close enough."""
     if len(word) < MIN_LENGTH or not word.isalpha():
         return None
-    maxdist = 1 if len(word) <= 5 else 2
+    # One edit for shorter words: two would turn real words the listings do not use into
+    # ones they do ("bullying" -> "building"). Swapped letters count as one edit.
+    maxdist = 1 if len(word) < TWO_EDITS_FROM else 2
     found = corrector.suggest(word, limit=1, maxdist=maxdist, prefix=1)
-    return found[0] if found else None
+    if found:
+        return found[0]
+    for i in range(1, len(word) - 1):  # the first letter is kept, as above
+        swapped = word[:i] + word[i + 1] + word[i] + word[i + 2:]
+        if swapped != word and corrector.knows(swapped):
+            return swapped
+    return None

@@ -41,6 +41,7 @@ class Entry:
     category: str | None = None
     kind: str | None = None
     finds: tuple[str, ...] = ()  # stems of the words listings use for it
+    finds_words: tuple[str, ...] = ()  # the same words as written, to show
 
     @property
     def specificity(self) -> int:
@@ -99,8 +100,9 @@ class Thesaurus:
         finds = tuple(dict.fromkeys(s for w in item.get("finds", []) for s in phrase_stems(w)))
         for text in item.get("says", []) + item.get("finds", []):
             self.vocabulary.update(w for w in split_words(text) if len(w) > 2)
+        finds_words = tuple(item.get("finds", []))
         for phrase in item.get("says", []):
-            self._add(Entry(phrase, phrase_stems(phrase), role, category, kind, finds), where)
+            self._add(Entry(phrase, phrase_stems(phrase), role, category, kind, finds, finds_words), where)
 
     def _add(self, entry: Entry, where: str, *, replace: bool = True) -> None:
         if not entry.stems:

@@ -109,10 +109,17 @@ def understand(text: str, vocabulary: Vocabulary, thesaurus: Thesaurus, *, exact
         taken.update(range(match.positions[0], match.positions[-1] + 1))
         unit = Unit(typed, entry.role, _terms(words[i] for i in match.positions), entry.finds, entry.category, entry.kind)
         result.units.append(unit)
-        if entry.role != "filler" and entry.category and not _is_label(typed, entry.category, entry.kind):
+        if entry.role == "need" and not _is_label(typed, entry.category, entry.kind):
+            message = f"Searching for {_label(entry.category, entry.kind)}: \u201c{typed}\u201d"
+        elif entry.role == "synonym":
+            others = [w for w in entry.finds_words if w != typed][:4]
+            message = f"Also searching for {', '.join(others)}: \u201c{typed}\u201d" if others else None
+        else:
+            message = None
+        if message:
             result.notices.append({
                 "type": "expanded",
-                "message": f"Searching for {_label(entry.category, entry.kind)}: \u201c{typed}\u201d",
+                "message": message,
                 "phrase": typed,
                 "category": entry.category,
                 "kind": entry.kind,
