@@ -40,7 +40,8 @@ def _result_row(r) -> dict:
 def list_provisions():
     sq, _ = parse_search(request.args)
     found = services.find_provisions(sq)
-    record_empty_search(sq, found.total, "api")  # insight: searches that found nothing
+    # insight: searches that found nothing as asked (before any relaxing)
+    record_empty_search(sq, found.total if found.page.found_as_asked else 0, "api")
     page = found.page
     return jsonify(
         total=found.total,

@@ -27,7 +27,7 @@ from whoosh.writing import SegmentWriter
 
 from broker.directory import segments as seg_arrays
 from broker.directory.analysis import ANALYZER
-from broker.directory.segments import ARRAYS_EXT, FIELDS, SegmentArrays, SegmentBuilder
+from broker.directory.segments import ARRAYS_EXT, FIELDS, SegmentBuilder
 
 WRITER_TIMEOUT_S = 30.0
 BLOCK = 512  # postings per block (Whoosh's own writer makes 128; its readers take any size)

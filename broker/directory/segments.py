@@ -17,7 +17,6 @@ import json
 import os
 from array import array
 from collections import Counter
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Iterable, Optional
 

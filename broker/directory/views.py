@@ -32,7 +32,8 @@ def search_page():
             found = services.find_provisions(sq)
             total, results, notices = found.total, found.results, found.page.notices
             near_label = near_label or found.page.near_label
-            record_empty_search(sq, total, "page")  # insight: searches that found nothing
+            # insight: searches that found nothing as asked (before any relaxing)
+            record_empty_search(sq, total if found.page.found_as_asked else 0, "page")
         except ParamError as exc:
             error = exc
     status = 400 if error else 200

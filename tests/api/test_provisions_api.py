@@ -169,3 +169,15 @@ def test_search_page_shows_the_correction_with_a_link_to_search_as_typed(app, cl
     assert "Showing results for housing (you searched for hosing)" in html
     assert "exact=1" in html and "Search for hosing instead" in html
     assert "0 listings" in client.get("/?q=hosing&exact=1").get_data(as_text=True)
+
+
+def test_a_search_that_needed_relaxing_counts_as_demand_not_met(app, client):
+    from broker.insight.models import EmptySearch
+    from broker.extensions import db
+
+    f.provision("Bradford hostel", category="housing", at=f.BD1)
+    body = client.get("/api/v1/provisions?category=housing&near=LS9&radius_km=5").get_json()
+    assert body["total"] == 1 and body["relaxed"] == ["distance"]  # still shown, further away
+    assert db.session.query(EmptySearch).filter_by(category="housing", area="Leeds").count() == 1
+    assert client.get("/api/v1/provisions?category=housing&near=LS9&radius_km=25").get_json()["relaxed"] == []
+    assert db.session.query(EmptySearch).count() == 1

@@ -1,8 +1,6 @@
 """Search relevance and filters, run against a real Whoosh index kept in step with the database."""
 import datetime as dt
 
-from flask import current_app
-
 from broker.directory.params import parse_search
 from broker.directory.services import find_provisions, rebuild_index, search_provisions
 from broker.extensions import db
