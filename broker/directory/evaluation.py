@@ -309,7 +309,7 @@ class _Evaluation:
             pids.append(part.arrays.pid[part.idx[mask]])
         docs = sum(len(p) for p in pids)
         # A provision has a document per site, so many documents are surely enough provisions.
-        return docs if docs > 10 * FEW else len(np.unique(np.concatenate(pids))) if pids else 0
+        return docs if docs > 10 * FEW else len(segments.sorted_unique(np.concatenate(pids))) if pids else 0
 
     def page(self, notices: list[dict], near_label: Optional[str]) -> SearchPage:
         sq = self.sq

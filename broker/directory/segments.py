@@ -47,7 +47,7 @@ def _ints(values: array) -> np.ndarray:
     return np.frombuffer(values, dtype=np.int32) if len(values) else np.empty(0, np.int32)
 
 
-def _unique(values: np.ndarray) -> np.ndarray:
+def sorted_unique(values: np.ndarray) -> np.ndarray:
     """Sorted distinct values (by sorting: numpy's hashing unique is slower on large int arrays)."""
     values = np.sort(values)
     keep = np.ones(len(values), dtype=bool)
@@ -61,7 +61,7 @@ def sorted_union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return b
     if not len(b):
         return a
-    return _unique(np.concatenate([a, b]))
+    return sorted_unique(np.concatenate([a, b]))
 
 
 def facts_of(doc: dict) -> bytes:
@@ -313,7 +313,7 @@ class SegmentBuilder:
             wids, _, docs = self._own_postings(field)
             sel = first[docs] & kept[wids] if len(wids) else np.zeros(0, bool)
             pairs.append(wids[sel] * (len(first) + 1) + docs[sel])
-        unique = _unique(np.concatenate(pairs)) if pairs else np.empty(0, np.int64)
+        unique = sorted_unique(np.concatenate(pairs)) if pairs else np.empty(0, np.int64)
         df = np.bincount(unique // (len(first) + 1), minlength=len(words)) if len(words) else np.empty(0, np.int64)
         counts = Counter({w: int(c) for w, c in zip(words, df.tolist()) if c})
         for seg, _keep in parts:  # a merge keeps the vocabulary of what it merged
