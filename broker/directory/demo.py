@@ -45,6 +45,7 @@ def _add_organisations(data: dict, today: dt.date, progress) -> int:
                 name=item["name"],
                 description=item.get("description", ""),
                 category=item["category"],
+                kind=item.get("kind"),
                 min_age=item.get("min_age"),
                 max_age=item.get("max_age"),
                 cost=item.get("cost") or "Free",
