@@ -22,7 +22,9 @@ class Tuning:
     seed_best: int = 8  # seed: per need its best arcs by value
     seed_random: int = 8  # ... and this many random eligible ones
     pass_best: int = 8  # each pass: per need its best arcs by reduced cost (those > 0 join)
+    intake_best: int = 8  # ... and per intake its best needs (in the seed and every pass)
     keep_reduced_cost: float = 20.0  # between passes keep unused arcs within this of pricing out (value units)
+    pool_reduced_cost: float = 0.0  # a pass's pool: each need's best arcs within this of pricing out
     time_limit: float = 50.0  # seconds, pricing mode's default limit
     # Cost units: values are scaled by 10**cost_exponent and rounded (lowered if it could overflow).
     cost_exponent: int = 6

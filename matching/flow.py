@@ -178,11 +178,14 @@ def potentials(n_needs: int, n_intakes: int, arc_need: np.ndarray, arc_intake: n
     return d, graph
 
 
-def duals(n_needs: int, n_intakes: int, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(v per need, u per intake) in cost units from potentials d."""
+def duals(n_needs: int, n_intakes: int, d: np.ndarray, arc_intake: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(v per need, u per intake) in cost units from potentials d; intakes without arcs get 0."""
     sink = n_needs + n_intakes
     v = d[:n_needs] - d[sink]
     u = np.maximum(d[sink] - d[n_needs:sink], 0)
+    touched = np.zeros(n_intakes, dtype=bool)
+    touched[arc_intake] = True
+    u[~touched] = 0
     return v, u
 
 

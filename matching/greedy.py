@@ -55,11 +55,12 @@ def _try(A, n, c, i, places_left, best, best_km):
     return km
 
 
-@numba.njit(cache=True, nogil=True)
-def greedy_kernel(A, needs, places_left, by_start_ptr, by_start, rolling_ptr, rolling):
-    """Intake chosen for each need in `needs` (served in that order), -1 if none; updates places_left."""
-    out = np.full(len(needs), -1, dtype=np.int64)
+@numba.njit(cache=True, nogil=True, _nrt=False)  # allocates nothing: see scan.py
+def greedy_kernel(A, needs, places_left, by_start_ptr, by_start, rolling_ptr, rolling, out):
+    """Writes the intake chosen for each need in `needs` (served in that order) to `out`,
+    -1 if none; updates places_left."""
     for j in range(len(needs)):
+        out[j] = -1
         n = needs[j]
         k = A.need_cat[n]
         if k < 0:
@@ -76,7 +77,13 @@ def greedy_kernel(A, needs, places_left, by_start_ptr, by_start, rolling_ptr, ro
             if km < np.inf:
                 best, best_km = i, km
         lo, hi = by_start_ptr[k], by_start_ptr[k + 1]
-        q = lo + np.searchsorted(A.intake_start[by_start[lo:hi]], a)
+        q = hi  # the first intake of the category starting on or after the available day
+        while lo < q:
+            mid = (lo + q) // 2
+            if A.intake_start[by_start[mid]] < a:
+                lo = mid + 1
+            else:
+                q = mid
         if best < 0:
             # Then day by day: the first day with any intake that can take the need.
             while q < hi:
@@ -102,7 +109,6 @@ def greedy_kernel(A, needs, places_left, by_start_ptr, by_start, rolling_ptr, ro
         if best >= 0:
             out[j] = best
             places_left[best] -= 1
-    return out
 
 
 def _orders(index: ProblemIndex):
@@ -130,7 +136,8 @@ def greedy_arcs(index: ProblemIndex, open_needs: np.ndarray, places_left: np.nda
     # Needs of a client are numbered in the order listed, so a stable sort by client rank keeps it.
     needs = needs[np.argsort(rank[index.arrays.need_client[needs]], kind="stable")].astype(np.int64)
     left = np.ascontiguousarray(places_left, dtype=np.int64).copy()
-    chosen = greedy_kernel(index.arrays, needs, left, *_orders(index))
+    chosen = np.empty(len(needs), dtype=np.int64)
+    greedy_kernel(index.arrays, needs, left, *_orders(index), chosen)
     ok = chosen >= 0
     return needs[ok], chosen[ok]
 

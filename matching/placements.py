@@ -17,7 +17,7 @@ import numpy as np
 
 from .index import ProblemIndex
 from .problem import RULES, Allocation, Placement, ProblemError, Unmet
-from .scan import blocked_by_kernel, placement_figures, provisions_by_category, run_scan
+from .scan import blocked_by_rules, placement_figures, run_scan
 
 NO_ELIGIBLE = "no_eligible_provision"
 CAPACITY = "capacity"
@@ -74,8 +74,7 @@ def eligible_needs(index: ProblemIndex, needs: np.ndarray) -> np.ndarray:
 
 def blocked_by(index: ProblemIndex, needs: np.ndarray) -> list[str]:
     """For needs no intake is eligible for: the first rule after which no intake is left."""
-    ptr, provs = provisions_by_category(index)
-    worst = blocked_by_kernel(index.arrays, np.asarray(needs, dtype=np.int64), ptr, provs)
+    worst = blocked_by_rules(index, needs)
     return [RULES[min(int(r), len(RULES)) - 1] for r in worst]
 
 
@@ -89,7 +88,7 @@ def read_out(index: ProblemIndex, pins: list[tuple[int, int]], need: np.ndarray,
     pinned = np.arange(len(all_n)) < n_pins
     order = np.argsort(all_n, kind="stable")
     all_n, all_i, pinned = all_n[order], all_i[order], pinned[order]
-    km, wait, value = placement_figures(index.arrays, all_n, all_i)
+    km, wait, value = placement_figures(index, all_n, all_i)
     problem = index.problem
     starts = index.arrays.intake_start
     placements = [

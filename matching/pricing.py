@@ -41,7 +41,7 @@ from .config import Tuning
 from .flow import compact_flow, duals, potentials
 from .greedy import greedy_arcs
 from .index import ProblemIndex
-from .scan import placement_figures, run_scan
+from .scan import arc_units, run_scan
 
 
 @dataclass
@@ -69,73 +69,163 @@ def _merge(need, intake, w, used, more_need, more_intake, more_w, I):
             np.concatenate([w, more_w[first]]), np.concatenate([used, np.zeros(len(first), dtype=bool)]))
 
 
+class _Restricted:
+    """The restricted arc set, kept grouped by category so each category's flow is solved alone."""
+
+    def __init__(self, index: ProblemIndex, cap: np.ndarray):
+        self.index, self.cap = index, cap
+        self.I = index.n_intakes
+        e = np.zeros(0, dtype=np.int64)
+        self.need, self.intake, self.w, self.used = e, e, e, np.zeros(0, dtype=bool)
+
+    def add(self, need, intake, w) -> np.ndarray:
+        """Add arcs not there yet; the categories (numbers) that got any."""
+        before = len(self.need)
+        self.need, self.intake, self.w, self.used = _merge(self.need, self.intake, self.w, self.used,
+                                                           need, intake, w, self.I)
+        return np.unique(self.index.arrays.need_cat[self.need[before:]])
+
+    def keep(self, mask: np.ndarray) -> None:
+        self.need, self.intake, self.w, self.used = self.need[mask], self.intake[mask], self.w[mask], self.used[mask]
+
+    def solve(self, categories) -> None:
+        cat = self.index.arrays.need_cat[self.need]
+        for k in categories:
+            m = np.flatnonzero(cat == k)
+            self.used[m] = compact_flow(self.need[m], self.intake[m], self.w[m], self.cap)
+
+    def in_set(self, need, intake) -> np.ndarray:
+        key = np.sort(self.need * self.I + self.intake)
+        q = need * self.I + intake
+        pos = np.minimum(np.searchsorted(key, q), max(len(key) - 1, 0))
+        return key[pos] == q if len(key) else np.zeros(len(q), dtype=bool)
+
+
 def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: np.ndarray, scale: float, *,
                      deadline: float, tuning: Tuning, max_passes: int = 100) -> PricingResult:
     """Column generation for the maximum value allocation (see the module docstring)."""
     t0 = time.perf_counter()
+    A = index.arrays
     N, I = index.n_needs, index.n_intakes
+    K = A.n_cat
     cap = np.maximum(places_left, 0)
+    need_cat = A.need_cat
+    intake_cat = A.prov_cat[A.intake_prov] if I else np.zeros(0, dtype=np.int64)
+    known = open_needs & (need_cat >= 0)
     history = []
     timing = {"greedy_seconds": 0.0, "scan_seconds": 0.0, "flow_seconds": 0.0, "duals_seconds": 0.0}
 
+    def clock(key, t):
+        timing[key] += time.perf_counter() - t
+
     t = time.perf_counter()
     g_need, g_intake = greedy_arcs(index, open_needs, places_left)
-    timing["greedy_seconds"] = time.perf_counter() - t
+    g_w = arc_units(index, g_need, g_intake, scale)
+    keep = g_w > 0
+    g_need, g_intake, g_w = g_need[keep], g_intake[keep], g_w[keep]
+    clock("greedy_seconds", t)
+    greedy_units = float(g_w.sum())
     t = time.perf_counter()
     seed = run_scan(index, open_needs, places_left, scale, best=tuning.seed_best, n_random=tuning.seed_random,
-                    seed=1, threads=tuning.threads)
+                    seed=1, threads=tuning.threads, intake_best=tuning.intake_best)
     last_scan = time.perf_counter() - t
     timing["scan_seconds"] += last_scan
     eligible = seed.eligible
-    bound = float(np.maximum(seed.G, 0).sum())  # zero duals
-    # Greedy's arcs with their values (they are among the eligible arcs worth placing).
-    _, _, g_val = placement_figures(index.arrays, g_need, g_intake)
-    keep = g_val > 0
-    g_need, g_intake = g_need[keep], g_intake[keep]
-    g_w = np.floor(g_val[keep] * scale + 0.5).astype(np.int64)
-    empty = np.zeros(0, dtype=np.int64)
-    need, intake, w, used = _merge(empty, empty, empty, np.zeros(0, dtype=bool),
-                                   np.concatenate([g_need, seed.need]), np.concatenate([g_intake, seed.intake]),
-                                   np.concatenate([g_w, seed.w]), I)
-    # Greedy's own value in these units: the answer never falls below it.
-    greedy_units = float(g_w.sum())
-    primal = 0.0
+
+    def bounds(G, u):
+        """Per category: sum_n max(0, G_n) + sum_i places_i u_i (a proven upper bound)."""
+        return (np.bincount(need_cat[known], weights=np.maximum(G[known], 0), minlength=K)[:K]
+                + np.bincount(intake_cat, weights=cap * u, minlength=K)[:K])
+
+    bound_k = bounds(seed.G, np.zeros(I))
+    R = _Restricted(index, cap)
+    R.add(np.concatenate([g_need, seed.need]), np.concatenate([g_intake, seed.intake]), np.concatenate([g_w, seed.w]))
+    proven = np.zeros(K, dtype=bool)
+    proven[np.bincount(need_cat[R.need], minlength=K)[:K] == 0] = True  # nothing to place there
+    dirty = np.flatnonzero(~proven)
+    pool_need = pool_intake = pool_w = np.zeros(0, dtype=np.int64)
+    passes, flows, stale = 1, 0, 0
     optimal = False
-    passes = 1
+    v = np.zeros(N, dtype=np.int64)
+    u = np.zeros(I, dtype=np.int64)
     last_flow = 0.0
     while True:
-        t = time.perf_counter()
-        used = compact_flow(need, intake, w, cap)
-        last_flow = time.perf_counter() - t
-        timing["flow_seconds"] += last_flow
-        primal = float(w[used].sum())
-        t = time.perf_counter()
-        d, _ = potentials(N, I, need, intake, w, used, cap)
-        v, u = duals(N, I, d)
-        timing["duals_seconds"] += time.perf_counter() - t
-        history.append({"t": round(time.perf_counter() - t0, 2), "arcs": int(len(need)), "primal": primal / scale,
-                        "bound": bound / scale})
-        if passes >= max_passes or time.perf_counter() + last_scan + last_flow > deadline:
-            break
-        t = time.perf_counter()
-        pr = run_scan(index, open_needs, places_left, scale, v=v.astype(np.float64), u=u.astype(np.float64),
-                      best=tuning.pass_best, threshold=0.0, threads=tuning.threads)
-        last_scan = time.perf_counter() - t
-        timing["scan_seconds"] += last_scan
-        passes += 1
-        bound = min(bound, float(np.maximum(pr.G, 0).sum() + (cap * u).sum()))
-        if not len(pr.need):
+        # Inner rounds: re-solve the changed categories; arcs of the last pass's pool that now
+        # price out join, until none does (cheap: no scan).
+        while len(dirty):
+            t = time.perf_counter()
+            R.solve(dirty)
+            last_flow = time.perf_counter() - t
+            timing["flow_seconds"] += last_flow
+            flows += 1
+            t = time.perf_counter()
+            d, _ = potentials(N, I, R.need, R.intake, R.w, R.used, cap)
+            v, u = duals(N, I, d, R.intake)
+            clock("duals_seconds", t)
+            history.append({"t": round(time.perf_counter() - t0, 2), "arcs": int(len(R.need)),
+                            "primal": float(R.w[R.used].sum()) / scale, "bound": float(bound_k.sum()) / scale,
+                            "solved": len(dirty)})
+            dirty = np.zeros(0, dtype=np.int64)
+            if len(pool_need) and time.perf_counter() + last_flow < deadline:
+                rc = pool_w - v[pool_need] - u[pool_intake]
+                cand = rc > 0
+                if cand.any():
+                    cand[cand] = ~R.in_set(pool_need[cand], pool_intake[cand])
+                    dirty = R.add(pool_need[cand], pool_intake[cand], pool_w[cand])
+        open_k = ~proven
+        if not open_k.any():
             optimal = True
-            bound = primal
             break
+        share = known[open_k[np.maximum(need_cat, 0)]].sum() / max(int(known.sum()), 1)
+        if passes >= max_passes or time.perf_counter() + last_scan * share + last_flow > deadline:
+            break
+        # A full pass over the categories not yet proven: a bound for each, the arcs that price
+        # out, and a pool of each need's best arcs (those close to pricing out).
+        mask = known & open_k[np.maximum(need_cat, 0)]
+        t = time.perf_counter()
+        pr = run_scan(index, mask, places_left, scale, v=v.astype(np.float64), u=u.astype(np.float64),
+                      best=tuning.pass_best, threshold=-tuning.pool_reduced_cost * scale, threads=tuning.threads,
+                      check_eligible=False, prune=True, intake_best=tuning.intake_best)
+        last_scan = (time.perf_counter() - t) / max(share, 1e-9)
+        timing["scan_seconds"] += time.perf_counter() - t
+        passes += 1
+        bk = bounds(pr.G, u.astype(np.float64))
+        bound_k[open_k] = np.minimum(bound_k[open_k], bk[open_k])
+        rc = pr.w - v[pr.need] - u[pr.intake]
+        positive = rc > 0
+        if positive.any():
+            positive[positive] = ~R.in_set(pr.need[positive], pr.intake[positive])
+        got = np.bincount(need_cat[pr.need[positive]], minlength=K)[:K] > 0
+        primal_k = np.bincount(need_cat[R.need[R.used]], weights=R.w[R.used], minlength=K)[:K]
+        # Proven: nothing prices out and the bound (exact integers) meets the restricted optimum.
+        newly = open_k & ~got & (bk <= primal_k)
+        proven |= newly
+        if not (open_k & ~proven).any():
+            optimal = True
+            break
+        if not got.any():
+            raise RuntimeError("pricing: no arc prices out but the bound is above the optimum "
+                               f"({(bk - primal_k)[open_k & ~proven]}): duals not optimal")
         # Keep used arcs and those close to pricing out; add the new ones.
-        rc = w - v[need] - u[intake]
-        stay = used | (rc > -tuning.keep_reduced_cost * scale)
-        need, intake, w, used = need[stay], intake[stay], w[stay], used[stay]
-        need, intake, w, used = _merge(need, intake, w, used, pr.need, pr.intake, pr.w, I)
-    if primal < greedy_units:  # only when stopped before the first flow could beat it
+        rc_r = R.w - v[R.need] - u[R.intake]
+        R.keep(R.used | (rc_r > -tuning.keep_reduced_cost * scale))
+        dirty = R.add(pr.need[positive], pr.intake[positive], pr.w[positive])
+        if "u_prev" in dir():
+            history.append({"u_down": int((u < u_prev).sum()), "u_down_20": int((u < u_prev - 20 * scale).sum()),
+                            "v_down": int((v < v_prev).sum()), "v_down_20": int((v < v_prev - 20 * scale).sum())})
+        u_prev, v_prev = u.copy(), v.copy()
+        history.append({"t": round(time.perf_counter() - t0, 2), "priced_out": int(positive.sum()),
+                        "needs_priced_out": int(len(np.unique(pr.need[positive]))),
+                        "intakes_priced_out": int(len(np.unique(pr.intake[positive]))),
+                        "open_categories": int((~proven).sum())})
+        pool_need, pool_intake, pool_w = pr.need[~positive], pr.intake[~positive], pr.w[~positive]
+    primal = float(R.w[R.used].sum())
+    need, intake, w, used = R.need, R.intake, R.w, R.used
+    if primal < greedy_units:  # only when stopped before any flow could beat it
         need, intake, w = g_need, g_intake, g_w
         used = np.ones(len(need), dtype=bool)
         primal = greedy_units
-    stats = {"pricing_passes": passes, "history": history, **{k: round(x, 3) for k, x in timing.items()}}
+    bound = float(bound_k.sum()) if not optimal else primal
+    stats = {"pricing_passes": passes, "flow_rounds": flows, "categories_proven": int(proven.sum()),
+             "history": history, **{k: round(x, 3) for k, x in timing.items()}}
     return PricingResult(need, intake, w, used, eligible, primal, max(bound, primal), optimal, stats)

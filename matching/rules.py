@@ -37,19 +37,25 @@ _jit = numba.njit(cache=True, nogil=True, inline="always")
 
 
 @_jit
+def age_years(kind, age, birth_y, birth_md, y, md):
+    """Age in whole years on the day (year y, month*32+day md): fixed (kind 1) or from the
+    birth date (kind 2; a 29 February birthday falls on 1 March in other years)."""
+    if kind == 1:
+        return age
+    return float(y - birth_y - (1 if md < birth_md else 0))
+
+
+@_jit
 def age_ok(A, c, p, i):
     """Age rule: the client's age on the day they would start intake i is within p's limits."""
     kind = A.client_age_kind[c]
     if kind == 0:
         return True
-    if kind == 1:
-        a = A.client_age[c]
+    if A.intake_start[i] >= A.client_avail[c]:
+        y, md = A.intake_start_y[i], A.intake_start_md[i]
     else:
-        if A.intake_start[i] >= A.client_avail[c]:
-            y, md = A.intake_start_y[i], A.intake_start_md[i]
-        else:
-            y, md = A.client_avail_y[c], A.client_avail_md[c]
-        a = float(y - A.client_birth_y[c] - (1 if md < A.client_birth_md[c] else 0))
+        y, md = A.client_avail_y[c], A.client_avail_md[c]
+    a = age_years(kind, A.client_age[c], A.client_birth_y[c], A.client_birth_md[c], y, md)
     return A.prov_min_age[p] <= a <= A.prov_max_age[p]
 
 
@@ -60,9 +66,14 @@ def age_limited(A, p):
 
 @_jit
 def area_ok(A, c, p):
+    return area_code_ok(A, A.client_area[c], p)
+
+
+@_jit
+def area_code_ok(A, a, p):
+    """Area rule for a young person whose area code is a (< 0: none, or served nowhere)."""
     if A.prov_any_area[p]:
         return True
-    a = A.client_area[c]
     if a < 0:
         return False
     for j in range(A.prov_area_ptr[p], A.prov_area_ptr[p + 1]):
@@ -146,23 +157,37 @@ def distance_ok(A, c, l, p, km):
 
 
 @_jit
+def value_terms(w, weight, u, waited, pref, wait, km):
+    """The terms of a placement's value under weights w (Arrays.weights): urgency part
+    (weight x urgency_value x u), waited part, preference part, wait cost (u x wait_day_cost
+    x wait_days; not x u in version 1) and km cost."""
+    wait_factor = u if w[5] != 0.0 else 1.0
+    return weight * w[0] * u, w[3] * waited, pref, wait_factor * w[1] * wait, w[2] * km
+
+
+@_jit
+def value_of_terms(w, weight, u, waited, pref, wait, km):
+    """The value itself: the one formula every part of the matcher uses."""
+    a, b, c, d, e = value_terms(w, weight, u, waited, pref, wait, km)
+    return a + b + c - d - e
+
+
+@_jit
 def value_parts(A, n, i, km):
-    """The terms of a placement's value: urgency part (w x urgency_value x u), waited part,
-    preference part, wait cost (u x wait_day_cost x wait_days; not x u in version 1), km cost."""
+    """`value_terms` of placing need n on intake i at `km`."""
     c = A.need_client[n]
     p = A.intake_prov[i]
-    w = A.weights
-    u = A.client_urgency[c]
-    wait_factor = u if w[5] != 0.0 else 1.0
-    return (A.prov_weight[p] * w[0] * u, w[3] * A.need_waited[n], preference_bonus(A, c, p),
-            wait_factor * w[1] * wait_days(A, c, i), w[2] * km)
+    return value_terms(A.weights, A.prov_weight[p], A.client_urgency[c], A.need_waited[n],
+                       preference_bonus(A, c, p), wait_days(A, c, i), km)
 
 
 @_jit
 def placement_value(A, n, i, km):
-    """The value of placing need n on intake i at `km`: the one formula the matcher uses."""
-    a, b, c, d, e = value_parts(A, n, i, km)
-    return a + b + c - d - e
+    """The value of placing need n on intake i at `km`."""
+    c = A.need_client[n]
+    p = A.intake_prov[i]
+    return value_of_terms(A.weights, A.prov_weight[p], A.client_urgency[c], A.need_waited[n],
+                          preference_bonus(A, c, p), wait_days(A, c, i), km)
 
 
 @_jit

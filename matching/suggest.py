@@ -163,13 +163,13 @@ def suggest(
             ns.excluded_by = {}
             out.append(ns)
             continue
-        intake, rule, km, wait, value = client_options(A, n, provs[ptr[k]:ptr[k + 1]])
+        intake, rule, km, wait, value = client_options(index, n, provs[ptr[k]:ptr[k + 1]])
         free = np.maximum(places_left[intake], 0)
         usable = (rule == 0) & (free > 0) & (value > 0)
         ns.eligible_count = int(usable.sum())
         best = np.flatnonzero(usable)
         best = best[np.lexsort((intake[best], -value[best]))][:top_n]
-        parts = value_breakdown(A, np.full(len(best), n, dtype=np.int64), intake[best], km[best])
+        parts = value_breakdown(index, np.full(len(best), n, dtype=np.int64), intake[best], km[best])
         for j, (a, b, pref, wc, kc) in zip(best.tolist(), parts.tolist()):
             i = int(intake[j])
             ns.options.append(Option(
