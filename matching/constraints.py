@@ -61,7 +61,7 @@ class ConstraintContext:
 
     def needs_of_client(self, client_id: str) -> list[int]:
         c = self.index.client_pos[client_id]
-        return [int(n) for n in np.flatnonzero(self.index.need_client == c)]
+        return [int(n) for n in np.flatnonzero(self.index.arrays.need_client == c)]
 
     def total_placed(self) -> Any:
         return sum(self.x) + len(self.pinned)
@@ -69,8 +69,8 @@ class ConstraintContext:
     def placed_at_provisions(self, provisions: Iterable[int]) -> Any:
         """Number of placements on any intake of these provision numbers (pinned included)."""
         provs = set(provisions)
-        arcs = [a for a, i in enumerate(self.arc_intake) if int(self.index.intake_prov[i]) in provs]
-        fixed = sum(1 for i in self.pinned.values() if int(self.index.intake_prov[i]) in provs)
+        arcs = [a for a, i in enumerate(self.arc_intake) if int(self.index.arrays.intake_prov[i]) in provs]
+        fixed = sum(1 for i in self.pinned.values() if int(self.index.arrays.intake_prov[i]) in provs)
         return sum(self.x[a] for a in arcs) + fixed
 
 
@@ -125,7 +125,7 @@ class AreaFairness(SideConstraint):
     max_shortfall: float = 0.1
 
     def add_to(self, model, ctx):
-        n_total = len(ctx.index.need_client)
+        n_total = ctx.index.n_needs
         if n_total == 0:
             return
         met_total = sum(ctx.placed(n) for n in range(n_total))

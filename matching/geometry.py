@@ -85,6 +85,17 @@ def unit_vectors(lat, lon) -> np.ndarray:
     return np.stack([c * np.cos(lo), c * np.sin(lo), np.sin(la)], axis=1).reshape(-1, 3)
 
 
+def km_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Great-circle km between every row of `a` (n,3) and of `b` (m,3) unit vectors: shape (n, m)."""
+    sq = np.zeros((a.shape[0], b.shape[0]))
+    for d in range(3):
+        diff = a[:, d, None] - b[None, :, d]
+        sq += diff * diff
+    chord = np.sqrt(sq)
+    np.minimum(chord, 2.0, out=chord)
+    return (2.0 * EARTH_RADIUS_KM) * np.arcsin(chord * 0.5)
+
+
 def chord_for_km(km) -> np.ndarray:
     """Chord length on the unit sphere of an arc of `km` (capped at the antipode)."""
     ang = np.minimum(np.asarray(km, dtype=np.float64) / EARTH_RADIUS_KM, math.pi)
