@@ -26,6 +26,9 @@ class Tuning:
     keep_reduced_cost: float = 20.0  # between passes keep unused arcs within this of pricing out (value units)
     pool_reduced_cost: float = 0.0  # a pass's pool: each need's best arcs within this of pricing out
     time_limit: float = 50.0  # seconds, pricing mode's default limit
+    # Estimates for staying within the time limit (measured at 100k x 20k on a loaded 2-core machine).
+    read_out_seconds_per_need: float = 2e-5
+    flow_seconds_per_arc: float = 3e-6
     # Cost units: values are scaled by 10**cost_exponent and rounded (lowered if it could overflow).
     cost_exponent: int = 6
 

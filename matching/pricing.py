@@ -50,7 +50,7 @@ class PricingResult:
     intake: np.ndarray
     w: np.ndarray  # values in cost units
     used: np.ndarray
-    eligible: np.ndarray  # per need: some intake passes every rule
+    eligible: np.ndarray | None  # per need: some intake passes every rule (None: not every need was scanned)
     primal: float  # cost units
     bound: float  # cost units, proven upper bound on the optimum
     optimal: bool
@@ -125,12 +125,14 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
     g_need, g_intake, g_w = g_need[keep], g_intake[keep], g_w[keep]
     clock("greedy_seconds", t)
     greedy_units = float(g_w.sum())
+    # Time kept for reading the answer out (placements, unmet reasons), per need.
+    reserve = tuning.read_out_seconds_per_need * N
     t = time.perf_counter()
     seed = run_scan(index, open_needs, places_left, scale, best=tuning.seed_best, n_random=tuning.seed_random,
-                    seed=1, threads=tuning.threads, intake_best=tuning.intake_best)
+                    seed=1, threads=tuning.threads, intake_best=tuning.intake_best, deadline=deadline - reserve)
     last_scan = time.perf_counter() - t
     timing["scan_seconds"] += last_scan
-    eligible = seed.eligible
+    eligible = seed.eligible if seed.complete else None
 
     def bounds(G, u):
         """Per category: sum_n max(0, G_n) + sum_i places_i u_i (a proven upper bound)."""
@@ -153,6 +155,8 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
         # Inner rounds: re-solve the changed categories; arcs of the last pass's pool that now
         # price out join, until none does (cheap: no scan).
         while len(dirty):
+            if not flows and time.perf_counter() + tuning.flow_seconds_per_arc * len(R.need) + reserve > deadline:
+                break  # not even one flow fits: greedy's answer stands
             t = time.perf_counter()
             R.solve(dirty)
             last_flow = time.perf_counter() - t
@@ -166,7 +170,7 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
                             "primal": float(R.w[R.used].sum()) / scale, "bound": float(bound_k.sum()) / scale,
                             "solved": len(dirty)})
             dirty = np.zeros(0, dtype=np.int64)
-            if len(pool_need) and time.perf_counter() + last_flow < deadline:
+            if len(pool_need) and time.perf_counter() + last_flow + reserve < deadline:
                 rc = pool_w - v[pool_need] - u[pool_intake]
                 cand = rc > 0
                 if cand.any():
@@ -177,7 +181,8 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
             optimal = True
             break
         share = known[open_k[np.maximum(need_cat, 0)]].sum() / max(int(known.sum()), 1)
-        if passes >= max_passes or time.perf_counter() + last_scan * share + last_flow > deadline:
+        if (not flows or passes >= max_passes
+                or time.perf_counter() + last_scan * share + last_flow + reserve > deadline):
             break
         # A full pass over the categories not yet proven: a bound for each, the arcs that price
         # out, and a pool of each need's best arcs (those close to pricing out).
@@ -226,6 +231,8 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
         used = np.ones(len(need), dtype=bool)
         primal = greedy_units
     bound = float(bound_k.sum()) if not optimal else primal
+    if not seed.complete:
+        bound = float("inf")  # the seed scan did not see every arc: no bound
     stats = {"pricing_passes": passes, "flow_rounds": flows, "categories_proven": int(proven.sum()),
              "history": history, **{k: round(x, 3) for k, x in timing.items()}}
     return PricingResult(need, intake, w, used, eligible, primal, max(bound, primal), optimal, stats)

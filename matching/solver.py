@@ -147,7 +147,7 @@ def solve(
         need, intake, w, used, eligible = res.need, res.intake, res.w, res.used, res.eligible
         stats = dict(res.stats)
         optimal = res.optimal
-        gap = max(res.bound - res.primal, 0.0)
+        gap = max(res.bound - res.primal, 0.0) if np.isfinite(res.bound) else None
     else:
         usable = places_left if not want_mv else np.maximum(places_left, 1)
         sr = run_scan(index, open_needs, usable, scale, threads=tuning.threads)
@@ -174,7 +174,7 @@ def solve(
         solver=f"ortools min_cost_flow ({'every arc' if mode == 'exact' else 'pricing: restricted arcs grown by LP duals'})",
         mode=mode,
         optimal=bool(optimal),
-        gap_bound=0.0 if gap <= 0 else gap / max(primal_units, 1e-9),
+        gap_bound=None if gap is None else (0.0 if gap <= 0 else gap / max(primal_units, 1e-9)),
         cost_scale=scale,
         build_seconds=round(t_build - t0, 3),
         solve_seconds=round(t_solved - t_build, 3),

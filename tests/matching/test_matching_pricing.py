@@ -97,7 +97,8 @@ def test_never_worse_than_greedy_even_with_no_time():
     assert sum(p.value for p in short.placements) >= sum(p.value for p in g.placements) - 1e-6
     exact = solve(problem, mode="exact")
     # The bound is valid: the optimum is within it.
-    assert short.stats["gap_bound"] >= (exact.objective - short.objective) / short.objective - 1e-9
+    gap = short.stats["gap_bound"]  # None: stopped before every arc was seen, so no bound
+    assert gap is None or gap >= (exact.objective - short.objective) / short.objective - 1e-9
 
 
 def test_pricing_with_pins_matches_exact():
