@@ -320,7 +320,7 @@ def bench_100k(tmp: Path, seed: int, time_limit: float) -> None:
           f"{'proven optimal' if m['optimal'] else 'not proven optimal'} after {m['passes']} passes, "
           f"met {m['met']} vs greedy {g['met']} ({m['met'] - g['met']:+d}), urgency-weighted "
           f"{m['urgency_met'] - g['urgency_met']:+d}, objective {m['objective']:.2f} vs {g['objective']:.2f}")
-    limit = 30.0
+    limit = 45.0
     t = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "matching", "solve", str(path), "--time-limit", str(limit), "--out",
                            str(tmp / "alloc.json")], cwd=HERE.parent, capture_output=True, text=True)

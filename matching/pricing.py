@@ -50,7 +50,7 @@ class PricingResult:
     intake: np.ndarray
     w: np.ndarray  # values in cost units
     used: np.ndarray
-    eligible: np.ndarray | None  # per need: some intake passes every rule (None: not every need was scanned)
+    eligible: np.ndarray  # per need: some intake passes every rule
     primal: float  # cost units
     bound: float  # cost units, proven upper bound on the optimum
     optimal: bool
@@ -127,12 +127,25 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
     greedy_units = float(g_w.sum())
     # Time kept for reading the answer out (placements, unmet reasons), per need.
     reserve = tuning.read_out_seconds_per_need * N
+    # A full scan's time, from a small sample of needs (scans are linear in the needs scanned).
+    sample = np.zeros(N, dtype=bool)
+    live = np.flatnonzero(known)
+    if len(live):
+        sample[np.random.default_rng(1).choice(live, size=min(len(live), 400), replace=False)] = True
     t = time.perf_counter()
-    seed = run_scan(index, open_needs, places_left, scale, best=tuning.seed_best, n_random=tuning.seed_random,
-                    seed=1, threads=tuning.threads, intake_best=tuning.intake_best, deadline=deadline - reserve)
-    last_scan = time.perf_counter() - t
+    run_scan(index, sample, places_left, scale, best=tuning.seed_best, threads=1)
+    scan_estimate = (time.perf_counter() - t) * len(live) / max(int(sample.sum()), 1) / max(tuning.threads * 0.8, 1.0)
+    t = time.perf_counter()
+    if t + scan_estimate + reserve > deadline:
+        # Not even the seed fits: greedy's answer (its unmet reasons need the rules checked).
+        seed = run_scan(index, open_needs, np.zeros(I, dtype=np.int64), scale, threads=tuning.threads)
+        seed.complete = False
+    else:
+        seed = run_scan(index, open_needs, places_left, scale, best=tuning.seed_best, n_random=tuning.seed_random,
+                        seed=1, threads=tuning.threads, intake_best=tuning.intake_best)
+    last_scan = (time.perf_counter() - t) * 0.8  # a later pass skips full intakes and the random arcs
     timing["scan_seconds"] += last_scan
-    eligible = seed.eligible if seed.complete else None
+    eligible = seed.eligible
 
     def bounds(G, u):
         """Per category: sum_n max(0, G_n) + sum_i places_i u_i (a proven upper bound)."""

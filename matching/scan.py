@@ -26,7 +26,6 @@ geopy km, wait, value) and `value_breakdown` (its terms).
 from __future__ import annotations
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -386,7 +385,7 @@ class ScanResult:
     G: np.ndarray  # per need: max over usable arcs of W - u[i] (-inf when none)
     eligible: np.ndarray  # per need: some intake passes every rule (places or not)
     top_rc: np.ndarray | None = None  # (N, best) reduced costs of the best arcs, best first
-    complete: bool = True  # False when the deadline stopped it before every block was scanned
+    complete: bool = True  # False when it did not price every arc (only the rules were checked)
 
 
 def _chunks(index: ProblemIndex, parts: int) -> list[tuple[int, int]]:
@@ -403,8 +402,7 @@ def _chunks(index: ProblemIndex, parts: int) -> list[tuple[int, int]]:
 def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray, scale: float, *,
              v: np.ndarray | None = None, u: np.ndarray | None = None, best: int = 0, threshold: float = -np.inf,
              n_random: int = 0, seed: int = 0, threads: int | None = None,
-             check_eligible: bool = True, prune: bool = False, intake_best: int = 0,
-             deadline: float | None = None) -> ScanResult:
+             check_eligible: bool = True, prune: bool = False, intake_best: int = 0) -> ScanResult:
     """Run `scan_blocks` over every block, split across threads; see the module docstring."""
     A = index.arrays
     N, I = index.n_needs, index.n_intakes
@@ -423,7 +421,7 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
     open_u8 = open_need.astype(np.uint8)
     places = np.ascontiguousarray(places_left, dtype=np.int64)
     threads = threads or TUNING.threads
-    chunks = _chunks(index, 16 * threads if deadline is not None else (4 * threads if threads > 1 else 1))
+    chunks = _chunks(index, 4 * threads if threads > 1 else 1)
     per_need = best + n_random if best > 0 else 8
 
     group = int(np.diff(A.loc_need_ptr).max(initial=1))
@@ -437,14 +435,9 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
             sides.append(local.side)
         return local.side
 
-    skipped = []
-
     def one(chunk):
         b0, b1 = chunk
         parts = []
-        if deadline is not None and time.perf_counter() > deadline:
-            skipped.append(chunk)  # out of time: this part of the region is not scanned
-            return parts
         sf = np.empty((N_F, group))
         si = np.empty((N_I, group), dtype=np.int64)
         levels = np.empty((5, 8))
@@ -478,7 +471,7 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
         w = np.concatenate([p[2] for p in parts])
     else:
         need = intake = w = np.zeros(0, dtype=np.int64)
-    return ScanResult(need, intake, w, G, eligible.astype(bool), top_rc if best > 0 else None, complete=not skipped)
+    return ScanResult(need, intake, w, G, eligible.astype(bool), top_rc if best > 0 else None, complete=True)
 
 
 # --------------------------------------------------------------------------- one need / one client

@@ -47,26 +47,14 @@ def value_scale(index: ProblemIndex, tuning: Tuning = TUNING) -> float:
 
 
 def estimate_arcs(index: ProblemIndex, open_needs: np.ndarray, places_left: np.ndarray, scale: float,
-                  share: float = 0.02) -> float:
-    """Exact-mode arc count, extrapolated from the arcs of a sample of blocks (~`share` of the work)."""
-    B = index.n_blocks
-    if B <= 8:
+                  sample: int = 400) -> float:
+    """Exact-mode arc count, extrapolated from the arcs of a fixed random sample of needs."""
+    needs = np.flatnonzero(open_needs)
+    if len(needs) <= 4 * sample:
         return 0.0  # small: just build them
-    work = index.block_work()
-    rng = np.random.default_rng(0)
-    pick = rng.permutation(B)
-    take = pick[: max(1, int(np.searchsorted(np.cumsum(work[pick]), share * work.sum())) + 1)]
-    sample = np.zeros(index.n_needs, dtype=bool)
-    A = index.arrays
-    K = A.n_cat
-    for b in take.tolist():
-        for loc in A.block_locs[A.block_loc_ptr[b]:A.block_loc_ptr[b + 1]].tolist():
-            sample[A.loc_needs[A.loc_need_ptr[loc * K]:A.loc_need_ptr[loc * K + K]]] = True
-    sample &= open_needs
-    if not sample.any():
-        return 0.0
-    arcs = len(run_scan(index, sample, places_left, scale).need)
-    return arcs * work.sum() / work[take].sum()
+    pick = np.zeros(index.n_needs, dtype=bool)
+    pick[np.random.default_rng(0).choice(needs, size=sample, replace=False)] = True
+    return len(run_scan(index, pick, places_left, scale).need) * len(needs) / sample
 
 
 def marginal_values_from(index: ProblemIndex, need: np.ndarray, intake: np.ndarray, w: np.ndarray,
