@@ -127,11 +127,17 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
     greedy_units = float(g_w.sum())
     # Time kept for reading the answer out (placements, unmet reasons), per need.
     reserve = tuning.read_out_seconds_per_need * N
-    # A full scan's time, from a small sample of needs (scans are linear in the needs scanned).
+    # A full scan's time, from the needs of a sample of locations (a location's needs share
+    # its distances, so sampling whole locations keeps the cost per need).
     sample = np.zeros(N, dtype=bool)
     live = np.flatnonzero(known)
-    if len(live):
-        sample[np.random.default_rng(1).choice(live, size=min(len(live), 400), replace=False)] = True
+    locs = np.unique(A.client_loc[A.need_client[live]])
+    rng = np.random.default_rng(1)
+    for loc in rng.permutation(locs).tolist():
+        sample[A.loc_needs[A.loc_need_ptr[loc * K]:A.loc_need_ptr[loc * K + K]]] = True
+        if sample.sum() >= 400:
+            break
+    sample &= known
     t = time.perf_counter()
     run_scan(index, sample, places_left, scale, best=tuning.seed_best, threads=1)
     scan_estimate = (time.perf_counter() - t) * len(live) / max(int(sample.sum()), 1) / max(tuning.threads * 0.8, 1.0)
@@ -143,7 +149,7 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
     else:
         seed = run_scan(index, open_needs, places_left, scale, best=tuning.seed_best, n_random=tuning.seed_random,
                         seed=1, threads=tuning.threads, intake_best=tuning.intake_best)
-    last_scan = (time.perf_counter() - t) * 0.8  # a later pass skips full intakes and the random arcs
+    last_scan = time.perf_counter() - t
     timing["scan_seconds"] += last_scan
     eligible = seed.eligible
 
@@ -183,7 +189,7 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
                             "primal": float(R.w[R.used].sum()) / scale, "bound": float(bound_k.sum()) / scale,
                             "solved": len(dirty)})
             dirty = np.zeros(0, dtype=np.int64)
-            if len(pool_need) and time.perf_counter() + last_flow + reserve < deadline:
+            if len(pool_need) and time.perf_counter() + 1.25 * last_flow + reserve < deadline:
                 rc = pool_w - v[pool_need] - u[pool_intake]
                 cand = rc > 0
                 if cand.any():
@@ -194,8 +200,9 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
             optimal = True
             break
         share = known[open_k[np.maximum(need_cat, 0)]].sum() / max(int(known.sum()), 1)
+        # The next round (a pass, then flows) must fit, with a margin for a busy machine.
         if (not flows or passes >= max_passes
-                or time.perf_counter() + last_scan * share + last_flow + reserve > deadline):
+                or time.perf_counter() + 1.25 * (last_scan * share + last_flow) + reserve > deadline):
             break
         # A full pass over the categories not yet proven: a bound for each, the arcs that price
         # out, and a pool of each need's best arcs (those close to pricing out).
