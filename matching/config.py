@@ -24,7 +24,6 @@ class Tuning:
     pass_best: int = 8  # each pass: per need its best arcs by reduced cost (those > 0 join)
     intake_best: int = 8  # ... and per intake its best needs (in the seed and every pass)
     keep_reduced_cost: float = 20.0  # between passes keep unused arcs within this of pricing out (value units)
-    pool_reduced_cost: float = 0.0  # a pass's pool: each need's best arcs within this of pricing out
     time_limit: float = 50.0  # seconds, pricing mode's default limit
     # Estimates for staying within the time limit (measured at 100k x 20k on a loaded 2-core machine).
     read_out_seconds_per_need: float = 2e-5

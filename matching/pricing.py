@@ -164,18 +164,17 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
     proven = np.zeros(K, dtype=bool)
     proven[np.bincount(need_cat[R.need], minlength=K)[:K] == 0] = True  # nothing to place there
     dirty = np.flatnonzero(~proven)
-    pool_need = pool_intake = pool_w = np.zeros(0, dtype=np.int64)
-    passes, flows, stale = 1, 0, 0
+    passes, flows = 1, 0
+    last_primal = -np.inf
     optimal = False
     v = np.zeros(N, dtype=np.int64)
     u = np.zeros(I, dtype=np.int64)
     last_flow = 0.0
     while True:
-        # Inner rounds: re-solve the changed categories; arcs of the last pass's pool that now
-        # price out join, until none does (cheap: no scan).
-        while len(dirty):
+        # Re-solve the categories whose arcs changed.
+        if len(dirty):
             if not flows and time.perf_counter() + tuning.flow_seconds_per_arc * len(R.need) + reserve > deadline:
-                break  # not even one flow fits: greedy's answer stands
+                break  # not even one flow fits: greedy's answer stands (never reached with flows > 0)
             t = time.perf_counter()
             R.solve(dirty)
             last_flow = time.perf_counter() - t
@@ -189,12 +188,6 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
                             "primal": float(R.w[R.used].sum()) / scale, "bound": float(bound_k.sum()) / scale,
                             "solved": len(dirty)})
             dirty = np.zeros(0, dtype=np.int64)
-            if len(pool_need) and time.perf_counter() + 1.25 * last_flow + reserve < deadline:
-                rc = pool_w - v[pool_need] - u[pool_intake]
-                cand = rc > 0
-                if cand.any():
-                    cand[cand] = ~R.in_set(pool_need[cand], pool_intake[cand])
-                    dirty = R.add(pool_need[cand], pool_intake[cand], pool_w[cand])
         open_k = ~proven
         if not open_k.any():
             optimal = True
@@ -204,12 +197,11 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
         if (not flows or passes >= max_passes
                 or time.perf_counter() + 1.25 * (last_scan * share + last_flow) + reserve > deadline):
             break
-        # A full pass over the categories not yet proven: a bound for each, the arcs that price
-        # out, and a pool of each need's best arcs (those close to pricing out).
+        # A full pass over the categories not yet proven: a bound for each, and the arcs that price out.
         mask = known & open_k[np.maximum(need_cat, 0)]
         t = time.perf_counter()
         pr = run_scan(index, mask, places_left, scale, v=v.astype(np.float64), u=u.astype(np.float64),
-                      best=tuning.pass_best, threshold=-tuning.pool_reduced_cost * scale, threads=tuning.threads,
+                      best=tuning.pass_best, threshold=0.0, threads=tuning.threads,
                       check_eligible=False, prune=True, intake_best=tuning.intake_best)
         last_scan = (time.perf_counter() - t) / max(share, 1e-9)
         timing["scan_seconds"] += time.perf_counter() - t
@@ -229,21 +221,19 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
             optimal = True
             break
         if not got.any():
-            raise RuntimeError("pricing: no arc prices out but the bound is above the optimum "
-                               f"({(bk - primal_k)[open_k & ~proven]}): duals not optimal")
-        # Keep used arcs and those close to pricing out; add the new ones.
-        rc_r = R.w - v[R.need] - u[R.intake]
-        R.keep(R.used | (rc_r > -tuning.keep_reduced_cost * scale))
+            break  # cannot happen with optimal duals (the bound would meet the optimum); stop, unproven
+        # Keep used arcs and those close to pricing out (only while the objective rises, so
+        # that dropped arcs cannot come back for ever); add the new ones.
+        primal_now = float(R.w[R.used].sum())
+        if primal_now > last_primal:
+            rc_r = R.w - v[R.need] - u[R.intake]
+            R.keep(R.used | (rc_r > -tuning.keep_reduced_cost * scale))
+        last_primal = primal_now
         dirty = R.add(pr.need[positive], pr.intake[positive], pr.w[positive])
-        if "u_prev" in dir():
-            history.append({"u_down": int((u < u_prev).sum()), "u_down_20": int((u < u_prev - 20 * scale).sum()),
-                            "v_down": int((v < v_prev).sum()), "v_down_20": int((v < v_prev - 20 * scale).sum())})
-        u_prev, v_prev = u.copy(), v.copy()
         history.append({"t": round(time.perf_counter() - t0, 2), "priced_out": int(positive.sum()),
                         "needs_priced_out": int(len(np.unique(pr.need[positive]))),
                         "intakes_priced_out": int(len(np.unique(pr.intake[positive]))),
                         "open_categories": int((~proven).sum())})
-        pool_need, pool_intake, pool_w = pr.need[~positive], pr.intake[~positive], pr.w[~positive]
     primal = float(R.w[R.used].sum())
     need, intake, w, used = R.need, R.intake, R.w, R.used
     if primal < greedy_units:  # only when stopped before any flow could beat it
