@@ -21,8 +21,8 @@ class Tuning:
     # Pricing (pricing.py).
     seed_best: int = 8  # seed: per need its best arcs by value
     seed_random: int = 8  # ... and this many random eligible ones
-    pass_best: int = 8  # each pass: per need its best arcs by reduced cost (those > 0 join)
-    intake_best: int = 8  # ... and per intake its best needs (in the seed and every pass)
+    pass_best: int = 16  # each pass: per need its best arcs by reduced cost (those > 0 join)
+    intake_best: int = 16  # ... and per intake its best needs (in the seed and every pass)
     keep_reduced_cost: float = 20.0  # between passes keep unused arcs within this of pricing out (value units)
     time_limit: float = 50.0  # seconds, pricing mode's default limit
     # Estimates for staying within the time limit (measured at 100k x 20k on a loaded 2-core machine).
