@@ -9,10 +9,11 @@ with a `ProblemError` naming the field by its JSON path, e.g.
 `allocation_to_dict` turns an `Allocation` back into the contract's JSON shape of
 the problem's version.
 
-The web app builds `Problem` directly. Version 2 fields default to "nothing applies"
-(no birth date, no area, no criteria, no preferences, one site, any area), so a
-problem without them is answered as version 1 would answer it except for the value
-formula (version 2 multiplies the cost of waiting by urgency).
+The web app builds `Problem` directly (with ``version=2`` for the current contract; the
+dataclass default is 1, the rules callers written before version 2 expect). Version 2
+fields default to "nothing applies" (no birth date, no area, no criteria, no
+preferences, one site, any area); version 1 differs only in the value formula (no
+waited or preference terms, wait cost not multiplied by urgency) and in the JSON.
 
 Extension to version 1 (inert when absent): a provision may carry ``"weight"`` in
 [0, 1], which multiplies the urgency part of a placement's value (version 2 has it).
@@ -145,7 +146,9 @@ class Problem:
     clients: tuple[Client, ...]
     provisions: tuple[Provision, ...]
     weights: Weights = Weights()
-    version: int = LATEST_VERSION
+    # 1 keeps version 1's value (the wait cost not multiplied by urgency, no waited or
+    # preference terms) for callers written for it; pass version=2 for the current contract.
+    version: int = 1
     report: frozenset[str] = frozenset()  # {"marginal_values"} asks for marginal values
 
 
