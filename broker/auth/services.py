@@ -4,8 +4,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import re
 import secrets
 from typing import Optional
+from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import VerificationError
@@ -90,9 +92,25 @@ def user_for_token(token: str) -> Optional[User]:
     return row.user
 
 
+# Browsers drop tabs and newlines inside a URL and read a backslash as "/", so
+# "/<tab>/evil.example/" and "/<backslash>evil.example" both lead to another site; a CR or
+# LF would also break the Location header.
+_NOT_IN_A_LOCAL_PATH = re.compile(r"[\x00-\x1f\x7f\\]")
+MAX_NEXT_LENGTH = 2000
+
+
 def local_path(url: Optional[str]) -> Optional[str]:
-    """A same-site path to return to after a form, never another site's address."""
-    return url if url and url.startswith("/") and not url.startswith("//") and "\\" not in url else None
+    """A same-site path to return to after a form (`next`), else None: never another site's address.
+
+    Every `next` goes through here before a redirect, so a link that would lead off the
+    site (or break the Location header) falls back to the caller's default page.
+    """
+    if not isinstance(url, str) or not url.startswith("/") or len(url) > MAX_NEXT_LENGTH:
+        return None
+    if url.startswith("//") or _NOT_IN_A_LOCAL_PATH.search(url):
+        return None
+    parts = urlsplit(url)
+    return url if not parts.scheme and not parts.netloc else None
 
 
 def roles_required(*roles: str):
