@@ -25,6 +25,15 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+# SQLite hands the id of the last row deleted to the next row inserted unless the table is
+# AUTOINCREMENT. Tables whose ids are named elsewhere (pages and API addresses, vacancy
+# files, referrals, consent, tokens, the audit log, histories ordered by id) use this, so
+# an id once used never means another record. PostgreSQL sequences never reuse ids anyway.
+# Rows only ever reached through their parent (locations, shares, preferences, a run's
+# unmet needs, empty searches) do without it.
+NO_ID_REUSE = {"sqlite_autoincrement": True}
+
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(directory=str(PROJECT_ROOT / "broker" / "migrations"), render_as_batch=True)
 login_manager = LoginManager()

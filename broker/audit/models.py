@@ -8,11 +8,12 @@ from sqlalchemy import DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from broker.auth.models import User
-from broker.extensions import db
+from broker.extensions import NO_ID_REUSE, db
 
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_event"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -9,7 +9,7 @@ from sqlalchemy import DateTime, ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from broker.directory.models import Organisation
-from broker.extensions import db
+from broker.extensions import NO_ID_REUSE, db
 
 ROLES = {
     "pa": "Personal Adviser",
@@ -21,6 +21,7 @@ ROLES = {
 
 class User(UserMixin, db.Model):
     __tablename__ = "user_account"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(200), unique=True)
@@ -47,6 +48,7 @@ class ApiToken(db.Model):
     """A bearer token for the JSON API; only its SHA-256 is stored."""
 
     __tablename__ = "api_token"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)

@@ -13,7 +13,7 @@ from typing import Optional
 from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from broker.extensions import db
+from broker.extensions import NO_ID_REUSE, db
 
 REFERRAL_ROUTES = {
     "form": "Referral form",
@@ -29,6 +29,7 @@ class Organisation(db.Model):
     """A provider organisation (HSDS organization)."""
 
     __tablename__ = "organisation"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)
@@ -47,6 +48,7 @@ class Provision(db.Model):
     __tablename__ = "provision"
     __table_args__ = (
         CheckConstraint("min_age IS NULL OR max_age IS NULL OR min_age <= max_age", name="age_range"),
+        NO_ID_REUSE,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -120,6 +122,7 @@ class Intake(db.Model):
     __table_args__ = (
         CheckConstraint("places >= 0", name="places_not_negative"),
         CheckConstraint("places_taken >= 0 AND places_taken <= places", name="taken_within_places"),
+        NO_ID_REUSE,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
