@@ -193,6 +193,7 @@ def suggestions(client_id: int):
 
 
 def referral_record(r: Referral, user) -> dict:
+    view = referrals.visible_to(user, r)
     record = {
         "id": r.id,
         "status": r.status,
@@ -203,13 +204,11 @@ def referral_record(r: Referral, user) -> dict:
         "sent_at": r.sent_at.isoformat(),
         "decline_reason": r.decline_reason,
         "message": r.message,
-        "history": [{"at": e.at.isoformat(), "status": e.status, "note": e.note} for e in r.events],
+        "history": [{"at": e["at"].isoformat(), "status": e["status"], "note": e["note"]} for e in view.history],
+        "client": view.client,
     }
-    if user.role == "provider":
-        record["client"] = referrals.provider_view(r)
-    else:
-        record["client"] = {"id": r.client_id, "name": r.client.display_name}
-        record.update(summary=r.summary, risks=r.risks)
+    if user.role != "provider":
+        record.update(summary=view.summary, risks=view.risks)
     return record
 
 

@@ -7,6 +7,7 @@ never overbook it, on SQLite or PostgreSQL. Reading then writing overbooked 10x.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from typing import Optional
 
 from flask import abort, current_app
@@ -205,19 +206,72 @@ def pa_update(user: User, referral: Referral, action: str, note: str = "") -> Re
     return referral
 
 
-def provider_view(referral: Referral) -> dict:
-    """What the provider may see of the young person: only what consent covers, right now."""
-    org = referral.organisation_id
+@dataclass
+class ReferralView:
+    """What one user may see of a referral and its history right now."""
+
+    consent: bool  # the young person's referral consent for this provider is in force
+    assessment: bool  # ... and their assessment consent
+    client: dict  # the young person as this user may see them
+    summary: Optional[str]  # the PA's background, with any further information they sent
+    risks: Optional[str]
+    need_notes: dict[str, str]
+    history: list[dict] = field(default_factory=list)  # {"at", "status", "by", "note", "withheld"}
+
+
+def visible_to(user: User, referral: Referral) -> ReferralView:
+    """What this user may see of the referral right now: the referral page and both API
+    answers show this and nothing else, so consent withdrawn hides things everywhere at once.
+
+    The young person's PA (and PAs it is shared with) see everything. The provider sees
+    the young person's details, the background and the PA's notes in the history only
+    while referral consent is in force; risks and need notes only while assessment consent
+    is in force too; and always the steps of the history and what its own staff wrote.
+    Each piece is guarded by a scope, so a finer need-to-know can add scopes here.
+    """
     client = referral.client
-    view = {"consent": consent_in_force(client.id, org, "referral"), "assessment": False}
-    if view["consent"]:
-        view.update(
-            name=client.display_name,
-            age=client.age_on(dt.date.today()),
-            area=client.home_postcode.split(" ")[0],
-            needs=[n.category for n in client.open_needs] or [referral.need.category],
-            summary=referral.summary,
-        )
-        if consent_in_force(client.id, org, "assessment"):
-            view.update(assessment=True, risks=referral.risks, need_notes={n.category: n.notes for n in client.needs if n.notes})
-    return view
+    org = referral.organisation_id
+    consent = consent_in_force(client.id, org, "referral")
+    assessment = consent and consent_in_force(client.id, org, "assessment")
+    provider = user.role == "provider"
+    if provider:
+        scopes = ({"identity", "background"} if consent else set()) | ({"assessment"} if assessment else set())
+    elif can_see(user, referral):
+        scopes = {"identity", "background", "assessment"}
+    else:
+        scopes = set()
+
+    if not provider:
+        person = {"id": client.id, "name": client.display_name} if "identity" in scopes else {}
+    else:
+        # The API's provider answer carries the whole view under "client", as it always has.
+        person = {"consent": consent, "assessment": assessment}
+        if "identity" in scopes:
+            person.update(
+                name=client.display_name,
+                age=client.age_on(dt.date.today()),
+                area=client.home_postcode.split(" ")[0],
+                needs=[n.category for n in client.open_needs] or [referral.need.category],
+            )
+        if "background" in scopes:
+            person.update(summary=referral.summary)
+        if "assessment" in scopes:
+            person.update(risks=referral.risks, need_notes={n.category: n.notes for n in client.needs if n.notes})
+
+    history = []
+    for e in referral.events:
+        # A note written by the provider's own staff is theirs to see; every other note
+        # (the PA's background, replies and reasons) is the young person's information.
+        own = provider and e.user.organisation_id == org
+        shown = own or "background" in scopes
+        history.append({"at": e.at, "status": e.status, "by": e.user.name, "note": e.note if shown else "",
+                        "withheld": bool(e.note) and not shown})
+    return ReferralView(
+        consent=consent,
+        assessment=assessment,
+        client=person,
+        summary=referral.summary if "background" in scopes else None,
+        risks=referral.risks if "assessment" in scopes else None,
+        need_notes={n.category: n.notes for n in client.needs if n.notes} if "assessment" in scopes else {},
+        history=history,
+    )
