@@ -27,6 +27,9 @@ from broker.providers.models import OrganisationToken, ProvisionChange
 
 MAX_PLACES = 1000
 MAX_DAYS_AHEAD = 2 * 365
+# Upcoming start dates one listing may have, on every channel; a rolling intake stands for
+# "any day from", so even a course starting every week fits.
+MAX_UPCOMING_INTAKES = 100
 
 
 def _now():
@@ -204,6 +207,11 @@ def plan_intakes(p: Provision, rows: list[IntakeRow], today: dt.date) -> Plan:
     referrals stay with it.
     """
     plan = Plan(provision=p)
+    if len(rows) > MAX_UPCOMING_INTAKES:
+        plan.problems.append(
+            Problem("", "intakes", f"{len(rows)} start dates is more than {MAX_UPCOMING_INTAKES}; list at most {MAX_UPCOMING_INTAKES} (a rolling intake covers any day from its start)")
+        )
+        return plan
     seen: dict[tuple, str] = {}
     for r in rows:
         key = (r.start, r.rolling)
