@@ -6,6 +6,7 @@ import os
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from broker import security, unit_of_work
 from broker.config import DEV_SECRET_KEY, PROJECT_ROOT, Config
 from broker.errors import DomainError
 from broker.extensions import csrf, db, limiter, login_manager, migrate, server_sessions
@@ -17,6 +18,7 @@ def create_app(config: dict | None = None) -> Flask:
         __name__,
         instance_path=os.environ.get("BROKER_INSTANCE_PATH", str(PROJECT_ROOT / "instance")),
         template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
     )
     app.config.from_mapping(Config(app.instance_path).as_dict())
     if config:
@@ -30,10 +32,13 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Sign in to see that page."
+    # No flashed message: it would create a session for every anonymous visitor sent to
+    # sign in. The sign-in page says "Sign in to see that page" when it has a `next`.
+    login_manager.login_message = None
     csrf.init_app(app)
     server_sessions.init_app(app)
     limiter.init_app(app)
+    security.init_app(app)
 
     # Import models so that metadata and migrations see every table.
     from broker.audit import models as _audit  # noqa: F401
@@ -72,11 +77,9 @@ def create_app(config: dict | None = None) -> Flask:
     @app.after_request
     def end_unit_of_work(response):
         # One transaction per request, ended here and nowhere else: services only flush
-        # and raise broker.errors.DomainError; an error answer leaves nothing half-written.
-        if response.status_code < 400:
-            db.session.commit()
-        else:
-            db.session.rollback()
+        # and raise broker.errors.DomainError; an error answer leaves nothing half-written
+        # (except what broker.unit_of_work.keep() asked to keep, e.g. audit of a denial).
+        unit_of_work.end(response.status_code)
         return response
 
     @app.errorhandler(DomainError)

@@ -5,6 +5,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_session import Session
 from flask_sqlalchemy import SQLAlchemy
+from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -40,3 +41,4 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 server_sessions = Session()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+talisman = Talisman()

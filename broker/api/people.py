@@ -5,16 +5,18 @@ Token auth only (no cookies), so no CSRF. Errors name the field:
 """
 import datetime as dt
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from werkzeug.datastructures import MultiDict
 
 from broker.audit import services as audit
 from broker.auth import services as auth
+from broker.auth.models import ROLES
 from broker.auth.services import api_roles_required
+from broker.auth.views import sign_in_limit
 from broker.clients import services as clients
 from broker.clients.forms import ClientForm, NeedForm
 from broker.clients.suggestions import suggestions_for
-from broker.extensions import db, limiter
+from broker.extensions import db
 from broker.referrals import services as referrals
 from broker.referrals.models import Referral
 
@@ -54,14 +56,20 @@ def _form(form_class, body: dict):
 
 
 @bp.post("/auth/token")
-@limiter.limit(lambda: current_app.config["BROKER_LOGIN_LIMIT"])
+@sign_in_limit
 def token():
     body = _body()
     user = auth.authenticate(str(body.get("email", "")), str(body.get("password", "")))
-    if user is None:
-        raise ApiError(401, "password", "the email or password is not right", "unauthorised")
     value, expires = auth.issue_token(user)
     return jsonify(token=value, expires_at=expires.isoformat(), user={"id": user.id, "role": user.role, "name": user.name})
+
+
+@bp.delete("/auth/token")
+@api_roles_required(*ROLES)
+def revoke_token():
+    """End the token this request carries (signing out of the web ends all of a user's tokens)."""
+    auth.revoke_token(request.headers["Authorization"].partition(" ")[2].strip())
+    return "", 204
 
 
 def client_record(c, today) -> dict:

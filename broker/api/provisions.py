@@ -7,6 +7,7 @@ from broker.directory import services
 from broker.directory.models import Provision
 from broker.directory.params import ParamError, parse_search
 from broker.insight.searches import record_empty_search
+from broker.weblinks import safe_url
 
 bp = Blueprint("api_provisions", __name__, url_prefix="/api/v1")
 
@@ -58,13 +59,13 @@ def provision_record(p: Provision, today: dt.date) -> dict:
             "name": p.organisation.name,
             "email": p.organisation.email,
             "phone": p.organisation.phone,
-            "website": p.organisation.website,
+            "website": safe_url(p.organisation.website),
         },
         "eligibility": p.eligibility,
         "min_age": p.min_age,
         "max_age": p.max_age,
         "cost": p.cost,
-        "how_to_refer": {"route": p.referral_route, "contact": p.referral_contact, "form_url": p.referral_form_url},
+        "how_to_refer": {"route": p.referral_route, "contact": p.referral_contact, "form_url": safe_url(p.referral_form_url)},
         "locations": [
             {"name": l.name, "address": l.address, "postcode": l.postcode, "lat": l.lat, "lon": l.lon}
             for l in p.locations

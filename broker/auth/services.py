@@ -13,12 +13,20 @@ from argon2 import PasswordHasher, profiles
 from argon2.exceptions import VerificationError
 from flask import abort, current_app, g, request
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import select, update
+from zxcvbn import zxcvbn
 
+from broker.auth import throttle
 from broker.auth.models import ROLES, ApiToken, User
+from broker.errors import DomainError
 from broker.extensions import db
 
 MIN_PASSWORD = 10
+MAX_PASSWORD = 200
+# zxcvbn's score, 0-4, estimates guesses against its own lists of the most common
+# passwords, words and names and against patterns (repeats, sequences, keyboard runs,
+# dates); 3 is "safely unguessable" for a site that slows guessing, as sign-in does here.
+MIN_STRENGTH = 3
 
 
 def _hasher() -> PasswordHasher:
@@ -33,14 +41,29 @@ class AccountError(ValueError):
         self.field, self.message = field, message
 
 
+def check_password(password: str, *about: str) -> None:
+    """Refuse a password that is short or easy to guess; `about` are the account's own
+    words (email, name), which make a password easier to guess. Raises AccountError."""
+    if len(password) < MIN_PASSWORD:
+        raise AccountError("password", f"must be at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise AccountError("password", f"must be at most {MAX_PASSWORD} characters")
+    words = [w for text in about for w in re.split(r"[^a-z0-9]+", (text or "").lower()) if w]
+    result = zxcvbn(password, user_inputs=words, max_length=MAX_PASSWORD)
+    if result["score"] < MIN_STRENGTH:
+        feedback = result["feedback"]
+        why = feedback.get("warning") or "It is too easy to guess."
+        hint = " ".join(feedback.get("suggestions") or []) or "Use three or four unrelated words."
+        raise AccountError("password", f"is too easy to guess. {why} {hint}")
+
+
 def create_user(email: str, name: str, role: str, password: str, organisation_id: Optional[int] = None) -> User:
     email = email.strip().lower()
     if role not in ROLES:
         raise AccountError("role", f"must be one of {', '.join(ROLES)}")
     if "@" not in email:
         raise AccountError("email", "must be an email address")
-    if len(password) < MIN_PASSWORD:
-        raise AccountError("password", f"must be at least {MIN_PASSWORD} characters")
+    check_password(password, email, name)
     if role == "provider" and organisation_id is None:
         raise AccountError("organisation", "provider staff must belong to an organisation")
     if db.session.scalar(select(User).where(User.email == email)):
@@ -51,21 +74,35 @@ def create_user(email: str, name: str, role: str, password: str, organisation_id
     return user
 
 
-def authenticate(email: str, password: str) -> Optional[User]:
-    """The active user with this email and password, else None (same answer either way)."""
-    user = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+class SignInRefused(DomainError):
+    """Wrong email or password, or an inactive account: the same answer for each."""
+
+    status, error = 401, "unauthorised"
+
+
+def authenticate(email: str, password: str) -> User:
+    """The active user with this email and password; else SignInRefused (the same answer
+    whichever part was wrong), or throttle.SignInLocked after too many failures in a row.
+
+    Every failure is counted and audited even though the request is rolled back.
+    """
+    email = (email or "").strip().lower()
+    throttle.refuse_if_locked(email)
+    user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
         _hasher().hash(password or "x")  # spend the same time, so timing does not reveal accounts
-        return None
-    try:
-        _hasher().verify(user.password_hash, password or "")
-    except VerificationError:
-        return None
-    if not user.active:
-        return None
+        ok = False
+    else:
+        try:
+            ok = _hasher().verify(user.password_hash, password or "") and user.active
+        except VerificationError:
+            ok = False
+    if not ok:
+        throttle.count_failure(email, user)
+        raise SignInRefused("password", "the email or password is not right")
+    throttle.forget_failures(email)
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = _hasher().hash(password)
-        db.session.commit()
     return user
 
 
@@ -73,18 +110,36 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
 def issue_token(user: User) -> tuple[str, dt.datetime]:
     token = secrets.token_urlsafe(32)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = _now()
     expires = now + dt.timedelta(hours=current_app.config["BROKER_TOKEN_HOURS"])
     db.session.add(ApiToken(user_id=user.id, token_hash=_digest(token), created_at=now, expires_at=expires))
-    db.session.commit()
     return token, expires
+
+
+def revoke_token(token: str) -> None:
+    """End one API token now (DELETE /api/v1/auth/token)."""
+    db.session.execute(
+        update(ApiToken).where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None)).values(revoked_at=_now())
+    )
+
+
+def end_all_sessions(user: User) -> None:
+    """Signing out: every web session and API token of the account stops working at once."""
+    user.session_version += 1  # sessions carry the old number, so load_user no longer accepts them
+    db.session.execute(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=_now())
+    )
 
 
 def user_for_token(token: str) -> Optional[User]:
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
-    if row is None:
+    if row is None or row.revoked_at is not None:
         return None
     expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=dt.timezone.utc)
     if expires < dt.datetime.now(dt.timezone.utc) or not row.user.active:

@@ -1,4 +1,5 @@
-"""defects: ids never reused on SQLite (AUTOINCREMENT)
+"""defects: ids never reused on SQLite (AUTOINCREMENT), API tokens can be revoked, signing
+out ends every session of the account, sign-in lockout, audit of failed sign-ins
 
 Revision ID: 0006_defects
 Revises: 0005_eligibility
@@ -6,6 +7,7 @@ Create Date: 2026-12-02 10:00:00
 
 """
 from alembic import op
+import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0006_defects'
@@ -31,8 +33,40 @@ def _rebuild(autoincrement: bool) -> None:
 
 
 def upgrade():
+    op.create_table('sign_in_throttle',
+    sa.Column('email_digest', sa.String(length=64), nullable=False),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.Column('last_failure_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('email_digest', name=op.f('pk_sign_in_throttle'))
+    )
+    with op.batch_alter_table('api_token', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True))
+
+    with op.batch_alter_table('audit_event', schema=None) as batch_op:
+        batch_op.alter_column('subject_id',
+               existing_type=sa.INTEGER(),
+               nullable=True)
+
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('session_version', sa.Integer(), server_default='0', nullable=False))
+
+    # Last, so the rebuilt tables carry the columns above.
     _rebuild(True)
 
 
 def downgrade():
     _rebuild(False)
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.drop_column('session_version')
+
+    op.execute("UPDATE audit_event SET subject_id = 0 WHERE subject_id IS NULL")
+    with op.batch_alter_table('audit_event', schema=None) as batch_op:
+        batch_op.alter_column('subject_id',
+               existing_type=sa.INTEGER(),
+               nullable=False)
+
+    with op.batch_alter_table('api_token', schema=None) as batch_op:
+        batch_op.drop_column('revoked_at')
+
+    op.drop_table('sign_in_throttle')
