@@ -71,8 +71,17 @@ def serve_command(host: str, port: int, threads: int):
     """Serve the web app and API with waitress."""
     from waitress import serve
 
+    from broker.security import plain_http_locally
+
+    app = current_app._get_current_object()
+    if plain_http_locally(app, host):
+        app.config["SESSION_COOKIE_SECURE"] = False
+        click.echo("Cookies are not Secure: plain http on this machine only (the demo). "
+                   "Behind an https proxy set BROKER_SECURE_COOKIES=1.")
+    elif app.config["SESSION_COOKIE_SECURE"]:
+        click.echo("Cookies are Secure: sign-in needs https in front (BROKER_SECURE_COOKIES=0 to allow plain http).")
     click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
-    serve(current_app._get_current_object(), host=host, port=port, threads=threads)
+    serve(app, host=host, port=port, threads=threads)
 
 
 @click.command("create-user")
