@@ -30,8 +30,15 @@ def record(user, action: str, subject_type: str, subject_id: int, client_id: int
     db.session.add(_event(user, action, subject_type, subject_id, client_id, detail))
 
 
+def record_view(user, action: str, subject_type: str, subject_id: int, client_id: int | None = None, **detail) -> None:
+    """Audit that someone saw a record. Kept even if the request then fails and is rolled
+    back (a form shown again with its errors still showed the record)."""
+    event = _event(user, action, subject_type, subject_id, client_id, detail)
+    unit_of_work.keep(lambda: db.session.add(event))
+
+
 def record_denial(user, action: str, subject_type: str, subject_id: int | None, client_id: int | None = None, **detail) -> None:
     """Audit a refused attempt (a record someone may not see, a failed sign-in). The request
     that made it is rolled back, so the row is written in a transaction of its own."""
-    event = _event(user, action, subject_type, subject_id, client_id, detail)
+    event = _event(user, action, subject_type, subject_id, client_id, {"denied": True, **detail})
     unit_of_work.keep(lambda: db.session.add(event))

@@ -168,6 +168,20 @@ def local_path(url: Optional[str]) -> Optional[str]:
     return url if not parts.scheme and not parts.netloc else None
 
 
+def _audit_role_denial(user: User) -> None:
+    """A role that never has access tried a young person's record or a referral: audit it."""
+    from broker.audit import services as audit
+    from broker.referrals.models import Referral
+
+    args = request.view_args or {}
+    if "client_id" in args:
+        audit.record_denial(user, "denied_role", "client", args["client_id"], args["client_id"], path=request.path)
+    elif "referral_id" in args:
+        referral = db.session.get(Referral, args["referral_id"])
+        audit.record_denial(user, "denied_role", "referral", args["referral_id"], referral.client_id if referral else None,
+                            path=request.path)
+
+
 def roles_required(*roles: str):
     """Pages: signed in with one of these roles (403 otherwise; login page if not signed in)."""
 
@@ -179,6 +193,7 @@ def roles_required(*roles: str):
 
                 return login_manager.unauthorized()
             if current_user.role not in roles:
+                _audit_role_denial(current_user)
                 abort(403)
             return view(*args, **kwargs)
 
@@ -199,6 +214,7 @@ def api_roles_required(*roles: str):
             if user is None:
                 abort(401, description="send a valid token: Authorization: Bearer <token> (POST /api/v1/auth/token)")
             if user.role not in roles:
+                _audit_role_denial(user)
                 abort(403, description=f"this needs one of the roles: {', '.join(roles)}")
             g.api_user = user
             return view(*args, **kwargs)

@@ -68,13 +68,23 @@ def can_see(user: User, client: Client) -> bool:
     ) is not None
 
 
+def list_caseload(user: User) -> list[Client]:
+    """The caseload as shown to the PA (page or API): each young person listed is audited."""
+    rows = caseload(user)
+    for c in rows:
+        audit.record_view(user, "list", "client", c.id, c.id)
+    return rows
+
+
 def client_for(user: User, client_id: int, action: str = "view") -> Client:
-    """The client record if this user may see it (audited), else 404: others' records are not revealed."""
+    """The client record if this user may see it (audited), else 404: others' records are
+    not revealed. The attempt is audited either way."""
     client = db.session.get(Client, client_id)
     if client is None or not can_see(user, client):
+        audit.record_denial(user, action, "client", client_id, client.id if client else None,
+                            reason="no such record" if client is None else "not theirs to see")
         abort(404)
-    audit.record(user, action, "client", client.id, client.id)
-    db.session.commit()
+    audit.record_view(user, action, "client", client.id, client.id)
     return client
 
 

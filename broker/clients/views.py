@@ -26,7 +26,7 @@ def _form_data(form) -> dict:
 @bp.get("/")
 @roles_required("pa")
 def caseload_page():
-    clients = services.caseload(current_user)
+    clients = services.list_caseload(current_user)
     referrals = services.referral_counts([c.id for c in clients])
     return render_template("clients/caseload.html", clients=clients, referrals=referrals, statuses=STATUSES, today=dt.date.today())
 

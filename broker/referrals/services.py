@@ -116,13 +116,18 @@ def send_referral(
 
 
 def referral_for(user: User, referral_id: int, action: str = "view") -> Referral:
-    """The referral if this user is on either side of it (audited), else 404."""
+    """The referral if this user is on either side of it, else 404; audited either way."""
     referral = db.session.get(Referral, referral_id)
     if referral is None or not can_see(user, referral):
-        abort(404)
-    audit.record(user, action, "referral", referral.id, referral.client_id)
-    db.session.commit()
+        _deny(user, action, referral_id, referral)
+    audit.record_view(user, action, "referral", referral.id, referral.client_id)
     return referral
+
+
+def _deny(user: User, action: str, referral_id: int, referral: Optional[Referral]):
+    audit.record_denial(user, action, "referral", referral_id, referral.client_id if referral else None,
+                        reason="no such record" if referral is None else "not theirs to see")
+    abort(404)
 
 
 def can_see(user: User, referral: Referral) -> bool:
@@ -147,7 +152,7 @@ def inbox(user: User) -> list[Referral]:
 def answer(user: User, referral: Referral, decision: str, reason: str = "", message: str = "") -> Referral:
     """The provider's answer: accept, decline (with a reason) or ask for more information."""
     if user.role != "provider" or user.organisation_id != referral.organisation_id:
-        abort(404)
+        _deny(user, "answer", referral.id, referral)
     if referral.status not in ("sent", "more_info"):
         raise ReferralError("decision", f"this referral is {referral.status_label.lower()}; it cannot be answered now", 409)
     message = (message or "").strip()
@@ -179,7 +184,7 @@ def pa_update(user: User, referral: Referral, action: str, note: str = "") -> Re
     from broker.clients.services import can_see as can_see_client
 
     if user.role != "pa" or not can_see_client(user, referral.client):
-        abort(404)
+        _deny(user, action or "update", referral.id, referral)
     note = (note or "").strip()
     if action == "reply":
         if referral.status != "more_info":
