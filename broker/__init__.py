@@ -24,6 +24,12 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     os.makedirs(app.instance_path, exist_ok=True)
+    # Check a pooled connection before use (a restarted database is not an error), and give
+    # up connecting to PostgreSQL after a few seconds so a page says 503 rather than hangs.
+    engine_options = {"pool_pre_ping": True}
+    if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        engine_options["connect_args"] = {"connect_timeout": app.config["BROKER_DB_CONNECT_TIMEOUT"]}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**engine_options, **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
     if app.config["SECRET_KEY"] == DEV_SECRET_KEY and not app.config.get("TESTING"):
         app.logger.warning("SECRET_KEY is the development default: set SECRET_KEY before serving real users")
     app.json.sort_keys = False  # keep API fields in the documented order
@@ -70,9 +76,10 @@ def create_app(config: dict | None = None) -> Flask:
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
 
-    from broker import template_helpers
+    from broker import health, template_helpers
 
     template_helpers.register(app)
+    health.register(app)
 
     @app.after_request
     def end_unit_of_work(response):

@@ -19,6 +19,8 @@ class Config:
         self.SECRET_KEY = env("SECRET_KEY", DEV_SECRET_KEY)
         self.SQLALCHEMY_DATABASE_URI = env("BROKER_DATABASE_URL", f"sqlite:///{instance / 'broker.db'}")
         self.BROKER_INDEX_DIR = env("BROKER_INDEX_DIR", str(instance / "index"))
+        # Seconds to wait for PostgreSQL to accept a connection before answering 503.
+        self.BROKER_DB_CONNECT_TIMEOUT = int(env("BROKER_DB_CONNECT_TIMEOUT", "5"))
         # A listing not confirmed by its provider within this many days is flagged stale.
         self.BROKER_STALE_DAYS = int(env("BROKER_STALE_DAYS", "30"))
         # Name of an online geopy geocoder to try after the shipped offline data; none by default.
