@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask
 
-from broker import security, unit_of_work
+from broker import security
 from broker.config import DEV_SECRET_KEY, PROJECT_ROOT, Config
-from broker.errors import DomainError
 from broker.extensions import csrf, db, limiter, login_manager, migrate, server_sessions
 
 
@@ -18,6 +16,7 @@ def create_app(config: dict | None = None) -> Flask:
         __name__,
         instance_path=os.environ.get("BROKER_INSTANCE_PATH", str(PROJECT_ROOT / "instance")),
         template_folder=str(PROJECT_ROOT / "templates"),
+        # Vendored GOV.UK Frontend and our own CSS/JS (scripts/refresh-frontend.sh builds them).
         static_folder=str(PROJECT_ROOT / "static"),
     )
     app.config.from_mapping(Config(app.instance_path).as_dict())
@@ -34,6 +33,9 @@ def create_app(config: dict | None = None) -> Flask:
         app.logger.warning("SECRET_KEY is the development default: set SECRET_KEY before serving real users")
     app.json.sort_keys = False  # keep API fields in the documented order
 
+    from broker import boundary
+
+    boundary.install(app)  # before any blueprint, so every route's ids use its converter
     db.init_app(app)
     migrate.init_app(app, db)
     login_manager.init_app(app)
@@ -57,57 +59,26 @@ def create_app(config: dict | None = None) -> Flask:
 
     index_sync.install()
 
-    from broker.api.people import bp as api_people
-    from broker.api.provisions import bp as api_provisions
-    from broker.api.vacancies import bp as api_vacancies
     from broker.audit.views import bp as admin_views
     from broker.auth.views import bp as auth_views
     from broker.clients.views import bp as client_views
     from broker.directory.views import bp as directory_views
-    from broker.insight.api import bp as api_insight
+    from broker.home.views import bp as home_views
     from broker.insight.views import bp as insight_views
     from broker.providers.views import bp as provider_views
     from broker.referrals.views import bp as referral_views
 
-    for blueprint in (directory_views, auth_views, client_views, referral_views, admin_views, provider_views, insight_views):
+    for blueprint in (directory_views, home_views, auth_views, client_views, referral_views, admin_views, provider_views, insight_views):
         app.register_blueprint(blueprint)
-    # The API authenticates with bearer tokens, never cookies, so CSRF does not apply.
-    for blueprint in (api_provisions, api_people, api_vacancies, api_insight):
-        csrf.exempt(blueprint)
-        app.register_blueprint(blueprint)
+
+    from broker import api
+
+    api.init_app(app, csrf)  # every JSON endpoint, its OpenAPI document and docs page
 
     from broker import health, template_helpers
 
     template_helpers.register(app)
     health.register(app)
-
-    @app.after_request
-    def end_unit_of_work(response):
-        # One transaction per request, ended here and nowhere else: services only flush
-        # and raise broker.errors.DomainError; an error answer leaves nothing half-written
-        # (except what broker.unit_of_work.keep() asked to keep, e.g. audit of a denial).
-        unit_of_work.end(response.status_code)
-        return response
-
-    @app.errorhandler(DomainError)
-    def domain_error(exc: DomainError):
-        if request.path.startswith("/api/"):
-            return jsonify(exc.as_json()), exc.status
-        return render_template("error.html", error=exc, message=exc.message), exc.status
-
-    @app.errorhandler(413)
-    def too_large(exc):
-        limit_mb = app.config["MAX_CONTENT_LENGTH"] / 1_000_000
-        message = f"The upload is larger than {limit_mb:g} MB; split it into smaller files."
-        if request.path.startswith("/api/"):
-            return jsonify(error="too_large", field="file", message=message), 413
-        return render_template("error.html", error=exc, message=message), 413
-
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
-        if request.path.startswith("/api/"):
-            return jsonify(error=exc.name.lower().replace(" ", "_"), message=exc.description), exc.code
-        return render_template("error.html", error=exc), exc.code
 
     from broker.cli import register_commands
 

@@ -38,6 +38,7 @@ def init_command(demo: bool):
         from broker.demo_people import create_demo_people
 
         accounts = create_demo_people()
+        db.session.commit()
         if accounts:
             click.echo("Demo accounts (for the demo only; passwords are shown once):")
             for role, email, password in accounts:
@@ -93,12 +94,14 @@ def serve_command(host: str, port: int, threads: int):
 @with_appcontext
 def create_user_command(role, email, name, organisation_id, password):
     """Create a user account."""
-    from broker.auth.services import AccountError, create_user
+    from broker.auth.services import create_user
+    from broker.errors import DomainError
 
     try:
         user = create_user(email, name or email, role, password, organisation_id)
-    except AccountError as exc:
+    except DomainError as exc:
         raise click.BadParameter(exc.message, param_hint=f"--{exc.field.replace('_', '-')}") from None
+    db.session.commit()
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
 
 

@@ -53,6 +53,18 @@ class InputError(DomainError):
     """Bad input: 400 naming the field (or row and column)."""
 
 
+class BadParameter(InputError):
+    """A query-string parameter that cannot be used (the API's search and report filters)."""
+
+    error = "bad_parameter"
+
+
+class Unauthorised(DomainError):
+    """No valid credentials: 401 (the API asks for a bearer token)."""
+
+    status, error = 401, "unauthorised"
+
+
 class NotFound(DomainError):
     status, error = 404, "not_found"
 

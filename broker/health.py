@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from whoosh import index as whoosh_index
@@ -72,5 +72,5 @@ def register(app) -> None:
             return jsonify(error="unavailable", field=None, message=message), 503, headers
         # A page of its own, rendered without the context processors: they (and the usual
         # layout) ask the database who is signed in.
-        page = current_app.jinja_env.get_template("unavailable.html").render(message=message, url_for=url_for)
+        page = current_app.jinja_env.get_template("unavailable.html").render(message=message)
         return page, 503, headers

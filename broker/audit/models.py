@@ -26,3 +26,24 @@ class AuditEvent(db.Model):
     detail: Mapped[str] = mapped_column(Text, default="")
 
     user: Mapped[Optional[User]] = relationship()
+
+
+# What each recorded action means, in words for the audit log's readers. An action not
+# listed here is shown with its code's underscores as spaces.
+ACTION_WORDS = {
+    "view": "viewed",
+    "view_suggestions": "viewed placement suggestions for",
+    "list": "listed",
+    "create": "created",
+    "update": "changed",
+    "add_need": "added a need to",
+    "need_status": "changed a need on",
+    "consent": "recorded consent on",
+    "share": "shared",
+    "send": "sent",
+    "answer": "answered",
+    "reply": "replied with more information on",
+    "withdraw": "withdrew",
+    "started": "marked as started",
+}
+SUBJECT_WORDS = {"client": "young person", "referral": "referral"}

@@ -11,14 +11,14 @@ from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import VerificationError
-from flask import abort, current_app, g, request
+from flask import abort, current_app, request
 from flask_login import current_user
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from zxcvbn import zxcvbn
 
 from broker.auth import throttle
 from broker.auth.models import ROLES, ApiToken, User
-from broker.errors import DomainError
+from broker.errors import InputError, Unauthorised
 from broker.extensions import db
 
 MIN_PASSWORD = 10
@@ -35,54 +35,43 @@ def _hasher() -> PasswordHasher:
     return PasswordHasher.from_parameters(getattr(profiles, profile))
 
 
-class AccountError(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field, self.message = field, message
-
-
 def check_password(password: str, *about: str) -> None:
     """Refuse a password that is short or easy to guess; `about` are the account's own
-    words (email, name), which make a password easier to guess. Raises AccountError."""
+    words (email, name), which make a password easier to guess. Raises InputError."""
     if len(password) < MIN_PASSWORD:
-        raise AccountError("password", f"must be at least {MIN_PASSWORD} characters")
+        raise InputError("password", f"must be at least {MIN_PASSWORD} characters")
     if len(password) > MAX_PASSWORD:
-        raise AccountError("password", f"must be at most {MAX_PASSWORD} characters")
+        raise InputError("password", f"must be at most {MAX_PASSWORD} characters")
     words = [w for text in about for w in re.split(r"[^a-z0-9]+", (text or "").lower()) if w]
     result = zxcvbn(password, user_inputs=words, max_length=MAX_PASSWORD)
     if result["score"] < MIN_STRENGTH:
         feedback = result["feedback"]
         why = feedback.get("warning") or "It is too easy to guess."
         hint = " ".join(feedback.get("suggestions") or []) or "Use three or four unrelated words."
-        raise AccountError("password", f"is too easy to guess. {why} {hint}")
+        raise InputError("password", f"is too easy to guess. {why} {hint}")
 
 
 def create_user(email: str, name: str, role: str, password: str, organisation_id: Optional[int] = None) -> User:
     email = email.strip().lower()
     if role not in ROLES:
-        raise AccountError("role", f"must be one of {', '.join(ROLES)}")
+        raise InputError("role", f"must be one of {', '.join(ROLES)}")
     if "@" not in email:
-        raise AccountError("email", "must be an email address")
+        raise InputError("email", "must be an email address")
     check_password(password, email, name)
     if role == "provider" and organisation_id is None:
-        raise AccountError("organisation", "provider staff must belong to an organisation")
+        raise InputError("organisation", "provider staff must belong to an organisation")
     if db.session.scalar(select(User).where(User.email == email)):
-        raise AccountError("email", f"{email} already has an account")
+        raise InputError("email", f"{email} already has an account")
     user = User(email=email, name=name, role=role, password_hash=_hasher().hash(password), organisation_id=organisation_id)
     db.session.add(user)
-    db.session.commit()
+    db.session.flush()
     return user
 
 
-class SignInRefused(DomainError):
-    """Wrong email or password, or an inactive account: the same answer for each."""
-
-    status, error = 401, "unauthorised"
-
-
 def authenticate(email: str, password: str) -> User:
-    """The active user with this email and password; else SignInRefused (the same answer
-    whichever part was wrong), or throttle.SignInLocked after too many failures in a row.
+    """The active user with this email and password; else Unauthorised (the same answer
+    whichever part was wrong, or for an inactive account), or throttle.SignInLocked after
+    too many failures in a row.
 
     Every failure is counted and audited even though the request is rolled back.
     """
@@ -99,10 +88,10 @@ def authenticate(email: str, password: str) -> User:
             ok = False
     if not ok:
         throttle.count_failure(email, user)
-        raise SignInRefused("password", "the email or password is not right")
+        raise Unauthorised("password", "the email or password is not right")
     throttle.forget_failures(email)
     if _hasher().check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher().hash(password)
+        user.password_hash = _hasher().hash(password)  # saved with the request's unit of work
     return user
 
 
@@ -168,7 +157,7 @@ def local_path(url: Optional[str]) -> Optional[str]:
     return url if not parts.scheme and not parts.netloc else None
 
 
-def _audit_role_denial(user: User) -> None:
+def audit_role_denial(user: User) -> None:
     """A role that never has access tried a young person's record or a referral: audit it."""
     from broker.audit import services as audit
     from broker.referrals.models import Referral
@@ -193,7 +182,7 @@ def roles_required(*roles: str):
 
                 return login_manager.unauthorized()
             if current_user.role not in roles:
-                _audit_role_denial(current_user)
+                audit_role_denial(current_user)
                 abort(403)
             return view(*args, **kwargs)
 
@@ -202,23 +191,7 @@ def roles_required(*roles: str):
     return wrap
 
 
-def api_roles_required(*roles: str):
-    """API: a valid bearer token of a user with one of these roles (401/403 otherwise)."""
-
-    def wrap(view):
-        @functools.wraps(view)
-        def inner(*args, **kwargs):
-            header = request.headers.get("Authorization", "")
-            scheme, _, token = header.partition(" ")
-            user = user_for_token(token.strip()) if scheme.lower() == "bearer" and token else None
-            if user is None:
-                abort(401, description="send a valid token: Authorization: Bearer <token> (POST /api/v1/auth/token)")
-            if user.role not in roles:
-                _audit_role_denial(user)
-                abort(403, description=f"this needs one of the roles: {', '.join(roles)}")
-            g.api_user = user
-            return view(*args, **kwargs)
-
-        return inner
-
-    return wrap
+def accounts_by_role() -> dict[str, int]:
+    """How many active accounts each role has (the administrator's home page)."""
+    rows = db.session.execute(select(User.role, func.count()).where(User.active).group_by(User.role))
+    return {role: n for role, n in rows}

@@ -17,8 +17,9 @@ from wtforms.csrf.core import CSRF
 from wtforms.validators import DataRequired
 
 from broker.auth import services
-from broker.errors import DomainError
+from broker.errors import DomainError, InputError
 from broker.extensions import csrf, db, limiter, login_manager
+from broker.form_fields import GovPasswordInput, GovTextInput, show_on_form
 
 bp = Blueprint("auth", __name__)
 
@@ -81,16 +82,15 @@ class LoginForm(FlaskForm):
     class Meta:
         csrf_class = LoginCSRF
 
-    email = EmailField("Email", validators=[DataRequired("Enter your email address")])
-    password = PasswordField("Password", validators=[DataRequired("Enter your password")])
+    email = EmailField("Email", validators=[DataRequired("Enter your email address")], widget=GovTextInput(input_type="email"))
+    password = PasswordField("Password", validators=[DataRequired("Enter your password")], widget=GovPasswordInput())
 
 
 def home_for(user) -> str:
-    return {
-        "pa": url_for("clients.caseload_page"),
-        "provider": url_for("referrals.inbox_page"),
-        "admin": url_for("admin.audit_page"),
-    }.get(user.role, url_for("directory.search_page"))
+    """The first page after signing in: the role's home, saying what needs them today."""
+    from broker.home.views import PANELS
+
+    return url_for("home.home_page") if user.role in PANELS else url_for("directory.search_page")
 
 
 def sign_in_failed(response) -> bool:
@@ -132,12 +132,14 @@ def enforce_session_limits():
 @sign_in_limit
 def login():
     form = LoginForm()
-    error, status = None, 200
+    status = 200
     if form.validate_on_submit():
         try:
             user = services.authenticate(form.email.data, form.password.data)
         except DomainError as exc:
-            error, status = exc.message[0].upper() + exc.message[1:], exc.status
+            # One message beside the email, whichever of the two was wrong (or a lockout).
+            show_on_form(form, InputError("email", exc.message))
+            status = exc.status
         else:
             start_session(user)
             return redirect(services.local_path(request.args.get("next")) or home_for(user))
@@ -146,7 +148,7 @@ def login():
     # Messages come in the address, not in a session, so an anonymous visitor gets none.
     notice = "You have signed out." if request.args.get("signed_out") else \
         "Sign in to see that page." if request.args.get("next") else None
-    return render_template("auth/login.html", form=form, error=error, notice=notice), status
+    return render_template("auth/login.html", form=form, notice=notice), status
 
 
 @bp.post("/logout")

@@ -1,14 +1,15 @@
-"""Forms for the client record; the JSON API validates through the same forms."""
-import datetime as dt
+"""Forms for the client record's pages: what was typed, its types and lengths.
 
+The record's rules (a postcode we can place, the age range, review after assessment) are
+the service's (`clients.services.check_record`), so the form and the API apply the same ones.
+"""
 from flask_wtf import FlaskForm
-from wtforms import DateField, FloatField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
-
+from wtforms import FloatField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from broker.clients.models import CONSENT_PURPOSES
-from broker.geography import UnknownPlace, normalise_postcode, resolve_place
+from broker.form_fields import CharacterCount, DateInputField, GovSelect, GovTextInput, NumberInput, RadioInput
 from broker.taxonomy import CATEGORIES
 
 
@@ -17,58 +18,66 @@ def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-def _postcode(form, field):
-    try:
-        field.data = normalise_postcode(field.data or "")
-        place = resolve_place(field.data)
-    except (ValueError, UnknownPlace):
-        raise ValidationError("Enter a full UK postcode, like LS9 8AB") from None
-    form.resolved_place = place
-
-
-def _age_range(form, field):
-    if field.data is None:
-        return
-    today = dt.date.today()
-    age = today.year - field.data.year - ((today.month, today.day) < (field.data.month, field.data.day))
-    if not 10 <= age <= 25:
-        raise ValidationError(f"Gives an age of {age}; this service is for young people aged 13 to 19 (up to 25 with SEND)")
-
-
 class ClientForm(FlaskForm):
-    first_name = StringField("First name", validators=[DataRequired("Enter a first name"), Length(max=100)])
-    last_name = StringField("Last name", validators=[DataRequired("Enter a last name"), Length(max=100)])
-    date_of_birth = DateField("Date of birth", validators=[InputRequired("Enter a date of birth as YYYY-MM-DD"), _age_range])
-    home_postcode = StringField("Home postcode", validators=[DataRequired("Enter a home postcode"), _postcode])
-    available_from = DateField("Available from", validators=[InputRequired("Enter the date they can start, as YYYY-MM-DD")])
-    urgency = SelectField(
+    first_name = StringField("First name", validators=[DataRequired("Enter a first name"), Length(max=100)],
+                             widget=GovTextInput())
+    last_name = StringField("Last name", validators=[DataRequired("Enter a last name"), Length(max=100)],
+                            widget=GovTextInput())
+    date_of_birth = DateInputField("Date of birth", required="Enter a date of birth",
+                                   description="For example, 27 3 2009")
+    home_postcode = StringField(
+        "Home postcode", validators=[DataRequired("Enter a home postcode")], widget=GovTextInput(),
+        description="Used only to measure travel; providers see the district, for example LS9",
+    )
+    available_from = DateInputField("Available from", required="Enter the date they could start",
+                                    description="The first day they could start a placement")
+    urgency = RadioField(
         "Urgency (from the assessment)",
-        choices=choices([("1", "1 - routine"), ("2", "2 - soon"), ("3", "3 - urgent")]),
+        choices=choices([("1", "1 – routine"), ("2", "2 – soon"), ("3", "3 – urgent")]),
         default="1",
         validators=[DataRequired("Choose an urgency")],
+        widget=RadioInput(),
     )
     max_travel_km = FloatField(
-        "Furthest they can travel (km)",
+        "Furthest they can travel, in km",
         default=25,
-        validators=[InputRequired("Enter how far they can travel"), NumberRange(1, 200, "Must be between 1 and 200 km")],
+        validators=[InputRequired("Enter how far they can travel"), NumberRange(1, 200, "Enter a distance from 1 to 200 km")],
+        widget=NumberInput(),
     )
-    assessment_date = DateField("Assessment date", validators=[Optional()])
-    review_date = DateField("Review date", validators=[Optional()])
-    summary = TextAreaField("Assessment summary", validators=[Length(max=5000)])
-    risks = TextAreaField("Risks", validators=[Length(max=5000)])
-
-    def validate_review_date(self, field):
-        if field.data and self.assessment_date.data and field.data < self.assessment_date.data:
-            raise ValidationError("Review date must be on or after the assessment date")
+    assessment_date = DateInputField("Assessment date")
+    review_date = DateInputField("Review date")
+    summary = TextAreaField("Assessment summary", validators=[Length(max=5000)], widget=CharacterCount(),
+                            description="Background a provider needs; shared only with consent")
+    risks = TextAreaField("Risks", validators=[Length(max=5000)], widget=CharacterCount(),
+                          description="Shared only where the young person consents to share the assessment")
 
 
 class NeedForm(FlaskForm):
-    category = SelectField("Need", choices=choices(CATEGORIES.items()), validators=[DataRequired("Choose a need")])
-    notes = TextAreaField("Notes", validators=[Length(max=2000)])
+    category = SelectField("Need", choices=choices(CATEGORIES.items()), validators=[DataRequired("Choose a need")],
+                           widget=GovSelect())
+    notes = TextAreaField("Notes", validators=[Length(max=2000)], widget=CharacterCount())
+
+
+def _agency(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None  # nothing (or nonsense) chosen: "Choose an agency"
 
 
 class ConsentForm(FlaskForm):
-    organisation_id = IntegerField("Agency", validators=[InputRequired("Choose an agency")])
-    purpose = SelectField("Purpose", choices=choices(CONSENT_PURPOSES.items()), validators=[DataRequired()])
-    given = SelectField("Decision", choices=choices([("yes", "Consent given"), ("no", "Consent withdrawn or refused")]))
-    note = StringField("Note (how consent was given)", validators=[Length(max=500)])
+    """The agency list (every organisation in the directory) is set by the page: `agencies(...)`."""
+
+    organisation_id = SelectField("Agency", coerce=_agency, validators=[InputRequired("Choose an agency")],
+                                  widget=GovSelect(), description="Start typing the agency's name")
+    purpose = RadioField("What they agree to share", choices=choices(CONSENT_PURPOSES.items()),
+                         validators=[DataRequired("Choose what they agree to share")], widget=RadioInput())
+    given = RadioField("Their decision", choices=choices([("yes", "Consent given"), ("no", "Consent withdrawn or refused")]),
+                       validators=[DataRequired("Choose their decision")], widget=RadioInput())
+    note = StringField("How consent was given (optional)", validators=[Length(max=500)], widget=GovTextInput(),
+                       description="For example: agreed in person at the one-stop shop")
+
+    def agencies(self, organisations) -> None:
+        self.organisation_id.choices = [SelectChoice("", "Choose an agency")] + [
+            SelectChoice(o.id, o.name) for o in organisations
+        ]

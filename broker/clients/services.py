@@ -5,16 +5,19 @@ Every read and write of a client record is audited here, in the same transaction
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Optional
 
-from flask import abort
 from sqlalchemy import func, or_, select
 
 from broker.audit import services as audit
 from broker.auth.models import User
 from broker.clients.models import CONSENT_PURPOSES, NEED_STATUSES, Client, ClientNeed, ClientShare, Consent
 from broker.directory.models import Organisation
+from broker.errors import InputError, NotFound
 from broker.extensions import db
+from broker.inputs import check_date, check_id
+from broker.geography import Place, UnknownPlace, normalise_postcode, resolve_place
 
 CLIENT_FIELDS = (
     "first_name", "last_name", "date_of_birth", "home_postcode", "available_from", "urgency",
@@ -68,11 +71,16 @@ def can_see(user: User, client: Client) -> bool:
     ) is not None
 
 
+def audit_listed(user: User, clients) -> None:
+    """Every young person a list shows (caseload, home page, API) is audited as listed."""
+    for c in clients:
+        audit.record(user, "list", "client", c.id, c.id)
+
+
 def list_caseload(user: User) -> list[Client]:
-    """The caseload as shown to the PA (page or API): each young person listed is audited."""
+    """The whole caseload as the API gives it, audited."""
     rows = caseload(user)
-    for c in rows:
-        audit.record_view(user, "list", "client", c.id, c.id)
+    audit_listed(user, rows)
     return rows
 
 
@@ -83,12 +91,44 @@ def client_for(user: User, client_id: int, action: str = "view") -> Client:
     if client is None or not can_see(user, client):
         audit.record_denial(user, action, "client", client_id, client.id if client else None,
                             reason="no such record" if client is None else "not theirs to see")
-        abort(404)
-    audit.record_view(user, action, "client", client.id, client.id)
+        raise NotFound("client_id", f"no young person {client_id} on your caseload")
+    audit.record(user, action, "client", client.id, client.id)
     return client
 
 
-def _apply(client: Client, data: dict, place) -> dict:
+MIN_AGE, MAX_AGE = 10, 25
+
+
+def check_record(data: dict, today: dt.date | None = None) -> Optional[Place]:
+    """The record's rules for every channel (form, API, demo): a UK postcode we can place, an
+    age this service is for, a review on or after the assessment. Returns the home's place."""
+    today = today or dt.date.today()
+    place = None
+    if data.get("home_postcode") is not None:
+        try:
+            data["home_postcode"] = normalise_postcode(data["home_postcode"])
+            place = resolve_place(data["home_postcode"])
+        except (ValueError, UnknownPlace):
+            raise InputError("home_postcode", "Enter a full UK postcode, like LS9 8AB") from None
+    born = data.get("date_of_birth")
+    if born is not None:
+        age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+        if not MIN_AGE <= age <= MAX_AGE:
+            raise InputError(
+                "date_of_birth",
+                f"Gives an age of {age}; this service is for young people aged 13 to 19 (up to 25 with SEND)",
+            )
+    for name in ("date_of_birth", "available_from", "assessment_date", "review_date"):
+        if data.get(name) is not None:
+            check_date(data[name], name)
+    assessed, review = data.get("assessment_date"), data.get("review_date")
+    if assessed and review and review < assessed:
+        raise InputError("review_date", "Review date must be on or after the assessment date")
+    return place
+
+
+def _apply(client: Client, data: dict) -> dict:
+    place = check_record(data)
     changed = {}
     for name in CLIENT_FIELDS:
         if name in data:
@@ -103,20 +143,18 @@ def _apply(client: Client, data: dict, place) -> dict:
     return changed
 
 
-def create_client(user: User, data: dict, place) -> Client:
+def create_client(user: User, data: dict) -> Client:
     client = Client(pa_id=user.id, summary="", risks="")
-    _apply(client, data, place)
+    _apply(client, data)
     db.session.add(client)
     db.session.flush()
     audit.record(user, "create", "client", client.id, client.id)
-    db.session.commit()
     return client
 
 
-def update_client(user: User, client: Client, data: dict, place) -> Client:
-    changed = _apply(client, data, place)
+def update_client(user: User, client: Client, data: dict) -> Client:
+    changed = _apply(client, data)
     audit.record(user, "update", "client", client.id, client.id, fields=sorted(changed))
-    db.session.commit()
     return client
 
 
@@ -125,34 +163,33 @@ def add_need(user: User, client: Client, category: str, notes: str) -> ClientNee
     db.session.add(need)
     db.session.flush()
     audit.record(user, "add_need", "client", client.id, client.id, need=need.id, category=category)
-    db.session.commit()
     return need
 
 
 def set_need_status(user: User, client: Client, need_id: int, status: str) -> ClientNeed:
     if status not in NEED_STATUSES:
-        raise ValueError(f"status: must be one of {', '.join(NEED_STATUSES)}")
+        raise InputError("status", f"must be one of {', '.join(NEED_STATUSES)}")
     need = next((n for n in client.needs if n.id == need_id), None)
     if need is None:
-        abort(404)
+        raise NotFound("need_id", f"{client.display_name} has no need {need_id}")
     need.status = status
     audit.record(user, "need_status", "client", client.id, client.id, need=need.id, status=status)
-    db.session.commit()
     return need
 
 
 def record_consent(user: User, client: Client, organisation_id: int, purpose: str, given: bool, note: str = "") -> Consent:
     if purpose not in CONSENT_PURPOSES:
-        raise ValueError(f"purpose: must be one of {', '.join(CONSENT_PURPOSES)}")
+        raise InputError("purpose", f"must be one of {', '.join(CONSENT_PURPOSES)}")
+    organisation_id = check_id(organisation_id, "organisation_id")
     if db.session.get(Organisation, organisation_id) is None:
-        raise ValueError(f"organisation_id: no agency with id {organisation_id}")
+        raise InputError("organisation_id", f"no agency with id {organisation_id}")
     consent = Consent(
         client=client, organisation_id=organisation_id, purpose=purpose, given=given,
         recorded_at=_now(), recorded_by_id=user.id, note=note or "",
     )
     db.session.add(consent)
     audit.record(user, "consent", "client", client.id, client.id, organisation=organisation_id, purpose=purpose, given=given)
-    db.session.commit()
+    db.session.flush()
     return consent
 
 
@@ -181,15 +218,14 @@ def consents_by_agency(client: Client) -> list[dict]:
 def share_client(user: User, client: Client, email: str) -> User:
     """Share the record with another PA (e.g. a specialist team's), by their email."""
     if client.pa_id != user.id:
-        raise ValueError("email: only the young person's own Personal Adviser can share their record")
+        raise InputError("email", "only the young person's own Personal Adviser can share their record")
     other = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
     if other is None or other.role != "pa" or not other.active:
-        raise ValueError("email: no Personal Adviser has that email address")
+        raise InputError("email", "no Personal Adviser has that email address")
     if other.id == user.id or can_see(other, client):
-        raise ValueError("email: they can already see this record")
+        raise InputError("email", "they can already see this record")
     db.session.add(ClientShare(client_id=client.id, user_id=other.id, shared_by_id=user.id, shared_at=_now()))
     audit.record(user, "share", "client", client.id, client.id, with_user=other.id)
-    db.session.commit()
     return other
 
 
@@ -197,3 +233,127 @@ def shared_with(client: Client) -> list[User]:
     return list(db.session.scalars(select(User).join(ClientShare, ClientShare.user_id == User.id).where(ClientShare.client_id == client.id)))
 
 
+
+
+# ---- The caseload as a list to search, filter, sort and page, and the PA's home page.
+
+CASELOAD_SORTS = {
+    "urgency": "Most urgent first",
+    "waiting": "Waiting longest first",
+    "review": "Review due soonest",
+    "name": "Name (A to Z)",
+}
+# The caseload's status filter: review due, no referral yet, or has a referral in a status.
+CASELOAD_STATUSES = {
+    "review_due": "Review due",
+    "no_referral": "No referral yet",
+}
+
+
+@dataclass
+class CaseloadQuery:
+    """What the PA asked of their caseload (from the page's query string)."""
+
+    q: str = ""
+    status: str = ""
+    need: str = ""
+    urgency: Optional[int] = None
+    sort: str = "urgency"
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args) -> "CaseloadQuery":  # args: request.args
+        """Unknown values fall back to "any" and the default sort: a list never refuses to show."""
+        from broker.referrals.models import STATUSES
+        from broker.taxonomy import CATEGORIES
+
+        status = args.get("status", "")
+        urgency = args.get("urgency", "")
+        return cls(
+            q=(args.get("q") or "").strip()[:100],
+            status=status if status in CASELOAD_STATUSES or status in STATUSES else "",
+            need=args.get("need", "") if args.get("need", "") in CATEGORIES else "",
+            urgency=int(urgency) if urgency in ("1", "2", "3") else None,
+            sort=args.get("sort", "") if args.get("sort", "") in CASELOAD_SORTS else "urgency",
+            page=args.get("page", 1, type=int),
+        )
+
+    def args(self) -> dict:
+        """The query as it goes back into links (paging keeps the filters)."""
+        return {"q": self.q, "status": self.status, "need": self.need, "urgency": self.urgency or "",
+                "sort": "" if self.sort == "urgency" else self.sort}
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.q or self.status or self.need or self.urgency)
+
+
+def visible_to(user: User):
+    """The SQL condition for the young people this PA may see: their own and those shared with them."""
+    return or_(Client.pa_id == user.id, Client.id.in_(_shared_ids(user)))
+
+
+def _oldest_open_need():
+    return (
+        select(func.min(ClientNeed.recorded_on))
+        .where(ClientNeed.client_id == Client.id, ClientNeed.status == "open")
+        .correlate(Client)
+        .scalar_subquery()
+    )
+
+
+def search_caseload(user: User, query: CaseloadQuery, today: dt.date):
+    """One page of the PA's caseload (their own and shared young people), searched and filtered."""
+    from broker.paging import paginate
+    from broker.referrals.models import HOLDS_PLACE, Referral
+
+    stmt = select(Client).where(visible_to(user))
+    if query.q:
+        words = query.q.lower()
+        stmt = stmt.where(func.lower(Client.first_name + " " + Client.last_name).contains(words, autoescape=True))
+    if query.urgency:
+        stmt = stmt.where(Client.urgency == query.urgency)
+    if query.need:
+        stmt = stmt.where(Client.id.in_(
+            select(ClientNeed.client_id).where(ClientNeed.category == query.need, ClientNeed.status == "open")))
+    if query.status == "review_due":
+        stmt = stmt.where(Client.review_date <= today)
+    elif query.status == "no_referral":
+        stmt = stmt.where(Client.id.not_in(select(Referral.client_id).where(Referral.status.in_(HOLDS_PLACE))))
+    elif query.status:
+        stmt = stmt.where(Client.id.in_(select(Referral.client_id).where(Referral.status == query.status)))
+    order = {
+        "urgency": (Client.urgency.desc(), Client.last_name, Client.first_name),
+        "name": (Client.last_name, Client.first_name),
+        # No review date sorts last; so does nobody waiting.
+        "review": (Client.review_date.is_(None), Client.review_date, Client.last_name),
+        "waiting": (_oldest_open_need().is_(None), _oldest_open_need(), Client.urgency.desc(), Client.last_name),
+    }[query.sort]
+    page = paginate(stmt.order_by(*order, Client.id), query.page)
+    audit_listed(user, page.items)
+    return page
+
+
+def reviews_due(user: User, today: dt.date, within_days: int = 14) -> list[Client]:
+    """The PA's young people whose review is overdue or due within `within_days`, soonest first."""
+    rows = list(db.session.scalars(
+        select(Client)
+        .where(visible_to(user), Client.review_date.is_not(None), Client.review_date <= today + dt.timedelta(days=within_days))
+        .order_by(Client.review_date, Client.last_name)
+    ))
+    audit_listed(user, rows)
+    return rows
+
+
+def waiting_longest(user: User, today: dt.date, limit: int = 5) -> list[tuple[Client, int]]:
+    """The PA's young people with open needs, longest waiting first (since their oldest open need)."""
+    oldest = _oldest_open_need()
+    rows = db.session.execute(
+        select(Client, oldest.label("since"))
+        .where(visible_to(user), oldest.is_not(None))
+        .order_by(oldest, Client.urgency.desc(), Client.last_name)
+        .limit(limit)
+    )
+    waiting = [(client, max((today - since).days, 0)) for client, since in rows]
+    audit_listed(user, [client for client, _ in waiting])
+    return waiting

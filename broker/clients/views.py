@@ -11,10 +11,14 @@ from broker.clients.forms import ClientForm, ConsentForm, NeedForm
 from broker.clients.models import CONSENT_PURPOSES
 from broker.clients.suggestions import suggestions_for
 from broker.directory.models import Intake, Organisation
+from broker.errors import DomainError
 from broker.extensions import db
+from broker.form_fields import sentence, show_on_form
+from broker.inputs import optional_id
 from broker.referrals.forms import ReferralForm
 from broker.referrals.models import STATUSES, Referral
-from broker.referrals.services import ReferralError, send_referral
+from broker.referrals.services import send_referral
+from broker.taxonomy import CATEGORIES
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 
@@ -26,9 +30,13 @@ def _form_data(form) -> dict:
 @bp.get("/")
 @roles_required("pa")
 def caseload_page():
-    clients = services.list_caseload(current_user)
-    referrals = services.referral_counts([c.id for c in clients])
-    return render_template("clients/caseload.html", clients=clients, referrals=referrals, statuses=STATUSES, today=dt.date.today())
+    today = dt.date.today()
+    query = services.CaseloadQuery.from_args(request.args)
+    page = services.search_caseload(current_user, query, today)
+    return render_template(
+        "clients/caseload.html", page=page, query=query, referrals=services.referral_counts([c.id for c in page.items]),
+        statuses=STATUSES, caseload_statuses=services.CASELOAD_STATUSES, sorts=services.CASELOAD_SORTS, today=today,
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -36,27 +44,36 @@ def caseload_page():
 def new_client():
     form = ClientForm()
     if form.validate_on_submit():
-        client = services.create_client(current_user, _form_data(form), form.resolved_place)
-        flash("Client record created. Add their assessed needs next.")
-        return redirect(url_for("clients.client_page", client_id=client.id))
+        try:
+            client = services.create_client(current_user, _form_data(form))
+        except DomainError as exc:
+            show_on_form(form, exc)
+        else:
+            flash(f"Record created for {client.display_name}. Add their assessed needs next.")
+            return redirect(url_for("clients.client_page", client_id=client.id))
     return render_template("clients/edit.html", form=form, client=None), 400 if form.errors else 200
 
 
 @bp.get("/<int:client_id>")
 @roles_required("pa")
 def client_page(client_id: int):
-    client = services.client_for(current_user, client_id)
+    return _record(services.client_for(current_user, client_id))
+
+
+def _record(client, need_form=None, share_error=None, status=200):
+    """The young person's record; a need or share that failed comes back with its error."""
     referrals = db.session.scalars(select(Referral).where(Referral.client_id == client.id).order_by(Referral.id.desc())).all()
     return render_template(
         "clients/client.html",
         client=client,
         today=dt.date.today(),
-        need_form=NeedForm(),
+        need_form=need_form or NeedForm(formdata=None),
+        share_error=share_error,
         consents=services.consents_by_agency(client),
         referrals=referrals,
         purposes=CONSENT_PURPOSES,
         shared_with=services.shared_with(client),
-    )
+    ), status
 
 
 @bp.post("/<int:client_id>/share")
@@ -65,10 +82,9 @@ def share(client_id: int):
     client = services.client_for(current_user, client_id, action="view")
     try:
         other = services.share_client(current_user, client, request.form.get("email", ""))
-    except ValueError as exc:
-        flash("Share with: " + str(exc).split(": ", 1)[-1], "error")
-    else:
-        flash(f"Shared with {other.name}.")
+    except DomainError as exc:
+        return _record(client, share_error=sentence("", exc.message), status=400)
+    flash(f"Shared with {other.name}.")
     return redirect(url_for("clients.client_page", client_id=client.id) + "#sharing")
 
 
@@ -80,9 +96,13 @@ def edit_client(client_id: int):
     if request.method == "GET":
         form.urgency.data = str(client.urgency)
     if form.validate_on_submit():
-        services.update_client(current_user, client, _form_data(form), form.resolved_place)
-        flash("Client record saved.")
-        return redirect(url_for("clients.client_page", client_id=client.id))
+        try:
+            services.update_client(current_user, client, _form_data(form))
+        except DomainError as exc:
+            show_on_form(form, exc)
+        else:
+            flash("Record saved.")
+            return redirect(url_for("clients.client_page", client_id=client.id))
     return render_template("clients/edit.html", form=form, client=client), 400 if form.errors else 200
 
 
@@ -91,11 +111,10 @@ def edit_client(client_id: int):
 def add_need(client_id: int):
     client = services.client_for(current_user, client_id, action="view")
     form = NeedForm()
-    if form.validate_on_submit():
-        services.add_need(current_user, client, form.category.data, form.notes.data)
-        flash("Need added.")
-    else:
-        flash("; ".join(f"{form[k].label.text}: {' '.join(v)}" for k, v in form.errors.items()), "error")
+    if not form.validate_on_submit():
+        return _record(client, need_form=form, status=400)
+    services.add_need(current_user, client, form.category.data, form.notes.data)
+    flash(f"Need added: {CATEGORIES[form.category.data]}.")
     return redirect(url_for("clients.client_page", client_id=client.id) + "#needs")
 
 
@@ -113,22 +132,21 @@ def close_need(client_id: int, need_id: int):
 def consent_page(client_id: int):
     client = services.client_for(current_user, client_id)
     form = ConsentForm()
-    if request.method == "GET" and request.args.get("organisation_id", type=int):
-        form.organisation_id.data = request.args.get("organisation_id", type=int)
-    organisations = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    form.agencies(db.session.scalars(select(Organisation).order_by(Organisation.name)).all())
+    if request.method == "GET" and optional_id(request.args, "organisation_id"):
+        form.organisation_id.data = optional_id(request.args, "organisation_id")
     if form.validate_on_submit():
         try:
             services.record_consent(
                 current_user, client, form.organisation_id.data, form.purpose.data, form.given.data == "yes", form.note.data
             )
-        except ValueError as exc:
-            form.organisation_id.errors.append(str(exc).split(": ", 1)[-1])
+        except DomainError as exc:
+            show_on_form(form, exc)
         else:
             flash("Consent recorded.")
             return redirect(local_path(request.args.get("next")) or url_for("clients.client_page", client_id=client.id) + "#consent")
     return render_template(
-        "clients/consent.html", client=client, form=form, organisations=organisations,
-        consents=services.consents_by_agency(client),
+        "clients/consent.html", client=client, form=form, consents=services.consents_by_agency(client), purposes=CONSENT_PURPOSES,
     ), 400 if form.errors else 200
 
 
@@ -145,8 +163,8 @@ def refer_page(client_id: int):
     """The draft referral: prefilled from the record and the chosen suggestion; sending holds a place."""
     client = services.client_for(current_user, client_id, action="view")
     form = ReferralForm()
-    intake_id = request.values.get("intake_id", type=int)
-    need_id = request.values.get("need_id", type=int)
+    intake_id = optional_id(request.values, "intake_id")
+    need_id = optional_id(request.values, "need_id")
     intake = db.session.get(Intake, intake_id) if intake_id else None
     need = next((n for n in client.needs if n.id == need_id), None)
     if intake is None or need is None:
@@ -162,9 +180,8 @@ def refer_page(client_id: int):
             referral = send_referral(
                 current_user, client, need.id, intake.id, form.summary.data, form.risks.data, form.answer_by.data
             )
-        except ReferralError as exc:
-            target = form[exc.field] if exc.field in form else None
-            (target.errors if target is not None else form.form_errors).append(exc.message)
+        except DomainError as exc:
+            show_on_form(form, exc)
             status = exc.status
         else:
             flash("Referral sent. A place is held for them until the provider answers.")

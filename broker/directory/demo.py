@@ -19,12 +19,13 @@ DEMO_FILE = PROJECT_ROOT / "directory_data" / "demo_directory.json"
 
 
 def load_demo(path: Path = DEMO_FILE, today: dt.date | None = None, progress=None) -> int:
-    """Add the demo organisations and provision in one transaction; returns provisions added."""
+    """Add the demo organisations and provision to the unit of work (the caller commits, then
+    rebuilds the index); returns provisions added."""
     today = today or dt.date.today()
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     with index_sync.paused(db.session):
         added = _add_organisations(data, today, progress)
-        db.session.commit()
+        db.session.flush()
     return added
 
 

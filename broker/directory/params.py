@@ -1,4 +1,8 @@
-"""Turn search input from a form or query string into a SearchQuery, naming any bad field."""
+"""Search input, from the search page's form or the API's query string: one schema for both.
+
+`SearchArgs` declares every parameter (the API documents it from here) and loads into a
+`SearchQuery`; a bad value raises `BadParameter` naming the parameter.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,8 +10,12 @@ import functools
 from typing import Mapping
 
 from flask import current_app, has_app_context
+from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
+from broker.api.blueprint import problems
+from broker.api.schemas import Date, Query, Text, Whole
 from broker.directory.search import SearchQuery
+from broker.errors import BadParameter
 from broker.geography import UnknownPlace, make_geocoder, resolve_place
 from broker.taxonomy import CATEGORIES
 
@@ -15,38 +23,6 @@ SORTS = ("relevance", "distance", "start")
 MAX_PER_PAGE = 100
 MAX_RADIUS_KM = 500
 TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
-
-
-class ParamError(ValueError):
-    """A search parameter that cannot be used; `field` names it."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-
-def _int(args, name, lo, hi, default=None):
-    raw = (args.get(name) or "").strip()
-    if raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ParamError(name, f"must be a whole number, got {raw!r}") from None
-    if not lo <= value <= hi:
-        raise ParamError(name, f"must be between {lo} and {hi}, got {value}")
-    return value
-
-
-def _date(args, name):
-    raw = (args.get(name) or "").strip()
-    if raw == "":
-        return None
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise ParamError(name, f"must be a date as YYYY-MM-DD, got {raw!r}") from None
 
 
 @functools.cache
@@ -64,61 +40,73 @@ def locate(text: str) -> tuple[float, float, str]:
         name = current_app.config.get("BROKER_GEOCODER") if has_app_context() else None
         found = _geocoder(name).geocode(text) if name else None
         if found is None:
-            raise ParamError("near", str(exc)) from None
+            raise ValidationError(str(exc), "near") from None
         return found.latitude, found.longitude, found.address
 
 
+class YesNo(fields.Boolean):
+    truthy, falsy = TRUE, FALSE
+    default_error_messages = {"invalid": "must be true or false"}
+
+
+def _whole(lo: int, hi: int, **kwargs) -> Whole:
+    return Whole(validate=validate.Range(lo, hi, error=f"must be between {lo} and {hi}"), **kwargs)
+
+
+class SearchArgs(Query):
+    """The directory search's parameters; loads as (SearchQuery, label of the place searched near)."""
+
+    q = Text(validate=validate.Length(max=200, error="must be at most 200 characters"),
+             metadata={"description": "keywords; every word must match (stemmed)"})
+    category = fields.String(validate=validate.OneOf(list(CATEGORIES), error="unknown category; use one of: " + ", ".join(CATEGORIES)))
+    near = Text(validate=validate.Length(max=100), metadata={"description": "a postcode, district, town or lat,lon"})
+    radius_km = fields.Float(
+        validate=validate.Range(0, MAX_RADIUS_KM, min_inclusive=False, error=f"must be more than 0 and at most {MAX_RADIUS_KM}"),
+        error_messages={"invalid": "must be a number of kilometres"}, metadata={"description": "needs near"},
+    )
+    starts_after = Date()
+    starts_before = Date()
+    has_places = YesNo(metadata={"description": "only listings with free places"})
+    age = _whole(0, 120)
+    sort = fields.String(validate=validate.OneOf(SORTS, error=f"must be one of {', '.join(SORTS)}"),
+                         metadata={"description": "default: relevance, or distance when only near is given"})
+    page = _whole(1, 10_000, load_default=1)
+    per_page = _whole(1, MAX_PER_PAGE, load_default=20)
+
+    @validates_schema
+    def _together(self, data, **_kwargs):
+        if "radius_km" in data and not data.get("near"):
+            raise ValidationError("needs near (a postcode, district, town or lat,lon)", "radius_km")
+        after, before = data.get("starts_after"), data.get("starts_before")
+        if after and before and after > before:
+            raise ValidationError("must be on or after starts_after", "starts_before")
+        if data.get("sort") == "distance" and not data.get("near"):
+            raise ValidationError("sorting by distance needs near", "sort")
+
+    @post_load
+    def _query(self, data, **_kwargs) -> tuple[SearchQuery, str | None]:
+        sq = SearchQuery()
+        sq.text = data.get("q", "")
+        sq.category = data.get("category")
+        near_label = None
+        if data.get("near"):
+            lat, lon, near_label = locate(data["near"])
+            sq.near = (lat, lon)
+        sq.radius_km = data.get("radius_km")
+        sq.starts_after, sq.starts_before = data.get("starts_after"), data.get("starts_before")
+        sq.has_places = bool(data.get("has_places"))
+        sq.age = data.get("age")
+        sq.sort = data.get("sort") or ("relevance" if sq.text or sq.near is None else "distance")
+        sq.page, sq.per_page = data["page"], data["per_page"]
+        return sq, near_label
+
+
 def parse_search(args: Mapping[str, str], today: dt.date | None = None) -> tuple[SearchQuery, str | None]:
-    """Validate search parameters; returns the query and the resolved place's label."""
-    sq = SearchQuery(today=today or dt.date.today())
-    sq.text = (args.get("q") or "").strip()
-    if len(sq.text) > 200:
-        raise ParamError("q", "must be at most 200 characters")
-
-    category = (args.get("category") or "").strip()
-    if category:
-        if category not in CATEGORIES:
-            raise ParamError("category", f"unknown category {category!r}; use one of: {', '.join(CATEGORIES)}")
-        sq.category = category
-
-    near_label = None
-    near = (args.get("near") or "").strip()
-    if near:
-        lat, lon, near_label = locate(near)
-        sq.near = (lat, lon)
-
-    raw_radius = (args.get("radius_km") or "").strip()
-    if raw_radius:
-        try:
-            radius = float(raw_radius)
-        except ValueError:
-            raise ParamError("radius_km", f"must be a number of kilometres, got {raw_radius!r}") from None
-        if not 0 < radius <= MAX_RADIUS_KM:
-            raise ParamError("radius_km", f"must be more than 0 and at most {MAX_RADIUS_KM}")
-        if sq.near is None:
-            raise ParamError("radius_km", "needs near (a postcode, district, town or lat,lon)")
-        sq.radius_km = radius
-
-    sq.starts_after = _date(args, "starts_after")
-    sq.starts_before = _date(args, "starts_before")
-    if sq.starts_after and sq.starts_before and sq.starts_after > sq.starts_before:
-        raise ParamError("starts_before", "must be on or after starts_after")
-
-    raw_places = (args.get("has_places") or "").strip().lower()
-    if raw_places in TRUE:
-        sq.has_places = True
-    elif raw_places not in FALSE:
-        raise ParamError("has_places", f"must be true or false, got {raw_places!r}")
-
-    sq.age = _int(args, "age", 0, 120)
-
-    sort = (args.get("sort") or "").strip() or ("relevance" if sq.text or sq.near is None else "distance")
-    if sort not in SORTS:
-        raise ParamError("sort", f"must be one of {', '.join(SORTS)}, got {sort!r}")
-    if sort == "distance" and sq.near is None:
-        raise ParamError("sort", "sorting by distance needs near")
-    sq.sort = sort
-
-    sq.page = _int(args, "page", 1, 10_000, 1)
-    sq.per_page = _int(args, "per_page", 1, MAX_PER_PAGE, 20)
+    """The search page's parameters as a query and the place's label; BadParameter names a bad one."""
+    try:
+        sq, near_label = SearchArgs().load(args.to_dict() if hasattr(args, "to_dict") else dict(args))
+    except ValidationError as exc:
+        field, message = next(problems(exc.messages))
+        raise BadParameter(field or None, message) from None
+    sq.today = today or sq.today
     return sq, near_label

@@ -5,7 +5,10 @@ from flask import Blueprint, abort, render_template, request
 
 from broker.directory import services
 from broker.directory.models import REFERRAL_ROUTES
-from broker.directory.params import SORTS, ParamError, parse_search
+from broker.directory.params import SORTS, parse_search
+from broker.errors import BadParameter
+from broker.form_fields import sentence
+from broker.paging import Page, clamp
 from broker.insight.searches import record_empty_search
 from broker.taxonomy import CATEGORIES
 
@@ -13,10 +16,24 @@ bp = Blueprint("directory", __name__)
 
 # The search form's labels, so an error names the field as the user sees it.
 FIELD_LABELS = {
-    "q": "Keywords", "category": "Need", "near": "Near", "radius_km": "Within", "starts_after": "Starting from",
-    "starts_before": "Starting by", "age": "Young person's age", "sort": "Sort by", "has_places": "Only with free places",
+    "q": "Keywords", "category": "Need", "near": "Near", "radius_km": "Within", "starts_after": "Start date from",
+    "starts_before": "Start date to", "age": "Young person's age", "sort": "Sort by", "has_places": "Only with free places",
     "page": "Page", "per_page": "Results per page",
 }
+# Messages that name another parameter (the API's words), as the page says them.
+PAGE_MESSAGES = {
+    ("radius_km", "needs near"): "Enter a place in Near to search within a distance",
+    ("starts_before", "must be on or after"): "Start date to must be the same as or after start date from",
+    ("sort", "sorting by distance"): "Enter a place in Near to sort by nearest",
+}
+
+
+def page_message(error: BadParameter) -> str:
+    """A search error as one sentence for the page: "Young person's age must be between 0 and 120"."""
+    for (field, start), words in PAGE_MESSAGES.items():
+        if error.field == field and error.message.startswith(start):
+            return words
+    return sentence(FIELD_LABELS.get(error.field, error.field), error.message)
 
 
 @bp.get("/")
@@ -29,7 +46,7 @@ def search_page():
             sq, near_label = parse_search(form)
             total, results = services.search_provisions(sq)
             record_empty_search(sq, total, "page")  # insight: searches that found nothing
-        except ParamError as exc:
+        except BadParameter as exc:
             error = exc
     status = 400 if error else 200
     return (
@@ -44,7 +61,9 @@ def search_page():
             sq=sq,
             categories=CATEGORIES,
             sorts=SORTS,
-            field_labels=FIELD_LABELS,
+            error_message=page_message(error) if error else None,
+            # Numbered result pages; a page past the last shows links back, never further on.
+            result_page=Page(results, total, clamp(sq.page, total, sq.per_page), sq.per_page) if sq else None,
         ),
         status,
     )

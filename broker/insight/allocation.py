@@ -40,7 +40,9 @@ from broker.auth.models import User
 from broker.clients.models import Client, ClientNeed
 from broker.clients.suggestions import matcher_client, matcher_provision
 from broker.directory.models import Provision
+from broker.errors import InputError
 from broker.extensions import db
+from broker.inputs import parse_month
 from broker.councils import area_centre, area_for_postcode
 from broker.insight.models import AllocationRun, AllocationUnmet
 from broker.referrals.models import Referral
@@ -212,7 +214,7 @@ def run_allocation(
     figs["seconds"] = round(time.perf_counter() - t0, 3)
     run.figures_json = json.dumps(figs)
     db.session.add(run)
-    db.session.commit()
+    db.session.flush()
     step("run stored")
     return run
 
@@ -229,12 +231,6 @@ def recent_runs(limit: int = 10) -> list[AllocationRun]:
 
 
 # --------------------------------------------------------------------------- what-if
-
-
-class WhatIfError(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field, self.message = field, message
 
 
 def add_places(ap: AllocationProblem, category: str, area: str, start: dt.date, places: int) -> matching.Problem:
@@ -254,7 +250,7 @@ def add_places(ap: AllocationProblem, category: str, area: str, start: dt.date, 
     if not targets:
         centre = area_centre(area)
         if centre is None:
-            raise WhatIfError("area", f"no centre known for {area!r}")
+            raise InputError("area", f"no centre known for {area!r}")
         provisions.append(matching.Provision(
             id=f"{WHAT_IF_PREFIX}-{category}-{area}", category=category, location=matching.Location(*centre),
             intakes=(matching.Intake(id=f"{WHAT_IF_PREFIX}-{category}-{area}-1", start=start, places=places, rolling=True),),
@@ -286,17 +282,14 @@ def what_if(category: str, area: str, month: str, places: int, today: dt.date | 
 
     today = today or dt.date.today()
     if category not in CATEGORIES:
-        raise WhatIfError("category", f"choose one of: {', '.join(CATEGORIES)}")
+        raise InputError("category", f"choose one of: {', '.join(CATEGORIES)}")
     if area not in areas():
-        raise WhatIfError("area", f"choose one of: {', '.join(areas())}")
-    try:
-        start = dt.date.fromisoformat(f"{month}-01")
-    except (TypeError, ValueError):
-        raise WhatIfError("month", f"must be a month as YYYY-MM, got {month!r}") from None
+        raise InputError("area", f"choose one of: {', '.join(areas())}")
+    start = parse_month(month, "month", InputError)
     if start < today.replace(day=1):
-        raise WhatIfError("month", "must be this month or later")
-    if not isinstance(places, int) or not 1 <= places <= 1000:
-        raise WhatIfError("places", "must be a whole number from 1 to 1000")
+        raise InputError("month", "must be this month or later")
+    if not isinstance(places, int) or isinstance(places, bool) or not 1 <= places <= 1000:
+        raise InputError("places", "must be a whole number from 1 to 1000")
     ap = build_allocation_problem(today, scope)
     base = figures(ap, solve(ap))
     changed = add_places(ap, category, area, start, places)

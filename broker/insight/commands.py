@@ -5,6 +5,8 @@ import click
 from flask.cli import with_appcontext
 from tqdm import tqdm
 
+from broker.extensions import db
+
 
 @click.command("allocate")
 @click.option("--area", default=None, help="Only young people in this council area (default: every area).")
@@ -22,6 +24,7 @@ def allocate_command(area):
             bar.set_postfix_str(label)
 
         run = run_allocation(None, area, progress=step)
+    db.session.commit()
     f = run.figures
     click.echo(
         f"Run {run.id} ({run.scope}, as of {run.as_of}): {f['met']} of {f['needs']} needs met "

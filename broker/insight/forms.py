@@ -7,6 +7,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 
 from broker.councils import areas
+from broker.errors import InputError
+from broker.inputs import format_month, parse_month
+from broker.form_fields import GovSelect, GovTextInput, NumberInput
 from broker.taxonomy import CATEGORIES
 
 
@@ -16,7 +19,7 @@ def _area_choices(everywhere: str | None = None) -> list[SelectChoice]:
 
 
 class RunForm(FlaskForm):
-    area = SelectField("Area to run over", validate_choice=True)
+    area = SelectField("Area to run over", validate_choice=True, widget=GovSelect())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -25,12 +28,12 @@ class RunForm(FlaskForm):
 
 def _this_month_or_later(form, field):
     try:
-        start = dt.date.fromisoformat(f"{(field.data or '').strip()}-01")
-    except ValueError:
-        raise ValidationError("Enter a month as YYYY-MM, like 2026-03") from None
+        start = parse_month(field.data, field.name, InputError)
+    except InputError as exc:
+        raise ValidationError(exc.message) from None
     if start < dt.date.today().replace(day=1):
         raise ValidationError("Choose this month or a later one")
-    field.data = field.data.strip()
+    field.data = format_month(start)
 
 
 class WhatIfForm(FlaskForm):
@@ -39,13 +42,13 @@ class WhatIfForm(FlaskForm):
     class Meta:
         csrf = False
 
-    category = SelectField("Need", validators=[InputRequired("Choose a need")])
-    area = SelectField("Area", validators=[InputRequired("Choose an area")])
+    category = SelectField("Need", validators=[InputRequired("Choose a need")], widget=GovSelect())
+    area = SelectField("Area", validators=[InputRequired("Choose an area")], widget=GovSelect())
     month = StringField("From month", validators=[InputRequired("Enter a month as YYYY-MM"), _this_month_or_later],
-                        render_kw={"type": "month", "placeholder": "YYYY-MM"})
+                        render_kw={"type": "month"}, widget=GovTextInput(), description="YYYY-MM, this month or later")
     places = IntegerField("Places to add", validators=[
         InputRequired("Enter how many places to add, from 1 to 1000"),
-        NumberRange(1, 1000, "Enter a whole number from 1 to 1000")])
+        NumberRange(1, 1000, "Enter a whole number of places from 1 to 1000")], widget=NumberInput())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

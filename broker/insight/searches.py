@@ -16,7 +16,7 @@ def record_empty_search(sq, total: int, source: str = "page") -> None:
     """Keep a search that found nothing (its category, area and month; never its text).
 
     Called by the search page and API after every search; does nothing when the search
-    found something. It must never break a search, so a failure is logged and dropped.
+    found something. It must never break a search, so a failure to place it is logged and dropped.
     """
     if total or sq is None:
         return
@@ -24,10 +24,10 @@ def record_empty_search(sq, total: int, source: str = "page") -> None:
         today = sq.today or dt.date.today()
         when = sq.starts_after if sq.starts_after and sq.starts_after > today else today
         area = area_for_point(*sq.near) if sq.near else None
-        db.session.add(EmptySearch(
+        row = EmptySearch(
             at=dt.datetime.now(dt.timezone.utc), source=source, category=sq.category, area=area, month=month_of(when),
-        ))
-        db.session.commit()
+        )
     except Exception:  # noqa: BLE001 - a lost signal is better than a failed search
-        db.session.rollback()
         log.exception("could not record an empty search")
+        return
+    db.session.add(row)  # committed with the request

@@ -32,92 +32,69 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Optional
 
+from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from broker.clients.models import Client, ClientNeed
 from broker.directory.models import Provision
+from broker.api.blueprint import problems
+from broker.errors import BadParameter
 from broker.extensions import db
+from broker.inputs import add_months, format_month, months_between
 from broker.insight.allocation import listing_area, latest_run, month_of
-from broker.councils import area_for_postcode, areas
+from broker.councils import area_for_postcode
 from broker.insight.models import AllocationUnmet, EmptySearch
+from broker.insight.params import ShortageArgs
 from broker.referrals.models import Referral
 from broker.taxonomy import CATEGORIES
 
-DIMENSIONS = ("category", "area", "month")
 COUNTS = ("open_needs", "declined_capacity", "empty_searches", "demand", "supply", "gap", "unmet", "placements")
 NOT_GIVEN = "Not given"
 DEFAULT_MONTHS = 6
 MAX_MONTHS = 36
 
 
-class ShortageParamError(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field, self.message = field, message
-
-
 @dataclass
 class ShortageQuery:
     by: tuple[str, ...] = ("category", "area", "month")
-    start: str = ""  # YYYY-MM, inclusive
-    end: str = ""  # YYYY-MM, inclusive
+    start: dt.date = dt.date(2000, 1, 1)  # the 1st of the first month, inclusive
+    end: dt.date = dt.date(2000, 1, 1)  # the 1st of the last month, inclusive
     area: Optional[str] = None
     category: Optional[str] = None
 
     @property
     def months(self) -> list[str]:
-        return months_between(self.start, self.end)
+        """Every month of the range, as YYYY-MM (how facts name their month)."""
+        return [format_month(m) for m in months_between(self.start, self.end)]
 
+    @property
+    def from_month(self) -> str:
+        return format_month(self.start)
 
-def add_months(month: str, n: int) -> str:
-    y, m = int(month[:4]), int(month[5:7]) - 1 + n
-    return f"{y + m // 12:04d}-{m % 12 + 1:02d}"
-
-
-def months_between(start: str, end: str) -> list[str]:
-    out, m = [], start
-    while m <= end:
-        out.append(m)
-        m = add_months(m, 1)
-    return out
-
-
-def _month_param(args: Mapping[str, str], name: str) -> Optional[str]:
-    raw = (args.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        day = dt.date.fromisoformat(raw if len(raw) > 7 else f"{raw}-01")
-    except ValueError:
-        raise ShortageParamError(name, f"must be a month YYYY-MM or a date YYYY-MM-DD, got {raw!r}") from None
-    return month_of(day)
+    @property
+    def to_month(self) -> str:
+        return format_month(self.end)
 
 
 def parse_query(args: Mapping[str, str], today: dt.date | None = None, default_by: str = "category,area,month") -> ShortageQuery:
-    """Validate `by`, `from`, `to`, `area` and `category`; errors name the field."""
+    """Validate `by`, `from`, `to`, `area` and `category` (ShortageArgs); BadParameter names the field."""
+    try:
+        data = ShortageArgs().load(args.to_dict() if hasattr(args, "to_dict") else dict(args))
+        data["from"] = data.pop("from_", None)
+    except ValidationError as exc:
+        field, message = next(problems(exc.messages))
+        raise BadParameter(field or None, message) from None
     today = today or dt.date.today()
-    raw_by = args.get("by")
-    raw_by = default_by if raw_by is None else raw_by
-    by = tuple(b.strip() for b in raw_by.split(",") if b.strip())
-    for b in by:
-        if b not in DIMENSIONS:
-            raise ShortageParamError("by", f"unknown dimension {b!r}; use a comma-separated list of: {', '.join(DIMENSIONS)}")
-    if len(set(by)) != len(by):
-        raise ShortageParamError("by", "names a dimension twice")
-    start = _month_param(args, "from") or month_of(today)
-    end = _month_param(args, "to") or add_months(start, DEFAULT_MONTHS - 1)
+    raw_by = args.get("by")  # given but empty means the totals only
+    by = tuple(b.strip() for b in (default_by if raw_by is None else raw_by).split(",") if b.strip())
+    start = data.get("from") or today.replace(day=1)
+    end = data.get("to") or add_months(start, DEFAULT_MONTHS - 1)
     if end < start:
-        raise ShortageParamError("to", "must be on or after from")
-    if len(months_between(start, end)) > MAX_MONTHS:
-        raise ShortageParamError("to", f"the range may cover at most {MAX_MONTHS} months")
-    area = (args.get("area") or "").strip() or None
-    if area is not None and area not in areas() + ["Outside West Yorkshire"]:
-        raise ShortageParamError("area", f"unknown area {area!r}; use one of: {', '.join(areas())}")
-    category = (args.get("category") or "").strip() or None
-    if category is not None and category not in CATEGORIES:
-        raise ShortageParamError("category", f"unknown category {category!r}; use one of: {', '.join(CATEGORIES)}")
-    return ShortageQuery(by=by, start=start, end=end, area=area, category=category)
+        raise BadParameter("to", "must be on or after from")
+    if end >= add_months(start, MAX_MONTHS):
+        raise BadParameter("to", f"the range may cover at most {MAX_MONTHS} months")
+    return ShortageQuery(by=by, start=start, end=end, area=data.get("area"), category=data.get("category"))
 
 
 @dataclass(frozen=True)
@@ -182,10 +159,11 @@ def _facts(today: dt.date) -> Iterable[Fact]:
 def shortage_rows(q: ShortageQuery, today: dt.date | None = None) -> list[dict]:
     """Rows grouped by `q.by`, each with demand, supply, gap, unmet and mean wait; sorted by the groups."""
     today = today or dt.date.today()
+    months = set(q.months)  # facts name their month YYYY-MM; the range was built from dates
     sums: dict[tuple, dict] = defaultdict(lambda: defaultdict(float))
     waits: dict[tuple, list[float]] = defaultdict(list)
     for f in _facts(today):
-        if not q.start <= f.month <= q.end:
+        if f.month not in months:
             continue
         if (q.area and f.area != q.area) or (q.category and f.category != q.category):
             continue
@@ -227,6 +205,17 @@ def grid(rows: list[dict], months: list[str], measure: str = "gap") -> dict[str,
         if r["category"] in cells and r["month"] in cells[r["category"]]:
             cells[r["category"]][r["month"]] += r[measure]
     return cells
+
+
+def headline(today: dt.date | None = None, top: int = 3) -> dict:
+    """The manager's home page: the next DEFAULT_MONTHS months' totals and the needs and
+    areas with most demand over free places (largest gap first)."""
+    today = today or dt.date.today()
+    q = parse_query({}, today)
+    by_need_area = shortage_rows(ShortageQuery(("category", "area"), q.start, q.end), today)
+    worst = sorted((r for r in by_need_area if r["gap"] > 0), key=lambda r: (-r["gap"], -r["demand"]))[:top]
+    return {"start": q.start, "end": q.end, "totals": totals(by_need_area), "worst": worst,
+            "short": sum(1 for r in by_need_area if r["gap"] > 0)}
 
 
 # --------------------------------------------------------------------------- CSV

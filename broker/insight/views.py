@@ -13,6 +13,7 @@ from flask_login import current_user
 from broker.auth.services import roles_required
 from broker.insight import allocation, charts, oversight, shortages, waits
 from broker.councils import areas
+from broker.errors import BadParameter
 from broker.insight.forms import RunForm, WhatIfForm
 from broker.taxonomy import CATEGORIES, category_label
 
@@ -23,7 +24,7 @@ MANAGERS = ("manager", "admin")
 def _query_or_400():
     try:
         return shortages.parse_query(request.args), None
-    except shortages.ShortageParamError as exc:
+    except BadParameter as exc:
         return shortages.parse_query({}), exc
 
 
@@ -86,7 +87,7 @@ def shortages_csv():
     if error:
         return Response(f"{error.field}: {error.message}\n", status=400, mimetype="text/plain")
     rows = shortages.shortage_rows(q)
-    name = f"shortages-{'-'.join(q.by) or 'total'}-{q.start}-to-{q.end}.csv"
+    name = f"shortages-{'-'.join(q.by) or 'total'}-{q.from_month}-to-{q.to_month}.csv"
     return Response(shortages.to_csv(rows, q.by), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

@@ -23,10 +23,12 @@ from sqlalchemy import select
 
 from broker.auth.models import User
 from broker.directory.models import Provision
+from broker.errors import Conflict, InputError
+from broker.inputs import check_id, read_json
 from broker.extensions import db
 from broker.providers.models import FeedUpload
 from broker.providers.services import (
-    InputProblems, IntakeRow, Plan, Problem, apply_plans, check_row, describe, plan_intakes, record_change, snapshot,
+    IntakeRow, Plan, Problem, apply_plans, check_row, describe, plan_intakes, record_change, refusal, snapshot,
 )
 
 COLUMNS = ("provision_id", "start", "places", "rolling")
@@ -46,11 +48,14 @@ def read_rows(filename: str, data: bytes) -> tuple[list[dict], list[Problem]]:
         return [], [Problem("", "file", f"is not UTF-8 text (bad byte at position {exc.start}); save it as 'CSV UTF-8' or JSON")]
     if not text.strip():
         return [], [Problem("", "file", "is empty")]
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        return [], [Problem(f"line {line}", "file", "contains a NUL character (\\0); save the file again as text")]
     if filename.lower().endswith(".json") or text.lstrip()[:1] in "[{":
         try:
-            body = json.loads(text)
-        except json.JSONDecodeError as exc:
-            return [], [Problem("", "file", f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]
+            body = read_json(text, "file", max_bytes=None)  # the upload limit applies
+        except InputError as exc:
+            return [], [Problem("", exc.field or "file", exc.message)]
         items = body.get("intakes") if isinstance(body, dict) else body
         if not isinstance(items, list):
             return [], [Problem("", "intakes", 'must be a list: {"intakes": [...]}')]
@@ -77,21 +82,19 @@ def plan_feed(rows: list[dict], organisation_id: int, today: dt.date) -> tuple[l
     problems: list[Problem] = []
     wanted: dict[int, list[IntakeRow]] = defaultdict(list)
     ids = set()
-    for r in rows:
-        try:
-            ids.add(int(str(r["provision_id"]).strip()))
-        except ValueError:
-            pass
-    listings = {p.id: p for p in db.session.scalars(select(Provision).where(Provision.id.in_(ids)))} if ids else {}
+    pids = []
     for r in rows:
         raw_id = r["provision_id"]
         try:
-            pid = int(str(raw_id).strip())
-            if isinstance(raw_id, (bool, float)):
-                raise ValueError
-        except ValueError:
+            pid = check_id(raw_id if isinstance(raw_id, (int, str)) else None, "provision_id")
+        except InputError:
             problems.append(Problem(r["row"], "provision_id", f"must be a listing's number, got {raw_id!r}"))
             pid = None
+        pids.append(pid)
+        if pid is not None:
+            ids.add(pid)
+    listings = {p.id: p for p in db.session.scalars(select(Provision).where(Provision.id.in_(ids)))} if ids else {}
+    for r, pid in zip(rows, pids):
         if pid is not None:
             p = listings.get(pid)
             if p is None:
@@ -122,17 +125,17 @@ def stage(user: User, filename: str, data: bytes) -> tuple[FeedUpload | None, li
         sha256=hashlib.sha256(data).hexdigest(), uploaded_at=_now(), rows=json.dumps(rows, default=str),
     )
     db.session.add(upload)
-    db.session.commit()
+    db.session.flush()
     return upload, plans, []
 
 
 def apply_upload(user: User, upload: FeedUpload) -> list[Plan]:
     """Apply a checked upload, all or nothing, re-checked against the directory as it is now."""
     if upload.applied_at is not None:
-        raise InputProblems([Problem("", "file", "this upload has already been applied; upload the file again to re-apply")])
+        raise refusal([Problem("", "file", "this upload has already been applied; upload the file again to re-apply")], Conflict)
     plans, problems = plan_feed(json.loads(upload.rows), upload.organisation_id, dt.date.today())
     if problems:
-        raise InputProblems(problems)
+        raise refusal(problems, Conflict)  # the directory changed since the preview
     befores = {plan.provision.id: snapshot(plan.provision) for plan in plans if plan.changes}
     apply_plans([plan for plan in plans if plan.changes])
     today = dt.date.today()
@@ -141,7 +144,6 @@ def apply_upload(user: User, upload: FeedUpload) -> list[Plan]:
             plan.provision.last_confirmed = today
             record_change(plan.provision, befores[plan.provision.id], "feed", f"{describe(plan)} ({upload.filename})", user)
     upload.applied_at = _now()
-    db.session.commit()
     return plans
 
 

@@ -16,12 +16,12 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Optional
 
-from flask import abort
 from sqlalchemy import delete, func, select, update
 
 from broker.auth.models import User
 from broker.directory import index_sync
 from broker.directory.models import Intake, Provision
+from broker.errors import Conflict, DomainError, InputError, NotFound
 from broker.extensions import db
 from broker.providers.models import OrganisationToken, ProvisionChange
 
@@ -48,10 +48,17 @@ class Problem:
         return f"{self.row}, {self.field}: {self.message}" if self.row else f"{self.field}: {self.message}"
 
 
-class InputProblems(ValueError):
-    def __init__(self, problems: list[Problem]):
-        super().__init__("; ".join(map(str, problems)))
-        self.problems = problems
+def refusal(problems: list[Problem], kind: type[DomainError] = InputError) -> DomainError:
+    """The domain error for these problems: the first names the field, `errors` lists them all."""
+    first = problems[0]
+    return kind(first.field, str(first), errors=[{"row": p.row, "field": p.field, "message": p.message} for p in problems])
+
+
+def problems_of(exc: DomainError) -> list[Problem]:
+    """The problems a refusal lists, for a page to show row by row."""
+    return [Problem(e.get("row", ""), e.get("field") or "", e["message"]) for e in exc.errors or []] or [
+        Problem("", exc.field or "", exc.message)
+    ]
 
 
 @dataclass
@@ -110,7 +117,7 @@ def provision_for(user: User, provision_id: int) -> Provision:
     """A listing of the provider's own organisation, else 404."""
     p = db.session.get(Provision, provision_id)
     if p is None or user.role != "provider" or p.organisation_id != user.organisation_id:
-        abort(404)
+        raise NotFound("provision_id", f"your organisation has no listing {provision_id}")
     return p
 
 
@@ -130,7 +137,6 @@ def confirm(p: Provision, user: User) -> None:
     before = snapshot(p)
     p.last_confirmed = dt.date.today()
     record_change(p, before, "confirm", "Confirmed as still correct", user)
-    db.session.commit()
 
 
 LISTING_FIELDS = (
@@ -145,14 +151,13 @@ def update_listing(p: Provision, data: dict, rows: list[IntakeRow], user: User) 
     changed = [name for name in LISTING_FIELDS if name in data and getattr(p, name) != data[name]]
     plan = plan_intakes(p, rows, dt.date.today())
     if plan.problems:
-        raise InputProblems(plan.problems)
+        raise refusal(plan.problems)
     for name in changed:
         setattr(p, name, data[name])
     apply_plans([plan])
     p.last_confirmed = dt.date.today()  # a provider who has just saved it has checked it
     parts = ([f"changed {', '.join(changed)}"] if changed else []) + ([describe(plan)] if plan.changes else [])
     record_change(p, before, "form", "; ".join(parts) or "Saved without changes (confirmed)", user)
-    db.session.commit()
 
 
 def check_row(raw_start, raw_places, raw_rolling, row: str, today: dt.date, problems: list[Problem], prefix: str = "") -> Optional[IntakeRow]:
@@ -242,12 +247,9 @@ def plan_intakes(p: Provision, rows: list[IntakeRow], today: dt.date) -> Plan:
     return plan
 
 
-class PlaceConflict(InputProblems):
-    """A referral took a place between planning and writing."""
-
-
 def apply_plans(plans: list[Plan]) -> None:
-    """Carry out plans inside the caller's transaction; roll back and raise on any conflict."""
+    """Carry out plans inside the caller's unit of work; raise Conflict (the request rolls back) if a
+    referral took a place between planning and writing."""
     from broker.referrals.models import Referral
 
     for plan in plans:
@@ -260,8 +262,7 @@ def apply_plans(plans: list[Plan]) -> None:
                 .execution_options(synchronize_session=False)
             )
             if done.rowcount != 1:
-                db.session.rollback()
-                raise PlaceConflict([Problem(r.row, "places", "a referral has just taken a place on this intake; reload and try again")])
+                raise refusal([Problem(r.row, "places", "a referral has just taken a place on this intake; reload and try again")], Conflict)
             db.session.expire(existing)  # the UPDATE bypassed the ORM: reload it when next read
         for existing in plan.remove:
             referenced = db.session.scalar(select(func.count()).select_from(Referral).where(Referral.intake_id == existing.id))
@@ -271,8 +272,7 @@ def apply_plans(plans: list[Plan]) -> None:
                 else delete(Intake).where(Intake.id == existing.id, Intake.places_taken == 0)
             )
             if db.session.execute(stmt.execution_options(synchronize_session=False)).rowcount != 1:
-                db.session.rollback()
-                raise PlaceConflict([Problem("", "intakes", f"a referral has just taken a place on the intake starting {existing.start.isoformat()}")])
+                raise refusal([Problem("", "intakes", f"a referral has just taken a place on the intake starting {existing.start.isoformat()}")], Conflict)
             if referenced:
                 db.session.expire(existing)
             else:
@@ -299,15 +299,14 @@ def describe(plan: Plan) -> str:
 
 
 def replace_intakes(p: Provision, rows: list[IntakeRow], source: str, user: Optional[User] = None, token_id: Optional[int] = None) -> Plan:
-    """Replace one listing's upcoming intakes (API); raises InputProblems and writes nothing on any problem."""
+    """Replace one listing's upcoming intakes (API); any problem raises InputError listing them all."""
     plan = plan_intakes(p, rows, dt.date.today())
     if plan.problems:
-        raise InputProblems(plan.problems)
+        raise refusal(plan.problems)
     before = snapshot(p)
     apply_plans([plan])
     p.last_confirmed = dt.date.today()
     record_change(p, before, source, describe(plan) if plan.changes else "Confirmed unchanged", user, token_id)
-    db.session.commit()
     return plan
 
 
@@ -323,16 +322,14 @@ def create_token(user: User, label: str) -> str:
         OrganisationToken(organisation_id=user.organisation_id, label=label.strip()[:100] or "API token",
                           token_hash=_digest(token), created_by_id=user.id, created_at=_now())
     )
-    db.session.commit()
     return token
 
 
 def revoke_token(user: User, token_id: int) -> None:
     row = db.session.get(OrganisationToken, token_id)
     if row is None or row.organisation_id != user.organisation_id:
-        abort(404)
+        raise NotFound("token_id", f"your organisation has no token {token_id}")
     row.revoked_at = _now()
-    db.session.commit()
 
 
 def organisation_for_token(token: str) -> Optional[OrganisationToken]:

@@ -2,11 +2,12 @@
 import datetime as dt
 import json
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from broker.auth.services import roles_required
+from broker.auth.services import local_path, roles_required
+from broker.errors import DomainError, NotFound
 from broker.extensions import db
 from broker.providers import feed, services
 from broker.providers.forms import FeedForm, ListingForm, TokenForm
@@ -14,6 +15,8 @@ from broker.providers.models import FeedUpload, OrganisationToken, ProvisionChan
 
 bp = Blueprint("providers", __name__, url_prefix="/provider")
 EXTRA_INTAKE_ROWS = 3
+# How a listing was changed, in words (ProvisionChange.source).
+CHANGE_SOURCES = {"form": "Edited here", "feed": "Vacancy file", "api": "Your system (API)", "confirm": "Confirmed as correct"}
 
 
 @bp.get("/listings")
@@ -32,7 +35,7 @@ def confirm(provision_id: int):
     p = services.provision_for(current_user, provision_id)
     services.confirm(p, current_user)
     flash(f"Thank you: “{p.name}” is confirmed as correct today.")
-    return redirect(url_for("providers.listings_page"))
+    return redirect(local_path(request.args.get("next")) or url_for("providers.listings_page"))
 
 
 def _intake_inputs(form_data, count: int) -> list[dict]:
@@ -85,9 +88,8 @@ def edit_listing(provision_id: int):
                 data = {name: form[name].data for name in services.LISTING_FIELDS}
                 try:
                     services.update_listing(p, data, rows, current_user)
-                except services.InputProblems as exc:
-                    db.session.rollback()
-                    problems = exc.problems
+                except DomainError as exc:
+                    problems = services.problems_of(exc)
                 else:
                     flash("Listing saved; search and suggestions show it now.")
                     return redirect(url_for("providers.listings_page"))
@@ -103,7 +105,7 @@ def history_page(provision_id: int):
         select(ProvisionChange).where(ProvisionChange.provision_id == p.id).order_by(ProvisionChange.id.desc())
     ).all()
     rows = [(c, json.loads(c.before), json.loads(c.after)) for c in changes]
-    return render_template("providers/history.html", p=p, rows=rows)
+    return render_template("providers/history.html", p=p, rows=rows, sources=CHANGE_SOURCES)
 
 
 @bp.route("/feed", methods=["GET", "POST"])
@@ -123,12 +125,12 @@ def feed_page():
 def apply_feed(upload_id: int):
     upload = db.session.get(FeedUpload, upload_id)
     if upload is None or upload.organisation_id != current_user.organisation_id:
-        abort(404)
+        raise NotFound("upload_id", f"your organisation has no upload {upload_id}")
     try:
         plans = feed.apply_upload(current_user, upload)
-    except services.InputProblems as exc:
-        db.session.rollback()
-        return render_template("providers/feed.html", form=FeedForm(), upload=None, plans=[], problems=exc.problems), 409
+    except DomainError as exc:
+        problems = services.problems_of(exc)
+        return render_template("providers/feed.html", form=FeedForm(), upload=None, plans=[], problems=problems), exc.status
     changed = sum(1 for plan in plans if plan.changes)
     flash(f"Vacancies updated for {changed} listing(s)." if changed else "Nothing to change: the file matches the directory.")
     return redirect(url_for("providers.listings_page"))

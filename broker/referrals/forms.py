@@ -1,9 +1,10 @@
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms import HiddenField, IntegerField, RadioField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from broker.clients.forms import choices
-from broker.referrals.models import DECLINE_REASONS
+from broker.form_fields import CharacterCount, DateInputField, GovSelect, RadioInput
+from broker.referrals.models import DECLINE_REASONS, PA_ACTIONS
 
 
 class ReferralForm(FlaskForm):
@@ -11,21 +12,37 @@ class ReferralForm(FlaskForm):
     intake_id = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
     summary = TextAreaField(
         "Background for the provider",
-        validators=[DataRequired("Give the provider some background"), Length(min=20, max=5000, message="Write between 20 and 5000 characters")],
+        validators=[DataRequired("Give the provider some background"),
+                    Length(min=20, max=5000, message="Background for the provider must be between 20 and 5000 characters")],
+        widget=CharacterCount(),
+        description="Needs, circumstances and what you hope the placement achieves",
     )
-    risks = TextAreaField("Risks the provider should know about", validators=[Length(max=5000)])
-    answer_by = DateField("Answer needed by", validators=[Optional()])
+    risks = TextAreaField("Risks the provider should know about", validators=[Length(max=5000)], widget=CharacterCount())
+    answer_by = DateInputField("Answer needed by")
 
 
 class AnswerForm(FlaskForm):
-    decision = SelectField(
+    decision = RadioField(
         "Your answer",
         choices=choices([("accept", "Accept"), ("decline", "Decline"), ("more_info", "Ask for more information")]),
+        validators=[DataRequired("Choose your answer")],
+        widget=RadioInput(),
     )
-    reason = SelectField("Reason for declining", choices=choices([("", "—"), *DECLINE_REASONS.items()]), validate_choice=False)
-    message = TextAreaField("Message to the Personal Adviser", validators=[Length(max=2000)])
+    reason = SelectField("Reason for declining", choices=choices([("", "Choose a reason"), *DECLINE_REASONS.items()]),
+                         validate_choice=False, widget=GovSelect())
+    message = TextAreaField("Message to the Personal Adviser", validators=[Length(max=2000)], widget=CharacterCount(),
+                            description="Needed when asking for more information or declining for another reason")
 
 
 class PaActionForm(FlaskForm):
-    action = SelectField(choices=choices([("reply", "Reply"), ("withdraw", "Withdraw"), ("started", "Started")]))
-    note = TextAreaField("Note", validators=[Length(max=2000)])
+    """The PA's next step; the page offers only the actions the referral's status allows."""
+
+    action = RadioField("What do you want to do?", choices=choices(PA_ACTIONS.items()),
+                        validators=[DataRequired("Choose what to do")], widget=RadioInput())
+    note = TextAreaField("Note", validators=[Length(max=2000)], widget=CharacterCount(),
+                         description="The information the provider asked for, or why you are withdrawing")
+
+    def for_status(self, status: str) -> "PaActionForm":
+        allowed = {"more_info": ("reply", "withdraw"), "sent": ("withdraw",), "accepted": ("started", "withdraw")}.get(status, ())
+        self.action.choices = choices((a, PA_ACTIONS[a]) for a in allowed)
+        return self

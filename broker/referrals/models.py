@@ -14,7 +14,7 @@ from broker.extensions import NO_ID_REUSE, db
 
 STATUSES = {
     "sent": "Sent, awaiting answer",
-    "more_info": "Provider needs more information",
+    "more_info": "Asked for more information",
     "accepted": "Accepted",
     "declined": "Declined",
     "withdrawn": "Withdrawn",
@@ -28,6 +28,21 @@ DECLINE_REASONS = {
     "unsuitable": "Not suitable for this young person's needs",
     "no_response": "Young person did not respond",
     "other": "Other (see message)",
+}
+# What the PA can do next with a referral, in words.
+PA_ACTIONS = {
+    "reply": "Reply with more information",
+    "started": "Mark as started",
+    "withdraw": "Withdraw the referral (frees the place)",
+}
+# Each step in a referral's history, as both sides read it.
+EVENT_WORDS = {
+    "sent": "Sent",
+    "more_info": "Asked for more information",
+    "accepted": "Accepted",
+    "declined": "Declined",
+    "withdrawn": "Withdrawn",
+    "started": "Started",
 }
 
 

@@ -10,25 +10,20 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Optional
 
-from flask import abort, current_app
+from flask import current_app
 from sqlalchemy import select, update
 
 from broker.audit import services as audit
 from broker.auth.models import User
 from broker.clients.models import Client
-from broker.clients.services import consent_in_force
+from broker.clients.services import consent_in_force, visible_to
 from broker.directory import index_sync
 from broker.directory.models import Intake, Provision
+from broker.errors import Conflict, Forbidden, InputError, NotFound
 from broker.extensions import db
+from broker.inputs import check_date
 from broker.referrals.models import DECLINE_REASONS, HOLDS_PLACE, Referral, ReferralEvent
-
-
-class ReferralError(ValueError):
-    """A referral action that cannot be done; `field` names what to fix, `status` the HTTP code."""
-
-    def __init__(self, field: str, message: str, status: int = 400):
-        super().__init__(f"{field}: {message}")
-        self.field, self.message, self.status = field, message, status
+from broker.taxonomy import category_label
 
 
 def _now():
@@ -47,8 +42,8 @@ def _hold_place(intake: Intake) -> None:
         .execution_options(synchronize_session=False)
     )
     if held.rowcount != 1:
-        db.session.rollback()
-        raise ReferralError("intake", "the last place on this intake has just gone; choose another start date or listing", 409)
+        raise Conflict("intake", "the last place on this intake has just gone; choose another start date or listing")
+    db.session.expire(intake, ["places_taken"])  # the UPDATE bypassed the ORM
     index_sync.touch(db.session, [intake.provision_id])
 
 
@@ -70,36 +65,38 @@ def send_referral(
     today = dt.date.today()
     need = next((n for n in client.needs if n.id == need_id), None)
     if need is None or need.status != "open":
-        raise ReferralError("need", "choose one of the young person's open needs")
+        raise InputError("need", "choose one of the young person's open needs")
     intake = db.session.get(Intake, intake_id)
     if intake is None:
-        raise ReferralError("intake", f"no intake with id {intake_id}", 404)
+        raise NotFound("intake", f"no intake with id {intake_id}")
     provision: Provision = intake.provision
     if provision.status != "active":
-        raise ReferralError("intake", "this listing has been withdrawn by its provider")
+        raise InputError("intake", "this listing has been withdrawn by its provider")
     if not intake.rolling and intake.start < today:
-        raise ReferralError("intake", "this intake has already started; choose a later start date")
+        raise InputError("intake", "this intake has already started; choose a later start date")
     if provision.category != need.category:
-        raise ReferralError("need", f"this listing offers {provision.category}, not {need.category}")
+        raise InputError("need", f"this listing offers {category_label(provision.category).lower()}, "
+                                 f"not {category_label(need.category).lower()}")
     if len((summary or "").strip()) < 20:
-        raise ReferralError("summary", "give the provider some background: at least 20 characters")
+        raise InputError("summary", "give the provider some background: at least 20 characters")
     if not consent_in_force(client.id, provision.organisation_id, "referral"):
-        raise ReferralError(
+        raise Forbidden(
             "consent",
             f"record the young person's consent to share their details with {provision.organisation.name} first",
-            403,
         )
     if answer_by is None:
         answer_by = today + dt.timedelta(days=current_app.config["BROKER_ANSWER_DAYS"])
     elif answer_by < today:
-        raise ReferralError("answer_by", "must be today or later")
+        raise InputError("answer_by", "must be today or later")
+    else:
+        check_date(answer_by, "answer_by")
     duplicate = db.session.scalar(
         select(Referral.id).where(
             Referral.client_id == client.id, Referral.intake_id == intake.id, Referral.status.in_(HOLDS_PLACE)
         )
     )
     if duplicate:
-        raise ReferralError("intake", f"this young person already has referral {duplicate} to this intake", 409)
+        raise Conflict("intake", f"this young person already has referral {duplicate} to this intake")
 
     _hold_place(intake)
     referral = Referral(
@@ -111,7 +108,6 @@ def send_referral(
     db.session.flush()
     _event(referral, user, "Referral sent")
     audit.record(user, "send", "referral", referral.id, client.id, intake=intake.id)
-    db.session.commit()
     return referral
 
 
@@ -120,14 +116,15 @@ def referral_for(user: User, referral_id: int, action: str = "view") -> Referral
     referral = db.session.get(Referral, referral_id)
     if referral is None or not can_see(user, referral):
         _deny(user, action, referral_id, referral)
-    audit.record_view(user, action, "referral", referral.id, referral.client_id)
+    audit.record(user, action, "referral", referral.id, referral.client_id)
     return referral
 
 
 def _deny(user: User, action: str, referral_id: int, referral: Optional[Referral]):
+    """Refuse, as if the referral did not exist, and audit the attempt."""
     audit.record_denial(user, action, "referral", referral_id, referral.client_id if referral else None,
                         reason="no such record" if referral is None else "not theirs to see")
-    abort(404)
+    raise NotFound("referral_id", f"no referral {referral_id} that you can see")
 
 
 def can_see(user: User, referral: Referral) -> bool:
@@ -154,28 +151,28 @@ def answer(user: User, referral: Referral, decision: str, reason: str = "", mess
     if user.role != "provider" or user.organisation_id != referral.organisation_id:
         _deny(user, "answer", referral.id, referral)
     if referral.status not in ("sent", "more_info"):
-        raise ReferralError("decision", f"this referral is {referral.status_label.lower()}; it cannot be answered now", 409)
+        raise Conflict("decision", f"this referral is {referral.status_label.lower()}; it cannot be answered now")
     message = (message or "").strip()
     if decision == "accept":
         referral.status = "accepted"
     elif decision == "decline":
         if reason not in DECLINE_REASONS:
-            raise ReferralError("reason", f"choose a reason: {', '.join(DECLINE_REASONS)}")
+            raise InputError("reason", "choose a reason for declining")
         if reason == "other" and not message:
-            raise ReferralError("message", "say why the referral is declined")
+            raise InputError("message", "say why the referral is declined")
         referral.status, referral.decline_reason = "declined", reason
         _release_place(referral.intake_id, referral.provision_id)
     elif decision == "more_info":
         if not message:
-            raise ReferralError("message", "say what information you need")
+            raise InputError("message", "say what information you need")
         referral.status = "more_info"
     else:
-        raise ReferralError("decision", "must be accept, decline or more_info")
+        raise InputError("decision", "must be accept, decline or more_info")
     referral.message = message
     referral.answered_at = _now()
     _event(referral, user, message or DECLINE_REASONS.get(reason, ""))
     audit.record(user, "answer", "referral", referral.id, referral.client_id, decision=decision)
-    db.session.commit()
+    db.session.flush()
     return referral
 
 
@@ -188,26 +185,26 @@ def pa_update(user: User, referral: Referral, action: str, note: str = "") -> Re
     note = (note or "").strip()
     if action == "reply":
         if referral.status != "more_info":
-            raise ReferralError("action", "the provider has not asked for more information", 409)
+            raise Conflict("action", "the provider has not asked for more information")
         if not note:
-            raise ReferralError("note", "add the information the provider asked for")
+            raise InputError("note", "add the information the provider asked for")
         referral.summary = f"{referral.summary}\n\nMore information ({dt.date.today():%d %b %Y}): {note}"
         referral.status = "sent"
     elif action == "withdraw":
         if referral.status not in ("sent", "more_info", "accepted"):
-            raise ReferralError("action", f"a referral that is {referral.status_label.lower()} cannot be withdrawn", 409)
+            raise Conflict("action", f"a referral that is {referral.status_label.lower()} cannot be withdrawn")
         referral.status = "withdrawn"
         _release_place(referral.intake_id, referral.provision_id)
     elif action == "started":
         if referral.status != "accepted":
-            raise ReferralError("action", "only an accepted referral can start", 409)
+            raise Conflict("action", "only an accepted referral can start")
         referral.status = "started"
         referral.need.status = "met"
     else:
-        raise ReferralError("action", "must be reply, withdraw or started")
+        raise InputError("action", "must be reply, withdraw or started")
     _event(referral, user, note)
     audit.record(user, action, "referral", referral.id, referral.client_id)
-    db.session.commit()
+    db.session.flush()
     return referral
 
 
@@ -224,7 +221,7 @@ class ReferralView:
     history: list[dict] = field(default_factory=list)  # {"at", "status", "by", "note", "withheld"}
 
 
-def visible_to(user: User, referral: Referral) -> ReferralView:
+def shown_to(user: User, referral: Referral) -> ReferralView:
     """What this user may see of the referral right now: the referral page and both API
     answers show this and nothing else, so consent withdrawn hides things everywhere at once.
 
@@ -280,3 +277,126 @@ def visible_to(user: User, referral: Referral) -> ReferralView:
         need_notes={n.category: n.notes for n in client.needs if n.notes} if "assessment" in scopes else {},
         history=history,
     )
+
+
+# ---- Lists for the home pages and the provider's inbox.
+
+def audit_listed(user: User, referrals, names: Optional[dict[int, str]] = None) -> None:
+    """Every referral a list shows with the young person's name is audited as listed (for a
+    provider, `names` says whose name consent lets the list show)."""
+    for r in referrals:
+        if names is None or r.id in names:
+            audit.record(user, "list", "referral", r.id, r.client_id)
+
+
+def answers_received(user: User, today: dt.date, days: int = 14) -> list[Referral]:
+    """Referrals for the PA's young people that providers accepted or declined in the last `days`."""
+    since = dt.datetime.combine(today - dt.timedelta(days=days), dt.time.min, tzinfo=dt.timezone.utc)
+    rows = list(db.session.scalars(
+        select(Referral).join(Client, Client.id == Referral.client_id)
+        .where(visible_to(user), Referral.status.in_(("accepted", "declined")), Referral.answered_at >= since)
+        .order_by(Referral.answered_at.desc())
+    ))
+    audit_listed(user, rows)
+    return rows
+
+
+def asked_for_more_information(user: User) -> list[Referral]:
+    """The PA's referrals where the provider is waiting for more information, oldest answer-by first."""
+    rows = list(db.session.scalars(
+        select(Referral).join(Client, Client.id == Referral.client_id)
+        .where(visible_to(user), Referral.status == "more_info")
+        .order_by(Referral.answer_by, Referral.id)
+    ))
+    audit_listed(user, rows)
+    return rows
+
+
+def awaiting_answer(organisation_id: int) -> list[Referral]:
+    """Referrals the provider has still to answer, the soonest answer-by date first."""
+    return list(db.session.scalars(
+        select(Referral).where(Referral.organisation_id == organisation_id, Referral.status == "sent")
+        .order_by(Referral.answer_by, Referral.sent_at)
+    ))
+
+
+def consented_names(referrals: list[Referral]) -> dict[int, str]:
+    """Per referral id, the young person's name where their consent to share it with the
+    provider is in force right now (one query for a whole list)."""
+    from broker.clients.models import Consent
+
+    if not referrals:
+        return {}
+    pairs = {(r.client_id, r.organisation_id) for r in referrals}
+    latest: dict[tuple[int, int], bool] = {}
+    rows = db.session.scalars(
+        select(Consent)
+        .where(Consent.client_id.in_({c for c, _ in pairs}), Consent.organisation_id.in_({o for _, o in pairs}),
+               Consent.purpose == "referral")
+        .order_by(Consent.recorded_at, Consent.id)
+    )
+    for c in rows:
+        latest[(c.client_id, c.organisation_id)] = c.given  # the latest decision wins
+    return {r.id: r.client.display_name for r in referrals if latest.get((r.client_id, r.organisation_id))}
+
+
+INBOX_SORTS = {"answer_by": "Answer needed soonest", "newest": "Newest first", "start": "Start date soonest"}
+INBOX_DUE = {"overdue": "Overdue", "soon": "Due in the next 2 days"}
+
+
+@dataclass
+class InboxQuery:
+    q: str = ""
+    status: str = ""
+    need: str = ""
+    due: str = ""
+    sort: str = "answer_by"
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args) -> "InboxQuery":  # args: request.args; unknown values mean "any"
+        from broker.referrals.models import STATUSES
+        from broker.taxonomy import CATEGORIES
+
+        pick = lambda name, allowed, default="": args.get(name, "") if args.get(name, "") in allowed else default  # noqa: E731
+        return cls(q=(args.get("q") or "").strip()[:100], status=pick("status", STATUSES), need=pick("need", CATEGORIES),
+                   due=pick("due", INBOX_DUE), sort=pick("sort", INBOX_SORTS, "answer_by"), page=args.get("page", 1, type=int))
+
+    def args(self) -> dict:
+        return {"q": self.q, "status": self.status, "need": self.need, "due": self.due,
+                "sort": "" if self.sort == "answer_by" else self.sort}
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.q or self.status or self.need or self.due)
+
+
+def search_inbox(user: User, query: InboxQuery, today: dt.date):
+    """One page of referrals to the provider's organisation. A name matches only where the
+    young person's consent to share it is in force, as everywhere a provider looks."""
+    from broker.clients.models import ClientNeed
+    from broker.paging import page_of
+
+    stmt = select(Referral).where(Referral.organisation_id == user.organisation_id)
+    if query.status:
+        stmt = stmt.where(Referral.status == query.status)
+    if query.need:
+        stmt = stmt.where(Referral.need_id.in_(select(ClientNeed.id).where(ClientNeed.category == query.need)))
+    if query.due == "overdue":
+        stmt = stmt.where(Referral.status == "sent", Referral.answer_by < today)
+    elif query.due == "soon":
+        stmt = stmt.where(Referral.status == "sent", Referral.answer_by >= today, Referral.answer_by <= today + dt.timedelta(days=2))
+    rows = list(db.session.scalars(stmt.order_by(Referral.sent_at.desc(), Referral.id.desc())))
+    names = consented_names(rows)
+    if query.q:
+        words = query.q.lower().removeprefix("referral").strip()
+        rows = [r for r in rows if words == str(r.id) or words in names.get(r.id, "").lower() or words in r.provision.name.lower()]
+    waiting = {"sent": 0, "more_info": 1}
+    if query.sort == "answer_by":
+        rows.sort(key=lambda r: (waiting.get(r.status, 2), r.answer_by))
+    elif query.sort == "start":
+        rows.sort(key=lambda r: (r.intake.joinable_from(today), r.id))
+    page = page_of(rows, query.page)
+    page.extra["names"] = names
+    audit_listed(user, page.items, names)
+    return page

@@ -1,13 +1,15 @@
 """Referral pages for both sides: the PA's referral and the provider's inbox and answer."""
 import datetime as dt
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from broker.auth.services import roles_required
+from broker.errors import DomainError
+from broker.form_fields import show_on_form
 from broker.referrals import services
 from broker.referrals.forms import AnswerForm, PaActionForm
-from broker.referrals.models import DECLINE_REASONS
+from broker.referrals.models import DECLINE_REASONS, EVENT_WORDS, STATUSES
 
 bp = Blueprint("referrals", __name__)
 
@@ -15,7 +17,11 @@ bp = Blueprint("referrals", __name__)
 @bp.get("/inbox")
 @roles_required("provider")
 def inbox_page():
-    return render_template("referrals/inbox.html", referrals=services.inbox(current_user), today=dt.date.today())
+    today = dt.date.today()
+    query = services.InboxQuery.from_args(request.args)
+    page = services.search_inbox(current_user, query, today)
+    return render_template("referrals/inbox.html", page=page, query=query, names=page.extra["names"], statuses=STATUSES,
+                           due=services.INBOX_DUE, sorts=services.INBOX_SORTS, today=today)
 
 
 @bp.get("/referrals/<int:referral_id>")
@@ -26,14 +32,15 @@ def referral_page(referral_id: int):
 
 
 def _render(referral, answer_form=None, pa_form=None, status=200):
-    view = services.visible_to(current_user, referral)
+    view = services.shown_to(current_user, referral)
     return render_template(
         "referrals/referral.html",
         referral=referral,
         view=view,
-        answer_form=answer_form or AnswerForm(),
-        pa_form=pa_form or PaActionForm(),
+        answer_form=answer_form or AnswerForm(formdata=None),
+        pa_form=(pa_form or PaActionForm(formdata=None)).for_status(referral.status),
         reasons=DECLINE_REASONS,
+        event_words=EVENT_WORDS,
         today=dt.date.today(),
     ), status
 
@@ -46,8 +53,8 @@ def answer(referral_id: int):
     if form.validate_on_submit():
         try:
             services.answer(current_user, referral, form.decision.data, form.reason.data, form.message.data)
-        except services.ReferralError as exc:
-            (form[exc.field].errors if exc.field in form else form.form_errors).append(exc.message)
+        except DomainError as exc:
+            show_on_form(form, exc)
             return _render(referral, answer_form=form, status=exc.status)
         flash("Your answer has been sent to the Personal Adviser.")
         return redirect(url_for("referrals.referral_page", referral_id=referral.id))
@@ -58,12 +65,12 @@ def answer(referral_id: int):
 @roles_required("pa")
 def pa_update(referral_id: int):
     referral = services.referral_for(current_user, referral_id, action="view")
-    form = PaActionForm()
+    form = PaActionForm().for_status(referral.status)
     if form.validate_on_submit():
         try:
             services.pa_update(current_user, referral, form.action.data, form.note.data)
-        except services.ReferralError as exc:
-            (form[exc.field].errors if exc.field in form else form.form_errors).append(exc.message)
+        except DomainError as exc:
+            show_on_form(form, exc)
             return _render(referral, pa_form=form, status=exc.status)
         flash("Referral updated.")
         return redirect(url_for("referrals.referral_page", referral_id=referral.id))

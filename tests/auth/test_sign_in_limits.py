@@ -16,7 +16,8 @@ import redis
 from sqlalchemy import update
 
 from broker.auth.models import SignInThrottle
-from broker.auth.services import AccountError, create_user
+from broker.auth.services import create_user
+from broker.errors import InputError
 from broker.config import PROJECT_ROOT
 from broker.extensions import db
 from tests.people import factories as pf
@@ -92,7 +93,7 @@ def test_an_address_without_an_account_locks_the_same_way(app, client):
     ("jordansmith1", "easy to guess"),  # the account's own name
 ])
 def test_passwords_that_are_easy_to_guess_are_refused_with_a_clear_reason(app, password, why):
-    with pytest.raises(AccountError) as refused:
+    with pytest.raises(InputError) as refused:
         create_user("jordan.smith@test.example", "Jordan Smith", "pa", password)
     assert refused.value.field == "password"
     assert "is too easy to guess" in refused.value.message and why in refused.value.message

@@ -1,10 +1,14 @@
-"""Automated accessibility checks: every main page, as each role reaches it, run through
-axe-core (the copy bundled in the axe-playwright-python package, injected into the page, so
-nothing is fetched at run time) with the WCAG 2.0/2.1 A and AA rules.
+"""Automated accessibility checks: every main page, as each role reaches it, on a desktop
+and on a 390 px phone, run through axe-core (the copy bundled in the axe-playwright-python
+package, injected into the page, so nothing is fetched at run time) with the WCAG 2.0/2.1 A
+and AA rules.
 
 A journey visits its pages, checks each one, and fails at the end on any violation of
 impact "serious" or "critical", listing every one as page, rule id and target, so one run
 shows everything that needs fixing. Minor and moderate findings are printed, not failed on.
+Each page is also checked for what a phone user meets (nothing wider than the screen) and
+for what the Content-Security-Policy allows (no inline script or style, nothing loaded from
+another site): see tests/browser/pages.py.
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import os
 import pytest
 
 from broker.referrals import services as referrals
+from broker.extensions import db
 from tests.directory import factories as f
 from tests.insight.scenario import build
 from tests.people import factories as pf
@@ -23,6 +28,8 @@ if not os.environ.get("CI"):
     pytest.importorskip("axe_playwright_python", reason="axe-playwright-python is not installed (pip install -e '.[test]')")
 from axe_playwright_python.sync_playwright import Axe  # noqa: E402
 from playwright.sync_api import Page, expect  # noqa: E402
+
+from tests.browser.pages import WIDTHS, Watch, sign_in  # noqa: E402
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations", "incomplete"]}
@@ -38,14 +45,18 @@ _axe = Axe()
 class Audit:
     """Runs axe on each page it is given and keeps what it finds."""
 
-    def __init__(self, page: Page):
+    def __init__(self, page: Page, watch: Watch):
         self.page = page
+        self.watch = watch
         self.pages: list[str] = []
         self.failures: list[str] = []
         self.minor: list[str] = []
 
     def check(self, name: str) -> None:
         self.page.wait_for_load_state("load")
+        wide = self.page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        if wide[0] > wide[1]:
+            self.failures.append(f"[layout] {name!r} ({self.page.url}) is {wide[0]} px wide on a {wide[1]} px screen")
         results = _axe.run(self.page, options=AXE_OPTIONS)
         self.pages.append(name)
         found = [(v, False) for v in results.response["violations"]]
@@ -58,6 +69,8 @@ class Audit:
                 (self.failures if v["impact"] in FAIL_ON else self.minor).append(line)
 
     def assert_clean(self) -> None:
+        self.failures += [f"[other site] a page asked for {url}" for url in self.watch.elsewhere]
+        self.failures += [f"[console] {e}" for e in self.watch.errors]
         if self.minor:
             print("Minor or moderate accessibility findings (not failed on):\n" + "\n".join(self.minor))
         assert not self.failures, (
@@ -66,12 +79,14 @@ class Audit:
         )
 
 
-def sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(pf.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+@pytest.fixture(params=list(WIDTHS))
+def audit(request, browser, live_server):
+    """A fresh page at desktop and then at phone width, watched and audited."""
+    context = browser.new_context(locale="en-GB", viewport=WIDTHS[request.param])
+    context.set_default_timeout(10_000)
+    watch = Watch(context, live_server)
+    yield Audit(context.new_page(), watch)
+    context.close()
 
 
 @pytest.fixture
@@ -92,11 +107,12 @@ def world(app):
     client = pf.client(pa, ("training",), consent_to=(org,), first_name="Jordan", last_name="Access")
     referral = referrals.send_referral(pa, client, client.needs[0].id, course.intakes[0].id,
                                        "Left college in October; wants to learn a trade.", "Anxious with new adults.")
+    db.session.commit()  # services only flush: the served app must see it
     return dict(org=org, course=course, stale=stale, pa=pa, provider=provider, client=client, referral=referral)
 
 
-def test_public_pages(live_server, page: Page, world):
-    base, audit = live_server, Audit(page)
+def test_public_pages(live_server, audit: Audit, world):
+    base, page = live_server, audit.page
     page.goto(f"{base}/")
     audit.check("search (empty)")
     page.goto(f"{base}/?q=&category=training&near=LS9&radius_km=25&sort=distance")
@@ -104,28 +120,42 @@ def test_public_pages(live_server, page: Page, world):
     audit.check("search (with results)")
     page.goto(f"{base}/?q=housing&has_places=true&near=LS9&radius_km=10")
     audit.check("search (free places, stale and full tags)")
+    page.goto(f"{base}/?q=&category=training&per_page=1&page=2")
+    expect(page.get_by_role("navigation", name="Pages")).to_be_visible()
+    audit.check("search (page 2 of results)")
     page.goto(f"{base}/?q=hostel&near=Nowhere-on-Sea&radius_km=5")
     expect(page.get_by_role("alert")).to_be_visible()
     audit.check("search (with an error)")
     page.goto(f"{base}/provisions/{world['course'].id}")
     audit.check("listing page")
+    page.goto(f"{base}/provisions/{world['stale'].id}")
+    audit.check("listing page (stale, full)")
     page.goto(f"{base}/login")
     audit.check("login")
     page.get_by_label("Email").fill("pa@a11y.example")
-    page.get_by_label("Password").fill("wrong password")
+    page.get_by_label("Password", exact=True).fill("wrong password")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     audit.check("login (with an error)")
     audit.assert_clean()
 
 
-def test_personal_adviser_pages(live_server, page: Page, world):
-    base, audit, client = live_server, Audit(page), world["client"]
+def test_personal_adviser_pages(live_server, audit: Audit, world):
+    base, page, client = live_server, audit.page, world["client"]
     sign_in(page, base, "pa@a11y.example")
+    expect(page.get_by_role("heading", name="What needs you today")).to_be_visible()
+    audit.check("PA home")
     page.goto(f"{base}/clients/")
     audit.check("PA caseload")
+    page.goto(f"{base}/clients/?q=zz&status=review_due")
+    audit.check("PA caseload (nobody matches)")
     page.goto(f"{base}/clients/{client.id}")
     audit.check("client record")
+    page.get_by_role("button", name="Add need").click()
+    page.get_by_label("Notes").fill("x" * 2001)
+    page.get_by_role("button", name="Add need").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    audit.check("client record (need with an error)")
     page.goto(f"{base}/clients/new")
     audit.check("new-client form")
     page.get_by_role("button", name="Save record").click()
@@ -135,6 +165,9 @@ def test_personal_adviser_pages(live_server, page: Page, world):
     audit.check("client edit form")
     page.goto(f"{base}/clients/{client.id}/consent")
     audit.check("consent page")
+    page.get_by_role("button", name="Record decision").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    audit.check("consent page (with errors)")
     page.goto(f"{base}/clients/{client.id}/suggestions")
     audit.check("suggestions")
     page.get_by_role("link", name="Refer to this start date").first.click()
@@ -147,18 +180,26 @@ def test_personal_adviser_pages(live_server, page: Page, world):
     audit.assert_clean()
 
 
-def test_provider_pages(live_server, page: Page, world):
-    base, audit = live_server, Audit(page)
+def test_provider_pages(live_server, audit: Audit, world):
+    base, page = live_server, audit.page
     sign_in(page, base, "staff@a11y.example")
+    expect(page.get_by_role("heading", name="What needs you today")).to_be_visible()
+    audit.check("provider home")
     page.goto(f"{base}/inbox")
     audit.check("provider inbox")
+    page.goto(f"{base}/inbox?status=declined")
+    audit.check("provider inbox (nothing matches)")
     page.goto(f"{base}/referrals/{world['referral'].id}")
     audit.check("referral page (provider view)")
+    page.get_by_role("button", name="Send answer").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    audit.check("referral page (answer with an error)")
     page.goto(f"{base}/provider/listings")
     audit.check("provider listings")
     page.goto(f"{base}/provider/listings/{world['course'].id}/edit")
     audit.check("listing edit")
     page.get_by_label("Name", exact=True).fill("")
+    page.get_by_label("Intake 1 places").fill("lots")
     page.get_by_role("button", name="Save listing").click()
     expect(page.get_by_role("alert")).to_be_visible()
     audit.check("listing edit (with errors)")
@@ -195,16 +236,20 @@ def test_provider_pages(live_server, page: Page, world):
     audit.assert_clean()
 
 
-def test_manager_and_admin_pages(live_server, page: Page, app):
+def test_manager_and_admin_pages(live_server, audit: Audit, app):
     s = build()
     pf.user("admin", "admin@a11y.example")
-    base, audit = live_server, Audit(page)
+    base, page = live_server, audit.page
     sign_in(page, base, s.manager.email)
+    expect(page.locator("#shortage-headline")).to_be_visible()
+    audit.check("manager home")
     page.goto(f"{base}/insight/")
     audit.check("insight dashboard")
     page.get_by_role("button", name="Run the matcher now").click()
-    expect(page.get_by_role("status")).to_be_visible()
+    expect(page.locator(".govuk-notification-banner--success")).to_be_visible()
     audit.check("insight dashboard (after a run)")
+    page.goto(f"{base}/insight/?from=2026-13")
+    audit.check("insight dashboard (with an error)")
     page.goto(f"{base}/insight/what-if")
     audit.check("what-if")
     page.get_by_label("Need").select_option("training")
@@ -220,6 +265,8 @@ def test_manager_and_admin_pages(live_server, page: Page, app):
     page.get_by_role("button", name="Sign out").click()
 
     sign_in(page, base, "admin@a11y.example")
+    expect(page.get_by_role("heading", name="Administration")).to_be_visible()
+    audit.check("admin home")
     page.goto(f"{base}/admin/audit")
     audit.check("admin audit log")
     audit.assert_clean()

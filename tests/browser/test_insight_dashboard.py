@@ -7,20 +7,18 @@ import os
 import pytest
 
 from tests.insight.scenario import build
-from tests.people import factories as pf
 
 if not os.environ.get("CI"):
     pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed (pip install -e '.[test]')")
 from playwright.sync_api import Page, expect  # noqa: E402
 
+from tests.browser.pages import sign_in  # noqa: E402
+
 
 def test_manager_sees_charts_runs_the_matcher_and_asks_what_if(live_server, page: Page, app):
     s = build()
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Email").fill(s.manager.email)
-    page.get_by_label("Password").fill(pf.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("link", name="Shortages").click()
+    sign_in(page, live_server, s.manager.email)
+    page.get_by_role("link", name="Shortages", exact=True).click()
     expect(page.get_by_role("heading", name="Shortages and waits", level=1)).to_be_visible()
 
     heatmap = page.get_by_role("img", name="Shortage by need and month, all areas")
@@ -33,7 +31,7 @@ def test_manager_sees_charts_runs_the_matcher_and_asks_what_if(live_server, page
     expect(page.locator("#heatmap-table")).to_contain_text("+5")  # training this month: 4 needs in Leeds, 1 in Bradford, no places
 
     page.get_by_role("button", name="Run the matcher now").click()
-    expect(page.get_by_role("status")).to_contain_text("5 of 6 needs met, 1 unmet")
+    expect(page.locator(".govuk-notification-banner--success")).to_contain_text("5 of 6 needs met, 1 unmet")
     expect(page.locator("#trend-table tbody tr").first.locator("td").nth(2)).to_have_text("1")  # unmet this month
 
     page.get_by_role("link", name="Test what added places would change").click()

@@ -12,6 +12,8 @@ if not os.environ.get("CI"):
     pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed (pip install -e '.[test]')")
 from playwright.sync_api import Page, expect  # noqa: E402
 
+from tests.browser.pages import sign_in  # noqa: E402
+
 
 def test_provider_updates_places_and_search_shows_them(live_server, page: Page, app):
     org = f.organisation("Aire Training Ltd")
@@ -22,11 +24,8 @@ def test_provider_updates_places_and_search_shows_them(live_server, page: Page, 
     page.goto(f"{base}/?q=plastering&has_places=true")
     expect(page.get_by_role("heading", name="0 listings")).to_be_visible()  # full, so not found
 
-    page.goto(f"{base}/login")
-    page.get_by_label("Email").fill("staff@vacancy.example")
-    page.get_by_label("Password").fill(pf.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("link", name="Our listings").click()
+    sign_in(page, base, "staff@vacancy.example")
+    page.get_by_role("link", name="Our listings", exact=True).click()
     expect(page.get_by_text("1 listing needs confirming")).to_be_visible()
     page.get_by_role("link", name="Edit Plastering course").click()
     page.get_by_label("Intake 1 places").fill("8")

@@ -38,6 +38,6 @@ def test_a_good_link_is_a_link(app, client):
     org = f.organisation("Org", website="https://org.example/", email="hello@org.example")
     p = f.provision("Course", org=org, referral_form_url="https://org.example/refer")
     html = client.get(f"/provisions/{p.id}").get_data(as_text=True)
-    assert '<a href="https://org.example/refer">Referral form</a>' in html
-    assert '<a href="mailto:hello@org.example">' in html and '<a href="https://org.example/">' in html
+    assert 'href="https://org.example/refer">Referral form</a>' in html
+    assert 'href="mailto:hello@org.example">' in html and 'href="https://org.example/">' in html
     assert client.get(f"/api/v1/provisions/{p.id}").get_json()["how_to_refer"]["form_url"] == "https://org.example/refer"

@@ -70,6 +70,7 @@ def build(http=None) -> Scenario:
     referrals.answer(provider_a, r2, "accept")
     r5 = referrals.send_referral(pa, c5, c5.needs[0].id, b.intakes[0].id, SUMMARY)
     referrals.answer(provider_b, r5, "decline", "capacity")
+    db.session.commit()  # services only flush; a request or command commits at its end
     if http is not None:
         assert http.get("/?category=housing&near=HX1&radius_km=5").status_code == 200
         assert http.get("/api/v1/provisions?category=anger-management").get_json()["total"] == 0

@@ -55,7 +55,7 @@ def test_bad_dashboard_parameter_names_the_field(app, client):
     m = pf.user("manager")
     sign_in(client, m)
     res = client.get("/insight/?from=2026-13")
-    assert res.status_code == 400 and "from: must be a month" in res.get_data(as_text=True)
+    assert res.status_code == 400 and "From month must be a month" in res.get_data(as_text=True)
     assert client.get("/insight/shortages.csv?by=colour").status_code == 400
 
 

@@ -6,6 +6,8 @@ import io
 
 import pytest
 
+from broker.errors import BadParameter
+
 from broker.extensions import db
 from broker.insight import allocation, shortages
 from broker.insight.models import AllocationUnmet, EmptySearch
@@ -88,7 +90,7 @@ def test_parse_query_names_bad_fields():
     for args, field in [({"by": "category,colour"}, "by"), ({"by": "area,area"}, "by"), ({"from": "2026-13"}, "from"),
                         ({"from": "2026-05", "to": "2026-04"}, "to"), ({"to": "soon"}, "to"), ({"area": "York"}, "area"),
                         ({"category": "yoga"}, "category"), ({"from": "2026-01", "to": "2030-01"}, "to")]:
-        with pytest.raises(shortages.ShortageParamError) as exc:
+        with pytest.raises(BadParameter) as exc:
             shortages.parse_query(args)
         assert exc.value.field == field, args
 

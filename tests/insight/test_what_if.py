@@ -7,6 +7,7 @@ import matching
 import pytest
 
 from broker.directory.models import Intake
+from broker.errors import InputError
 from broker.extensions import db
 from broker.insight import allocation
 from tests.insight.scenario import build
@@ -82,6 +83,6 @@ def test_an_area_without_listings_gets_a_new_one_at_its_centre(scenario):
     (("training", "Leeds", "2099-01", 0), "places"),
 ])
 def test_what_if_names_bad_fields(app, args, field):
-    with pytest.raises(allocation.WhatIfError) as exc:
+    with pytest.raises(InputError) as exc:
         allocation.what_if(*args)
     assert exc.value.field == field

@@ -1,11 +1,13 @@
-"""Users, clients, needs and consent for tests, built through the real services."""
+"""Users, clients, needs and consent for tests, built through the real services.
+
+Services only flush; each builder commits, as a request or CLI command would at its end."""
 from __future__ import annotations
 
 import datetime as dt
 
 from broker.auth.services import create_user
 from broker.clients import services as clients
-from broker.geography import resolve_place
+from broker.extensions import db
 from tests.directory import factories as f
 
 PASSWORD = "correct horse battery"
@@ -16,7 +18,9 @@ _n = iter(range(1, 10**6))
 
 def user(role: str, email: str | None = None, organisation=None):
     email = email or f"{role}{next(_n)}@test.example"
-    return create_user(email, email.split("@")[0], role, PASSWORD, organisation.id if organisation else None)
+    made = create_user(email, email.split("@")[0], role, PASSWORD, organisation.id if organisation else None)
+    db.session.commit()
+    return made
 
 
 def client(pa, needs=("training",), postcode="LS9 7AB", age=17, urgency=2, consent_to=(), **kw):
@@ -35,9 +39,10 @@ def client(pa, needs=("training",), postcode="LS9 7AB", age=17, urgency=2, conse
         risks="Anxious with new adults.",
     )
     data.update(kw)
-    c = clients.create_client(pa, data, resolve_place(postcode))
+    c = clients.create_client(pa, data)
     for category in needs:
         clients.add_need(pa, c, category, f"notes on {category}")
     for org in consent_to:
         clients.record_consent(pa, c, org.id, "referral", True)
+    db.session.commit()
     return c

@@ -23,7 +23,7 @@ def test_listing_form_refuses_links_that_are_not_http_or_mailto(app, client, wor
     resp = client.post(f"/provider/listings/{world['p'].id}/edit", data=form_for(world["p"], referral_form_url=link))
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400
-    assert "Referral form link: must be a web address starting https://" in html
+    assert "Referral form link must be a web address starting https://" in html
     db.session.expire_all()
     assert world["p"].referral_form_url == "https://aire.example/refer"
 

@@ -91,7 +91,7 @@ def test_no_page_or_api_answer_may_be_cached(app, client, world):
 
 
 def test_static_styles_may_be_cached_and_are_served_by_the_app(app, client):
-    resp = client.get("/static/broker.css")
+    resp = client.get("/static/css/broker.css")
     assert resp.status_code == 200 and resp.mimetype == "text/css"
     assert resp.headers.get("Cache-Control") != "no-store"
     _assert_secure_headers(resp, "stylesheet")

@@ -1,0 +1,1 @@
+"""Each role's first page after signing in: what needs them today."""
