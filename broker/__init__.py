@@ -54,10 +54,18 @@ def create_app(config: dict | None = None) -> Flask:
     from broker.clients import models as _clients  # noqa: F401
     from broker.directory import index_sync, models  # noqa: F401
     from broker.insight import models as _insight  # noqa: F401
+    from broker.jobs import models as _jobs  # noqa: F401
     from broker.providers import models as _providers  # noqa: F401
     from broker.referrals import models as _referrals  # noqa: F401
 
     index_sync.install()
+    from broker.jobs import queue as job_queue
+
+    job_queue.install()
+    # Kinds of job and due jobs, so web nodes and workers know the same ones.
+    from broker.directory import jobs as _directory_jobs  # noqa: F401
+    from broker.insight import jobs as _insight_jobs  # noqa: F401
+    from broker.providers import jobs as _provider_jobs  # noqa: F401
 
     from broker.audit.views import bp as admin_views
     from broker.auth.views import bp as auth_views
@@ -65,10 +73,12 @@ def create_app(config: dict | None = None) -> Flask:
     from broker.directory.views import bp as directory_views
     from broker.home.views import bp as home_views
     from broker.insight.views import bp as insight_views
+    from broker.jobs.views import bp as job_views
     from broker.providers.views import bp as provider_views
     from broker.referrals.views import bp as referral_views
 
-    for blueprint in (directory_views, home_views, auth_views, client_views, referral_views, admin_views, provider_views, insight_views):
+    for blueprint in (directory_views, home_views, auth_views, client_views, referral_views, admin_views, provider_views,
+                      insight_views, job_views):
         app.register_blueprint(blueprint)
 
     from broker import api

@@ -1,4 +1,4 @@
-"""The `broker` command: init, serve, reindex (plus Flask's own, e.g. `broker db upgrade`)."""
+"""The `broker` command: init, serve, reindex, worker, run-due, ... (plus Flask's own, e.g. `broker db upgrade`)."""
 from __future__ import annotations
 
 import click
@@ -66,11 +66,13 @@ def reindex_command():
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int,
+              help="Processes: 1 serves with waitress; more with gunicorn (Linux), so every core serves.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Threads per process.")
 @with_appcontext
-def serve_command(host: str, port: int, threads: int):
-    """Serve the web app and API with waitress."""
-    from waitress import serve
+def serve_command(host: str, port: int, workers: int, threads: int):
+    """Serve the web app and API (waitress in one process, or gunicorn with --workers N)."""
+    from broker import serving
 
     from broker.security import plain_http_locally
 
@@ -81,8 +83,11 @@ def serve_command(host: str, port: int, threads: int):
                    "Behind an https proxy set BROKER_SECURE_COOKIES=1.")
     elif app.config["SESSION_COOKIE_SECURE"]:
         click.echo("Cookies are Secure: sign-in needs https in front (BROKER_SECURE_COOKIES=0 to allow plain http).")
-    click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
-    serve(app, host=host, port=port, threads=threads)
+    click.echo(f"Serving on http://{host}:{port}/ with {workers} process(es) of {threads} threads  (Ctrl+C to stop)")
+    if workers > 1:
+        serving.serve_gunicorn(app, host, port, workers, threads)
+    else:
+        serving.serve_waitress(app, host, port, threads)
 
 
 @click.command("create-user")
@@ -149,9 +154,10 @@ def import_oruk_command(path, dry_run):
 
 def register_commands(app) -> None:
     from broker.insight.commands import allocate_command
+    from broker.jobs.commands import run_due_command, worker_command
 
     for command in (init_command, reindex_command, serve_command, create_user_command, remind_stale_command,
-                    allocate_command, import_oruk_command):
+                    allocate_command, import_oruk_command, worker_command, run_due_command):
         app.cli.add_command(command)
 
 

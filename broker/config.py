@@ -32,6 +32,17 @@ class Config:
         # API tokens expire after this many hours; signing out or DELETE /api/v1/auth/token ends them sooner.
         self.BROKER_TOKEN_HOURS = int(env("BROKER_TOKEN_HOURS", "8"))
 
+        # Background jobs go to RQ on this Redis when set (run `broker worker`); without
+        # it they run in a thread of the web process. BROKER_JOB_RUNNER overrides: rq | thread.
+        self.BROKER_REDIS_URL = env("BROKER_REDIS_URL") or None
+        self.BROKER_JOB_RUNNER = env("BROKER_JOB_RUNNER") or None
+        # How often `broker worker` (or a serving process without Redis) runs the due jobs.
+        self.BROKER_DUE_SECONDS = int(env("BROKER_DUE_SECONDS", "60"))
+        # Days of listing changes kept for search indexes that were offline (older: rebuild).
+        self.BROKER_CHANGE_LOG_DAYS = int(env("BROKER_CHANGE_LOG_DAYS", "7"))
+        # How often a serving process's background thread checks its index against the log.
+        self.BROKER_INDEX_FOLLOW_SECONDS = float(env("BROKER_INDEX_FOLLOW_SECONDS", "0.5"))
+
         # Server-side sessions, so a session ends for good at logout. Files under the
         # instance folder work for several processes on one machine; Redis for more.
         redis_url = env("BROKER_REDIS_URL")
@@ -44,6 +55,9 @@ class Config:
             self.SESSION_TYPE = "cachelib"
             self.SESSION_CACHELIB = FileSystemCache(str(instance / "sessions"), threshold=5000)
         self.SESSION_PERMANENT = False
+        # Write a session to its store only when it changes: rewriting it on every request
+        # measured ~4 ms a signed-in page with the file store (benchmarks/load.py).
+        self.SESSION_REFRESH_EACH_REQUEST = False
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         # "1" or "0"; unset: Secure except in debug, tests and `broker serve` on a loopback

@@ -60,7 +60,22 @@ def app(database_url, tmp_path):
         _empty_tables()
         yield app
         db.session.remove()
+        _wait_for_jobs()
         db.engine.dispose()
+
+
+def _wait_for_jobs(timeout_s: float = 120.0) -> None:
+    # Jobs run in a thread of the app without Redis: let them finish before the next test empties the tables.
+    import time
+
+    from broker.jobs.models import Job
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with db.engine.connect() as conn:
+            if not conn.scalar(db.select(db.func.count()).select_from(Job).where(Job.status.in_(("queued", "running")))):
+                return
+        time.sleep(0.05)
 
 
 def _empty_tables():

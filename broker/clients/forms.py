@@ -68,7 +68,8 @@ def _agency(value):
 class ConsentForm(FlaskForm):
     """The agency list (every organisation in the directory) is set by the page: `agencies(...)`."""
 
-    organisation_id = SelectField("Agency", coerce=_agency, validators=[InputRequired("Choose an agency")],
+    # validate_choice off: the service checks the agency exists, with one message for every channel.
+    organisation_id = SelectField("Agency", coerce=_agency, validate_choice=False, validators=[InputRequired("Choose an agency")],
                                   widget=GovSelect(), description="Start typing the agency's name")
     purpose = RadioField("What they agree to share", choices=choices(CONSENT_PURPOSES.items()),
                          validators=[DataRequired("Choose what they agree to share")], widget=RadioInput())

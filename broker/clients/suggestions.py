@@ -13,7 +13,7 @@ from typing import Mapping
 import matching
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from broker.clients.models import Client, ClientNeed
 from broker.directory.models import Intake, Location, Provision
@@ -63,11 +63,12 @@ def matcher_client(client: Client, today: dt.date) -> matching.Client:
 
 
 def matcher_provision(
-    p: Provision, site: Location, today: dt.date, stale_days: int,
+    p, site, today: dt.date, stale_days: int,
     extra_places: Mapping[int, int] | None = None, drop_full: bool = False,
 ) -> matching.Provision:
-    """A listing as the matcher sees it, at one of its sites: upcoming intakes with the
-    places left now (plus `extra_places` per intake id), stale listings weighing less."""
+    """A listing (a Provision, or anything shaped like one) as the matcher sees it, at one of its
+    sites: upcoming intakes with the places left now (plus `extra_places` per intake id), stale
+    listings weighing less."""
     extra_places = extra_places or {}
     intakes = []
     for i in p.upcoming_intakes(today):
@@ -85,7 +86,7 @@ def matcher_provision(
     )
 
 
-def build_problem(client: Client, provisions: list[Provision], today: dt.date) -> matching.Problem:
+def build_problem(client: Client, provisions: list, today: dt.date) -> matching.Problem:
     stale_days = current_app.config["BROKER_STALE_DAYS"]
     m_provisions = []
     for p in provisions:
@@ -99,21 +100,87 @@ def build_problem(client: Client, provisions: list[Provision], today: dt.date) -
     return matching.Problem(as_of=today, clients=(matcher_client(client, today),), provisions=tuple(m_provisions))
 
 
+@dataclass(frozen=True)
+class _Site:
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True)
+class _Intake:
+    id: int
+    start: dt.date
+    places: int
+    places_taken: int
+    rolling: bool
+
+    @property
+    def places_left(self) -> int:
+        return self.places - self.places_taken
+
+
+@dataclass
+class _Listing:
+    """What the matcher needs of a listing, read with Core queries: a suggestions page weighs every
+    live listing in the needs' categories, and loading them as ORM objects measured most of its time."""
+
+    id: int
+    category: str
+    min_age: int | None
+    max_age: int | None
+    last_confirmed: dt.date
+    intakes: list[_Intake] = field(default_factory=list)
+    locations: list[_Site] = field(default_factory=list)
+
+    def upcoming_intakes(self, today: dt.date) -> list[_Intake]:
+        return [i for i in self.intakes if i.rolling or i.start >= today]
+
+    def is_stale(self, today: dt.date, stale_days: int) -> bool:
+        return (today - self.last_confirmed).days > stale_days
+
+
+def _live_listings(categories) -> list[_Listing]:
+    """Active listings in these categories with their sites and intakes, in two round trips."""
+    listings: dict[int, _Listing] = {}
+    rows = db.session.execute(
+        select(Provision.id, Provision.category, Provision.min_age, Provision.max_age, Provision.last_confirmed,
+               Location.lat, Location.lon)
+        .outerjoin(Location, Location.provision_id == Provision.id)
+        .where(Provision.status == "active", Provision.category.in_(categories))
+        .order_by(Provision.id, Location.id)
+    )
+    for pid, category, lo, hi, confirmed, lat, lon in rows:
+        listing = listings.get(pid)
+        if listing is None:
+            listing = listings[pid] = _Listing(pid, category, lo, hi, confirmed)
+        if lat is not None:
+            listing.locations.append(_Site(lat, lon))
+    if listings:
+        for iid, pid, start, places, taken, rolling in db.session.execute(
+            select(Intake.id, Intake.provision_id, Intake.start, Intake.places, Intake.places_taken, Intake.rolling)
+            .join(Provision, Provision.id == Intake.provision_id)
+            .where(Provision.status == "active", Provision.category.in_(categories))
+            .order_by(Intake.start, Intake.id)
+        ):
+            listings[pid].intakes.append(_Intake(iid, start, places, taken, rolling))
+    return list(listings.values())
+
+
 def suggestions_for(client: Client, today: dt.date | None = None, top_n: int = 5) -> list[NeedView]:
     """Ranked, explained options for each open need (one per category)."""
     today = today or dt.date.today()
     categories = {n.category for n in client.open_needs}
-    provisions = list(
-        db.session.scalars(
-            select(Provision)
-            .where(Provision.status == "active", Provision.category.in_(categories))
-            .options(selectinload(Provision.intakes), selectinload(Provision.locations), selectinload(Provision.organisation))
-        )
-    )
+    problem = build_problem(client, _live_listings(categories), today)
+    result = matching.suggest(problem, str(client.id), top_n=top_n, max_excluded=10)
+    # Only the listings shown are loaded as models, with their providers and intakes.
+    shown = {int(o.provision) for ns in result.needs for o in ns.options} | {
+        int(e.provision) for ns in result.needs for e in ns.excluded}
+    provisions = db.session.scalars(
+        select(Provision).where(Provision.id.in_(shown))
+        .options(joinedload(Provision.organisation), joinedload(Provision.intakes))
+    ).unique().all() if shown else []
     by_id = {str(p.id): p for p in provisions}
     intakes = {str(i.id): i for p in provisions for i in p.intakes}
-    problem = build_problem(client, provisions, today)
-    result = matching.suggest(problem, str(client.id), top_n=top_n, max_excluded=10)
     per_category = {ns.need: ns for ns in result.needs}
     stale_days = current_app.config["BROKER_STALE_DAYS"]
     views, seen = [], set()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, String, Text, func
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from broker.extensions import NO_ID_REUSE, db
@@ -140,3 +140,24 @@ class Intake(db.Model):
 
     def joinable_from(self, today: dt.date) -> dt.date:
         return max(self.start, today) if self.rolling else self.start
+
+
+class ListingChange(db.Model):
+    """One change to a listing, written in the same transaction as the change itself.
+
+    The search index follows this log (see broker.directory.index_sync): each process
+    reindexes the listings named by rows it has not yet applied, so a process that dies
+    between commit and indexing loses nothing. No foreign keys: a deleted listing's
+    change must still be logged. `everything` marks a bulk load (rebuild the whole index);
+    `organisation_id` a change to an organisation (reindex all its listings).
+    """
+
+    __tablename__ = "listing_change"
+    # Ids are never reused on SQLite either, so a watermark never points past a reset log.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    provision_id: Mapped[Optional[int]]
+    organisation_id: Mapped[Optional[int]]
+    everything: Mapped[bool] = mapped_column(default=False)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -89,6 +89,12 @@ def open_index(index_dir: str) -> whoosh_index.Index:
         return ix
 
 
+def forget_index(index_dir: str) -> None:
+    """Drop this process's cached handle on index_dir, after its files were replaced."""
+    with _indexes_lock:
+        _indexes.pop(index_dir, None)
+
+
 def provision_documents(p) -> list[dict]:
     """The index documents for one provision (a Provision model or anything shaped like it)."""
     if p.status != "active":
@@ -336,7 +342,8 @@ def search(index_dir: str, sq: SearchQuery) -> SearchPage:
 
     pids, scores, distances, starts = [], [], [], []
     with ix.searcher() as searcher:
-        leaves = [(leaf, _segment_arrays(index_dir, leaf)) for leaf, _ in searcher.reader().leaf_readers()]
+        leaves = [(leaf, _segment_arrays(index_dir, leaf)) for leaf, _ in searcher.reader().leaf_readers()
+                  if leaf.segment() is not None]  # an empty index has one reader without a segment
         text = _text_scores(searcher, terms, leaves) if terms else [None] * len(leaves)
         for (leaf, seg), score in zip(leaves, text):
             keep = np.ones(len(seg.pid), dtype=bool)

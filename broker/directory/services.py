@@ -6,19 +6,38 @@ from dataclasses import dataclass
 from typing import Optional
 
 from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
-from broker.directory import search
-from broker.directory.models import Provision
+from broker.directory import index_sync, search
+from broker.directory.models import Intake, Organisation, Provision
 from broker.extensions import db
+
+
+@dataclass(frozen=True)
+class ProviderName:
+    name: str
+
+
+@dataclass(frozen=True)
+class ListingSummary:
+    """What a search result shows of a listing. Read with one Core query, not the ORM: a
+    results page is read on every search, and loading 20 listings with their providers and
+    intakes as ORM objects measured ~4 ms of the request (benchmarks/load.py)."""
+
+    id: int
+    name: str
+    category: str
+    description: str
+    last_confirmed: dt.date
+    organisation: ProviderName
 
 
 @dataclass
 class ProvisionResult:
     """One search result: a listing with what a PA needs to decide at a glance."""
 
-    provision: Provision
+    provision: ListingSummary
     distance_km: Optional[float]
     next_start: Optional[dt.date]
     next_places: int  # places left on the intake(s) starting at next_start
@@ -26,53 +45,70 @@ class ProvisionResult:
     stale: bool
 
 
-def _with_details():
-    return (
-        selectinload(Provision.locations),
-        selectinload(Provision.intakes),
-        selectinload(Provision.organisation),
-    )
+def is_stale(provision, today: dt.date) -> bool:
+    return (today - provision.last_confirmed).days > current_app.config["BROKER_STALE_DAYS"]
 
 
-def is_stale(provision: Provision, today: dt.date) -> bool:
-    return provision.is_stale(today, current_app.config["BROKER_STALE_DAYS"])
+# Built once: composing a statement costs more than running this one (bound per call).
+_PAGE_LISTINGS = (
+    select(Provision.id, Provision.name, Provision.category, Provision.description, Provision.last_confirmed,
+           Organisation.name, Intake.start, Intake.rolling, Intake.places, Intake.places_taken)
+    .join(Organisation, Organisation.id == Provision.organisation_id)
+    .outerjoin(Intake, Intake.provision_id == Provision.id)
+    .where(Provision.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Provision.id, Intake.start, Intake.id)
+)
+
+
+def _page_listings(ids: list[int]) -> dict[int, tuple[ListingSummary, list[tuple[dt.date, bool, int]]]]:
+    """The page's listings with their providers and intakes ((start, rolling, places left)), in one round trip."""
+    out: dict[int, tuple[ListingSummary, list]] = {}
+    if not ids:
+        return out
+    for pid, name, category, description, confirmed, org, start, rolling, places, taken in db.session.execute(
+        _PAGE_LISTINGS, {"ids": ids}
+    ):
+        if pid not in out:
+            out[pid] = (ListingSummary(pid, name, category, description or "", confirmed, ProviderName(org)), [])
+        if start is not None:
+            out[pid][1].append((start, rolling, places - taken))
+    return out
 
 
 def search_provisions(sq: search.SearchQuery) -> tuple[int, list[ProvisionResult]]:
     """Search the index, then read the page's listings from the database (the source of truth)."""
-    page = search.search(current_app.config["BROKER_INDEX_DIR"], sq)
-    ids = [h.provision_id for h in page.hits]
-    rows = {p.id: p for p in db.session.scalars(select(Provision).where(Provision.id.in_(ids)).options(*_with_details()))}
+    page = index_sync.search_current(sq)
+    rows = _page_listings([h.provision_id for h in page.hits])
     results = []
     for hit in page.hits:
-        p = rows.get(hit.provision_id)
-        if p is None:  # deleted since the index was read
+        if hit.provision_id not in rows:  # deleted since the index was read
             continue
-        intakes = [(i.start, i.rolling, i.places_left) for i in p.intakes]
+        listing, intakes = rows[hit.provision_id]
         next_start = search.next_joinable(intakes, sq)
         results.append(
             ProvisionResult(
-                provision=p,
+                provision=listing,
                 distance_km=hit.distance_km,
                 next_start=next_start,
                 next_places=sum(
                     left for (start, rolling, left) in intakes
                     if next_start and search.next_joinable([(start, rolling, left)], sq) == next_start
                 ),
-                places_left=p.places_left(sq.today),
-                stale=is_stale(p, sq.today),
+                places_left=sum(left for (start, rolling, left) in intakes if rolling or start >= sq.today),
+                stale=is_stale(listing, sq.today),
             )
         )
     return page.total, results
 
 
 def get_provision(provision_id: int) -> Optional[Provision]:
+    """A listing with its provider, sites and intakes, in one round trip."""
     return db.session.scalars(
-        select(Provision).where(Provision.id == provision_id).options(*_with_details())
-    ).one_or_none()
+        select(Provision).where(Provision.id == provision_id).options(
+            joinedload(Provision.organisation), joinedload(Provision.locations), joinedload(Provision.intakes))
+    ).unique().one_or_none()
 
 
 def rebuild_index(progress=None) -> int:
-    """Rebuild the search index from every provision in the database."""
-    stmt = select(Provision).options(*_with_details()).execution_options(yield_per=1000)
-    return search.rebuild(current_app.config["BROKER_INDEX_DIR"], db.session.scalars(stmt), progress)
+    """Rebuild the search index from every provision in the database (and note the change log's position)."""
+    return index_sync.rebuild(current_app.config["BROKER_INDEX_DIR"], db.engine, progress)

@@ -274,9 +274,15 @@ def what_if_targets(ap: AllocationProblem, category: str, area: str) -> list[str
     return sorted((pid for pid, p in ap.listings.items() if p.category == category and ap.provision_areas[pid] == area), key=int)
 
 
+WHAT_IF_STEPS = 3
+
+
 def what_if(category: str, area: str, month: str, places: int, today: dt.date | None = None,
-            scope: Optional[str] = None) -> dict:
-    """How many more needs the matcher would meet, and the change in mean wait, with `places` more places."""
+            scope: Optional[str] = None, progress: Callable[[str], None] | None = None) -> dict:
+    """How many more needs the matcher would meet, and the change in mean wait, with `places` more places.
+
+    `progress` is told what comes next after each of WHAT_IF_STEPS steps."""
+    step = progress or (lambda _label: None)
     from broker.taxonomy import CATEGORIES
     from broker.councils import areas
 
@@ -291,9 +297,12 @@ def what_if(category: str, area: str, month: str, places: int, today: dt.date | 
     if not isinstance(places, int) or isinstance(places, bool) or not 1 <= places <= 1000:
         raise InputError("places", "must be a whole number from 1 to 1000")
     ap = build_allocation_problem(today, scope)
+    step("Solving with today's places")
     base = figures(ap, solve(ap))
+    step("Solving with the added places")
     changed = add_places(ap, category, area, start, places)
     after = figures(ap, solve(ap, changed), changed)
+    step("Done")
     delta_wait = None
     if base["mean_wait_days"] is not None and after["mean_wait_days"] is not None:
         delta_wait = round(after["mean_wait_days"] - base["mean_wait_days"], 2)

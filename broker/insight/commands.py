@@ -13,6 +13,7 @@ from broker.extensions import db
 @with_appcontext
 def allocate_command(area):
     """Run the matcher over every open need against current intakes and store the run."""
+    from broker.extensions import db
     from broker.insight.allocation import RUN_STEPS, run_allocation
     from broker.councils import areas
 
@@ -24,7 +25,7 @@ def allocate_command(area):
             bar.set_postfix_str(label)
 
         run = run_allocation(None, area, progress=step)
-    db.session.commit()
+        db.session.commit()
     f = run.figures
     click.echo(
         f"Run {run.id} ({run.scope}, as of {run.as_of}): {f['met']} of {f['needs']} needs met "

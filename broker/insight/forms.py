@@ -37,10 +37,7 @@ def _this_month_or_later(form, field):
 
 
 class WhatIfForm(FlaskForm):
-    """Read from the query string: a what-if changes nothing, so it is a GET (no CSRF token)."""
-
-    class Meta:
-        csrf = False
+    """Posted: it starts a background job (the matcher runs twice)."""
 
     category = SelectField("Need", validators=[InputRequired("Choose a need")], widget=GovSelect())
     area = SelectField("Area", validators=[InputRequired("Choose an area")], widget=GovSelect())

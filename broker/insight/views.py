@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from broker.auth.services import roles_required
 from broker.insight import allocation, charts, oversight, shortages, waits
 from broker.councils import areas
 from broker.errors import BadParameter
+from broker.extensions import db
 from broker.insight.forms import RunForm, WhatIfForm
+from broker.jobs import enqueue
+from broker.jobs.models import Job
+from broker.jobs.views import may_watch
 from broker.taxonomy import CATEGORIES, category_label
 
 bp = Blueprint("insight", __name__, url_prefix="/insight")
@@ -75,6 +79,8 @@ def dashboard():
         stale=oversight.stale_providers(today), answers=oversight.answer_times(today),
         caseloads=oversight.caseloads(), specialist=oversight.specialist_reach(),
         run=allocation.latest_run(), runs=allocation.recent_runs(), run_form=RunForm(),
+        jobs_running=db.session.scalars(db.select(Job).where(Job.kind.in_(("allocation-run", "what-if")),
+                                                             Job.status.in_(("queued", "running"))).order_by(Job.id)).all(),
         what_if_form=WhatIfForm(formdata=None, category="training", area=areas()[0], month=allocation.month_of(today), places=10),
         category_label=category_label,
     ), (400 if error else 200)
@@ -99,20 +105,35 @@ def start_run():
     if not form.validate_on_submit():
         flash("; ".join(f"{form[k].label.text if k in form else k}: {' '.join(v)}" for k, v in form.errors.items()), "error")
         return redirect(url_for("insight.dashboard"))
-    run = allocation.run_allocation(current_user, form.area.data or None)
-    f = run.figures
-    flash(f"Allocation run {run.id} ({run.scope}): {f['met']} of {f['needs']} needs met, "
-          f"{f['unmet']} unmet, in {f['seconds']} s.")
-    return redirect(url_for("insight.dashboard") + "#runs")
+    job = enqueue("allocation-run", current_user, area=form.area.data or None)
+    return redirect(url_for("jobs.status", job_id=job.id))
 
 
 @bp.get("/what-if")
 @roles_required(*MANAGERS)
 def what_if_page():
-    form = WhatIfForm(request.args)
-    result = None
-    asked = bool(request.args)
-    if asked and form.validate():
-        result = allocation.what_if(form.category.data, form.area.data, form.month.data, form.places.data)
-    return render_template("insight/what_if.html", form=form, result=result, asked=asked,
-                           category_label=category_label), (400 if asked and form.errors else 200)
+    """The question's form; with ?job=<id>, that what-if's answer (the form filled in as it was asked)."""
+    job, result = None, None
+    if request.args.get("job", "").isdigit():
+        job = db.session.get(Job, int(request.args["job"]))
+        if job is None or job.kind != "what-if" or not may_watch(current_user, job):
+            abort(404)
+        if not job.finished:
+            return redirect(url_for("jobs.status", job_id=job.id))
+        result = job.result
+    params = job.params if job else dict(category="training", area=areas()[0],
+                                         month=allocation.month_of(dt.date.today()), places=10)
+    form = WhatIfForm(formdata=None, **params)
+    return render_template("insight/what_if.html", form=form, result=result, job=job, category_label=category_label)
+
+
+@bp.post("/what-if")
+@roles_required(*MANAGERS)
+def ask_what_if():
+    form = WhatIfForm()
+    if not form.validate_on_submit():
+        return render_template("insight/what_if.html", form=form, result=None, job=None,
+                               category_label=category_label), 400
+    job = enqueue("what-if", current_user, category=form.category.data, area=form.area.data,
+                  month=form.month.data, places=form.places.data)
+    return redirect(url_for("jobs.status", job_id=job.id))

@@ -22,7 +22,8 @@ from broker.config import PROJECT_ROOT
 from broker.extensions import db
 from tests.people import factories as pf
 
-REDIS_URL = "redis://127.0.0.1:6379/2"
+# The suite's Redis (CI gives one); locally database 2.
+REDIS_URL = os.environ.get("BROKER_TEST_REDIS_URL", "redis://127.0.0.1:6379/2")
 
 
 def _web(client, email, password="wrong password"):

@@ -57,7 +57,8 @@ class Watch:
         if not url.startswith(self.origin) and not url.startswith("data:"):
             self.elsewhere.append(url)
             return route.abort()
-        response = route.fetch()
+        # Hand redirects to the browser, so the page's URL is where the server sent it.
+        response = route.fetch(max_redirects=0)
         headers = dict(response.headers)
         if headers.get("content-type", "").startswith("text/html"):
             headers["content-security-policy"] = CSP

@@ -35,7 +35,7 @@ def day(app):
     pa = pf.user("pa", "pa@home.example")
     provider = pf.user("provider", "staff@home.example", org)
     asked = pf.client(pa, ("training",), consent_to=(org,), first_name="Ayesha", last_name="Asked",
-                      review_date=today - dt.timedelta(days=3))
+                      assessment_date=today - dt.timedelta(days=90), review_date=today - dt.timedelta(days=3))
     waiting = pf.client(pa, ("training",), consent_to=(org,), first_name="Nathan", last_name="New")
     r1 = referrals.send_referral(pa, asked, asked.needs[0].id, course.intakes[0].id, SUMMARY)
     referrals.answer(provider, r1, "more_info", message="Can they start before 9am?")

@@ -1,6 +1,8 @@
 """Who may see insight, what the pages show (aggregates, never names), and the JSON API."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from broker.auth.services import issue_token
@@ -17,6 +19,21 @@ PAGES = ["/insight/", "/insight/shortages.csv", "/insight/what-if"]
 def sign_in(http, user):
     res = http.post("/login", data={"email": user.email, "password": pf.PASSWORD})
     assert res.status_code == 302
+
+
+def follow_job(http, res, timeout_s=60):
+    """Follow a job's status page (it refreshes itself while the job runs) until it sends on; the last answer."""
+    assert res.status_code == 302 and "/jobs/" in res.headers["Location"], res.status_code
+    status_url = res.headers["Location"]
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        page = http.get(status_url)
+        html = page.get_data(as_text=True)
+        if page.status_code != 200 or 'http-equiv="refresh"' not in html:
+            return page
+        assert "<progress" in html
+        time.sleep(0.05)
+    raise AssertionError(f"{status_url} still running after {timeout_s} s")
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -42,7 +59,8 @@ def test_managers_and_admins_see_the_dashboard_without_names(app, client, role):
     s = build(http=client)
     user = s.manager if role == "manager" else pf.user("admin")
     sign_in(client, user)
-    assert client.post("/insight/runs", data={"area": ""}).status_code == 302
+    done = follow_job(client, client.post("/insight/runs", data={"area": ""}))
+    assert done.status_code == 303 and done.headers["Location"].endswith("/insight/#runs")
     html = client.get("/insight/").get_data(as_text=True)
     assert "Shortages and waits" in html and 'href="/insight/"' in html  # nav link for managers
     assert html.count('role="img"') == 3 and "<title" in html and "<desc" in html
@@ -62,7 +80,7 @@ def test_bad_dashboard_parameter_names_the_field(app, client):
 def test_run_for_one_area(app, client):
     s = build()
     sign_in(client, s.manager)
-    client.post("/insight/runs", data={"area": "Bradford"})
+    follow_job(client, client.post("/insight/runs", data={"area": "Bradford"}))
     run = allocation.latest_run()
     assert run.area == "Bradford" and run.started_by_id == s.manager.id
     assert (run.figures["young_people"], run.figures["needs"], run.figures["met"]) == (1, 1, 1)
@@ -71,12 +89,28 @@ def test_run_for_one_area(app, client):
 def test_what_if_page(app, client):
     s = build()
     sign_in(client, s.manager)
-    res = client.get(f"/insight/what-if?category=training&area=Leeds&month={s.months[0]}&places=1")
+    asked = dict(category="training", area="Leeds", month=s.months[0], places=1)
+    done = follow_job(client, client.post("/insight/what-if", data=asked))
+    assert done.status_code == 303 and "/insight/what-if?job=" in done.headers["Location"]
+    res = client.get(done.headers["Location"])
     html = res.get_data(as_text=True)
     assert res.status_code == 200 and 'id="delta-met">+1 needs met' in html
-    res = client.get("/insight/what-if?category=training&area=Leeds&month=2001-01&places=0")
+    assert f'value="{s.months[0]}"' in html  # the form shows the question as it was asked
+    res = client.post("/insight/what-if", data=dict(category="training", area="Leeds", month="2001-01", places=0))
     html = res.get_data(as_text=True)
     assert res.status_code == 400 and "Choose this month or a later one" in html and "from 1 to 1000" in html
+
+
+def test_a_job_is_shown_only_to_managers_and_whoever_started_it(app, client):
+    s = build()
+    sign_in(client, s.manager)
+    res = client.post("/insight/runs", data={"area": ""})
+    status_url = res.headers["Location"]
+    follow_job(client, res)
+    other = app.test_client()
+    sign_in(other, s.pa)
+    assert other.get(status_url).status_code == 404
+    assert other.get(status_url.replace("/jobs/", "/insight/what-if?job=")).status_code in (403, 404)
 
 
 def test_longest_waiting_names_only_the_viewers_own_caseload(app):

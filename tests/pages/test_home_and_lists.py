@@ -31,7 +31,7 @@ def world(app):
     provider = pf.user("provider", organisation=org)
     people = {
         "ayesha": pf.client(pa, ("training",), first_name="Ayesha", last_name="Khan", urgency=3, consent_to=(org,),
-                            review_date=TODAY - dt.timedelta(days=2)),
+                            assessment_date=TODAY - dt.timedelta(days=90), review_date=TODAY - dt.timedelta(days=2)),
         "ben": pf.client(pa, ("housing",), first_name="Ben", last_name="Adams", urgency=1, consent_to=(org,),
                          review_date=TODAY + dt.timedelta(days=60)),
         "cara": pf.client(pa, ("training", "housing"), first_name="Cara", last_name="Zed", urgency=2,
