@@ -154,7 +154,7 @@ class ListingChange(db.Model):
 
     __tablename__ = "listing_change"
     # Ids are never reused on SQLite either, so a watermark never points past a reset log.
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     provision_id: Mapped[Optional[int]]

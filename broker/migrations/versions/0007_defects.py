@@ -1,8 +1,11 @@
-"""defects: ids never reused on SQLite (AUTOINCREMENT), API tokens can be revoked, signing
-out ends every session of the account, sign-in lockout, audit of failed sign-ins
+"""defects: ids never reused on SQLite, revocable API tokens, sign-out ends all sessions, sign-in lockout
 
-Revision ID: 0006_defects
-Revises: 0005_eligibility
+AUTOINCREMENT on SQLite for the tables whose ids are named elsewhere; api_token.revoked_at;
+user_account.session_version; sign_in_throttle; audit_event.subject_id may be empty (a
+failed sign-in with an address that has no account).
+
+Revision ID: 0007_defects
+Revises: 0006_platform
 Create Date: 2026-12-02 10:00:00
 
 """
@@ -10,8 +13,8 @@ from alembic import op
 import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
-revision = '0006_defects'
-down_revision = '0005_eligibility'
+revision = '0007_defects'
+down_revision = '0006_platform'
 branch_labels = None
 depends_on = None
 
@@ -20,7 +23,7 @@ depends_on = None
 NO_ID_REUSE = (
     'organisation', 'provision', 'intake', 'user_account', 'api_token', 'client', 'client_need',
     'consent', 'referral', 'referral_event', 'audit_event', 'provision_change', 'organisation_token',
-    'feed_upload', 'allocation_run',
+    'feed_upload', 'allocation_run', 'job',
 )
 
 
