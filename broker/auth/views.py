@@ -146,8 +146,8 @@ def login():
     elif form.errors:
         status = 400
     # Messages come in the address, not in a session, so an anonymous visitor gets none.
-    notice = "You have signed out." if request.args.get("signed_out") else \
-        "Sign in to see that page." if request.args.get("next") else None
+    notice = {"type": "success", "titleText": "Done", "text": "You have signed out."} if request.args.get("signed_out") \
+        else {"text": "Sign in to see that page."} if request.args.get("next") else None
     return render_template("auth/login.html", form=form, notice=notice), status
 
 

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from broker.clients import services as clients
+from broker.extensions import db
 from broker.referrals import services as referrals
 from tests.directory import factories as f
 from tests.people import factories as pf
@@ -25,6 +26,7 @@ def world(app):
     referral = referrals.send_referral(pa, yp, yp.needs[0].id, course.intakes[0].id, BACKGROUND, "Anxious with new adults.")
     referrals.answer(provider, referral, "more_info", message=QUESTION)
     referrals.pa_update(pa, referral, "reply", REPLY)
+    db.session.commit()  # as a request would: services never commit
     return dict(org=org, pa=pa, provider=provider, yp=yp, referral=referral)
 
 
@@ -50,6 +52,7 @@ def test_provider_sees_the_pas_reply_while_consent_is_in_force(app, client, worl
 
 def test_withdrawn_consent_hides_the_pas_notes_from_the_history_everywhere(app, client, world):
     clients.record_consent(world["pa"], world["yp"], world["org"].id, "referral", False)
+    db.session.commit()
     seen = _provider_sees(client, world)
     for where in ("list", "record", "page"):
         for secret in (REPLY, BACKGROUND, world["yp"].first_name, "Anxious with new adults"):
@@ -62,6 +65,7 @@ def test_withdrawn_consent_hides_the_pas_notes_from_the_history_everywhere(app, 
 
 def test_the_pa_still_sees_the_whole_history(app, client, world):
     clients.record_consent(world["pa"], world["yp"], world["org"].id, "referral", False)
+    db.session.commit()
     token = client.post("/api/v1/auth/token", json={"email": world["pa"].email, "password": pf.PASSWORD}).get_json()["token"]
     record = client.get(f"/api/v1/referrals/{world['referral'].id}", headers={"Authorization": f"Bearer {token}"}).get_json()
     assert [e["note"] for e in record["history"]] == ["Referral sent", QUESTION, REPLY]

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from broker.clients import services as clients
+from broker.extensions import db
 from broker.referrals import services as referrals
 from tests.directory import factories as f
 from tests.people import factories as pf
@@ -28,6 +29,7 @@ def world(app):
     provider = pf.user("provider", organisation=org)
     yp = pf.client(pa, consent_to=[org])
     referral = referrals.send_referral(pa, yp, yp.needs[0].id, course.intakes[0].id, "Background for the provider here.")
+    db.session.commit()  # as a request would: services never commit
     return dict(org=org, course=course, pa=pa, provider=provider, yp=yp, referral=referral)
 
 
