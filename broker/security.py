@@ -76,6 +76,7 @@ def init_app(app: Flask) -> None:
     def never_cache(response):
         # Any page or answer may carry personal data (a caseload, a token, a referral):
         # only the static files (styles) may be kept by a browser or proxy.
-        if request.endpoint != "static":
+        endpoint = request.endpoint or ""
+        if endpoint != "static" and not endpoint.endswith(".static"):
             response.headers["Cache-Control"] = "no-store"
         return response

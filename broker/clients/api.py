@@ -8,7 +8,6 @@ from marshmallow import Schema, fields, validate
 
 from broker.api import ApiBlueprint, caller
 from broker.api.schemas import Body, Date, Flag, Id, Text, Whole, computed
-from broker.audit import services as audit
 from broker.clients import services as clients
 from broker.clients.models import CONSENT_PURPOSES
 from broker.clients.suggestions import suggestions_for

@@ -26,7 +26,7 @@ def world(app):
     org = f.organisation("Aire Training Ltd", website=ATTACK, email="hello@aire.example")
     course = f.provision("Level 1 Construction", org=org, referral_form_url="JaVaScRiPt:alert(1)", intakes=[dict(start_in=14, places=3)])
     pa = pf.user("pa", "pa@csp.example")
-    provider = pf.user("provider", "staff@csp.example", org)
+    pf.user("provider", "staff@csp.example", org)
     pf.user("manager", "boss@csp.example")
     yp = pf.client(pa, consent_to=[org])
     referral = referrals.send_referral(pa, yp, yp.needs[0].id, course.intakes[0].id, "Background for the provider here.")

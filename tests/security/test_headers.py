@@ -4,7 +4,6 @@ import re
 
 import pytest
 
-from broker.clients import services as clients
 from broker.extensions import db
 from broker.referrals import services as referrals
 from tests.directory import factories as f
