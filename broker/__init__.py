@@ -7,7 +7,7 @@ from flask import Flask
 
 from broker import security
 from broker.config import DEV_SECRET_KEY, PROJECT_ROOT, Config
-from broker.extensions import csrf, db, limiter, login_manager, migrate, server_sessions
+from broker.extensions import cors, csrf, db, limiter, login_manager, migrate, server_sessions
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -46,6 +46,8 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     server_sessions.init_app(app)
     limiter.init_app(app)
+    # The Open Referral API is open to any web page (its compliance rules); nothing else is.
+    cors.init_app(app, resources={r"/oruk/*": {"origins": "*", "send_wildcard": True, "methods": ["GET", "HEAD", "OPTIONS"]}})
     security.init_app(app)
 
     # Import models so that metadata and migrations see every table.
@@ -70,6 +72,8 @@ def create_app(config: dict | None = None) -> Flask:
     from broker.audit.views import bp as admin_views
     from broker.auth.views import bp as auth_views
     from broker.clients.views import bp as client_views
+    from broker.directory.oruk.publish import bp as oruk_api
+    from broker.directory.oruk.review import bp as review_views
     from broker.directory.views import bp as directory_views
     from broker.home.views import bp as home_views
     from broker.insight.views import bp as insight_views
@@ -78,7 +82,7 @@ def create_app(config: dict | None = None) -> Flask:
     from broker.referrals.views import bp as referral_views
 
     for blueprint in (directory_views, home_views, auth_views, client_views, referral_views, admin_views, provider_views,
-                      insight_views, job_views):
+                      insight_views, job_views, review_views, oruk_api):
         app.register_blueprint(blueprint)
 
     from broker import api

@@ -129,27 +129,74 @@ def remind_stale_command(out_dir):
 
 
 @click.command("import-oruk")
-@click.argument("path", type=click.Path(exists=True))
-@click.option("--dry-run", is_flag=True, help="Check the file and show what would change; write nothing.")
+@click.argument("source")
+@click.option("--dry-run", is_flag=True, help="Check everything and show what would change; write nothing.")
+@click.option("--strict", is_flag=True, help="All or nothing: any problem and nothing is written.")
 @with_appcontext
-def import_oruk_command(path, dry_run):
-    """Import an Open Referral UK (HSDS 3.0) JSON file or CSV folder, all or nothing."""
-    from broker.directory.oruk import OrukImportError, import_oruk, read_oruk
+def import_oruk_command(source, dry_run, strict):
+    """Import an Open Referral UK / HSDS directory: a JSON file, a CSV package folder, or a live API's URL.
 
-    found = read_oruk(path)
-    if found.problems:
-        raise click.ClickException(f"{path} not imported, nothing changed. {OrukImportError(found.problems)}")
-    try:
-        with tqdm(total=len(found.provisions), desc="Importing services", unit="service") as bar:
-            s = import_oruk(path, db.session, dry_run=dry_run, progress=bar.update, directory=found)
-    except OrukImportError as exc:
-        raise click.ClickException(f"{path} not imported, nothing changed. {exc}") from None
-    click.echo(("Dry run, nothing written. " if dry_run else "") + f"Organisations: {s.organisations_added} added, "
-               f"{s.organisations_updated} updated, {s.organisations_unchanged} unchanged. Provisions: "
-               f"{s.provisions_added} added, {s.provisions_updated} updated, {s.provisions_unchanged} unchanged. "
-               f"Skipped: {len(s.skipped)}.")
-    for line in [*s.skipped, *s.notes]:
-        click.echo(f"  {line}")
+    By default every valid service comes in whole and whatever is wrong is left out and
+    reported, naming the record and field. Run it from cron (or the scheduler) to keep a
+    council's feed current: a re-import updates what changed and never frees a place a
+    referral holds.
+    """
+    from contextlib import nullcontext
+
+    from broker.directory import index_sync
+    from broker.directory.oruk.read import read_source
+    from broker.directory.oruk.write import BULK_THRESHOLD, import_feed
+
+    with tqdm(desc="Reading services", unit="service", disable=None) as bar:
+        feed = read_source(source, progress=bar)
+    if not feed.readable:
+        raise click.ClickException(f"{source} not imported, nothing changed:\n" + "\n".join(f"  {p}" for p in feed.problems))
+    bulk = len(feed.services) > BULK_THRESHOLD and not dry_run
+    with index_sync.paused(db.session) if bulk else nullcontext():
+        with tqdm(total=len(feed.services), desc="Importing services", unit="service", disable=None) as bar:
+            report = import_feed(feed, db.session, dry_run=dry_run, strict=strict, progress=bar)
+        if dry_run or not report.written:
+            db.session.rollback()
+        else:
+            db.session.commit()
+    if bulk and report.written:
+        _reindex()
+    lines = _import_report(report, len(feed.services))
+    if strict and report.problems:
+        raise click.ClickException("\n".join([f"{source} not imported (--strict), nothing changed."] + lines[1:]))
+    click.echo("\n".join(lines))
+
+
+def _import_report(report, read: int) -> list[str]:
+    lines = [
+        ("Dry run, nothing written. " if report.dry_run else "")
+        + f"Read {read} service(s) from {report.source}. Organisations: {report.organisations_added} added, "
+        f"{report.organisations_updated} updated, {report.organisations_unchanged} unchanged. Listings: "
+        f"{report.provisions_added} added, {report.provisions_updated} updated, {report.provisions_unchanged} unchanged; "
+        f"{len(report.needs_review)} need review. Services left out: {report.services_left_out}."
+    ]
+    if report.problems:
+        lines.append(f"Problems ({len(report.problems)}; what was left out in brackets):")
+        lines += [f"  {p}" for p in report.problems]
+    if report.needs_review:
+        lines.append("Need review (hidden from search until an administrator categorises them at /admin/review):")
+        lines += [f"  {where}" for where in report.needs_review]
+    if report.notes:
+        lines.append("Notes:")
+        lines += [f"  {n}" for n in report.notes]
+    return lines
+
+
+@click.command("export-oruk")
+@click.argument("folder", type=click.Path(file_okay=False))
+@with_appcontext
+def export_oruk_command(folder):
+    """Write the published directory as an HSDS 3.0 tabular data package (CSV files and datapackage.json)."""
+    from broker.directory.oruk.export import export_package
+
+    written = export_package(folder, db.session)
+    click.echo(f"Wrote an HSDS 3.0 data package to {folder}: "
+               + ", ".join(f"{name} ({rows})" for name, rows in written.items() if rows) + ", datapackage.json")
 
 
 def register_commands(app) -> None:
@@ -157,7 +204,7 @@ def register_commands(app) -> None:
     from broker.jobs.commands import run_due_command, worker_command
 
     for command in (init_command, reindex_command, serve_command, create_user_command, remind_stale_command,
-                    allocate_command, import_oruk_command, worker_command, run_due_command):
+                     allocate_command, import_oruk_command, export_oruk_command, worker_command, run_due_command):
         app.cli.add_command(command)
 
 

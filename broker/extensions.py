@@ -1,4 +1,5 @@
 """Flask extensions, created once and initialised in the app factory."""
+from flask_cors import CORS
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -31,7 +32,9 @@ class Base(DeclarativeBase):
 # files, referrals, consent, tokens, the audit log, histories ordered by id) use this, so
 # an id once used never means another record. PostgreSQL sequences never reuse ids anyway.
 # Rows only ever reached through their parent (locations, shares, preferences, a run's
-# unmet needs, empty searches) do without it.
+# unmet needs, empty searches) do without it. Alembic cannot see AUTOINCREMENT when it
+# rebuilds a SQLite table (batch mode), so a migration that rebuilds one of these tables
+# passes `table_kwargs=NO_ID_REUSE`; tests/providers/test_intake_ids.py checks the schema.
 NO_ID_REUSE = {"sqlite_autoincrement": True}
 
 
@@ -40,5 +43,6 @@ migrate = Migrate(directory=str(PROJECT_ROOT / "broker" / "migrations"), render_
 login_manager = LoginManager()
 csrf = CSRFProtect()
 server_sessions = Session()
+cors = CORS()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 talisman = Talisman()

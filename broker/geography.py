@@ -198,6 +198,34 @@ def resolve_place(text: str) -> Place:
     raise UnknownPlace(f"'{text}' was not recognised as a place.{hint} Enter {ACCEPTED_FORMS}.")
 
 
+@functools.cache
+def _local_towns() -> dict[str, Place]:
+    towns: dict[str, Place] = {}
+    for row in _read_csv("towns.csv"):
+        if "West Yorkshire" in row["county_or_area"]:
+            towns.setdefault(_town_key(row["name"]), Place(row["name"], float(row["lat"]), float(row["lon"]), "town"))
+    return towns
+
+
+def preload() -> None:
+    """Read the shipped geography now (at start) rather than on the first search."""
+    _gazetteer()
+    _local_towns()
+
+
+def local_place(text: str) -> Place | None:
+    """A place named in search words: a West Yorkshire town or neighbourhood ("hebden bridge")
+    or a postcode district ("ls9"); None otherwise. Stricter than resolve_place, so an
+    ordinary word is never taken for one of the thousands of towns in Great Britain."""
+    key = _town_key(text)
+    if key in _local_towns():
+        return _local_towns()[key]
+    district = key.upper().replace(" ", "")
+    if _DISTRICT.match(district) and district in _gazetteer().districts:
+        return Place(district, *_gazetteer().districts[district], "district")
+    return None
+
+
 def nearest_district(lat: float, lon: float) -> tuple[str, float]:
     """The postcode district whose centre is nearest (lat, lon), and its distance in km."""
     # An equirectangular scan is ~1 ms over ~2,900 districts and picks the same

@@ -87,8 +87,8 @@ CRITERIA: dict[str, str] = {
 }
 
 
-def category_label(slug: str) -> str:
-    return CATEGORIES.get(slug, slug)
+def category_label(slug: str | None) -> str:
+    return CATEGORIES.get(slug, slug) if slug else "Not yet categorised"
 
 
 def kind_label(category: str, kind: str | None) -> str:

@@ -10,6 +10,7 @@ from flask import current_app, request, url_for
 from flask_login import current_user
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
+from broker.councils import council_name
 from broker.form_fields import sentence
 from broker.taxonomy import CATEGORIES, category_label
 from broker.weblinks import safe_url
@@ -95,7 +96,8 @@ NAVIGATION = {
     "provider": [("home.home_page", "Home"), ("referrals.inbox_page", "Referrals"), ("providers.listings_page", "Our listings"),
                  ("providers.feed_page", "Upload vacancies"), ("directory.search_page", "Find provision")],
     "manager": [("home.home_page", "Home"), ("insight.dashboard", "Shortages"), ("directory.search_page", "Find provision")],
-    "admin": [("home.home_page", "Home"), ("admin.audit_page", "Audit log"), ("insight.dashboard", "Shortages"),
+    "admin": [("home.home_page", "Home"), ("admin.audit_page", "Audit log"), ("review.review_page", "Listings to review"),
+              ("insight.dashboard", "Shortages"),
               ("directory.search_page", "Find provision")],
 }
 # Pages that belong under a navigation entry (its blueprint's other pages count too).
@@ -163,6 +165,7 @@ def register(app) -> None:
     env.filters["month"] = _month
     env.filters["plural"] = _plural
     env.filters["capitalize_first"] = lambda text: (text[:1].upper() + text[1:]) if text else text
+    env.filters["council_name"] = council_name
     # Every stored link goes through this when shown: an unsafe one renders as no link.
     env.filters["safe_url"] = safe_url
     env.globals.update(

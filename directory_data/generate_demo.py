@@ -172,379 +172,404 @@ COUNCIL_STEMS = {
     "Calderdale": ["Calderbrook", "Stoodley", "Ryburn", "Luddenden", "Blackstone Edge", "Heptonstall Edge"],
 }
 
-# --- provision templates: (name, category, kind, ages, [sentences]) ---
-# kind: "course" (dated intakes), "rolling" (join any day), "group" (8-12 week cycles)
+# --- provision templates: (name, category, kind, mode, ages, [sentences]) ---
+# kind: the kind within the category (broker/taxonomy.py KINDS)
+# mode: "course" (dated intakes), "rolling" (join any day), "group" (8-12 week cycles)
 
-T = list[tuple[str, str, str, tuple[int | None, int | None], list[str]]]
+T = list[tuple[str, str, str, str, tuple[int | None, int | None], list[str]]]
 
 TEMPLATES: T = [
     # training
-    ("Level 1 Construction Skills (CSCS card)", "training", "course", (16, 19), [
+    ("Level 1 Construction Skills (CSCS card)", "training", "vocational-course", "course", (16, 19), [
         "A 12-week practical course in bricklaying, joinery and plastering in a fully equipped workshop.",
         "Learners take the Level 1 Health and Safety in a Construction Environment award and sit the CSCS card test before finishing.",
         "PPE and tools are provided; site visits with local contractors in the final month."]),
-    ("Level 1 Motor Vehicle Maintenance", "training", "course", (16, 19), [
+    ("Level 1 Motor Vehicle Maintenance", "training", "vocational-course", "course", (16, 19), [
         "Hands-on vehicle servicing, tyres, brakes and basic diagnostics in a working garage bay.",
         "Runs three days a week with English and maths built in for those without GCSEs at grade 4.",
         "Good completers are put forward for Level 2 and apprenticeship interviews."]),
-    ("Hair and Beauty Taster (Level 1)", "training", "course", (16, 19), [
+    ("Hair and Beauty Taster (Level 1)", "training", "vocational-course", "course", (16, 19), [
         "An introduction to hairdressing, barbering and beauty therapy in a commercial training salon.",
         "Learners work on real clients from week four and build a portfolio.",
         "Kit is loaned for the length of the course."]),
-    ("Catering and Hospitality Level 1 with Food Hygiene certificate", "training", "course", (16, 19), [
+    ("Catering and Hospitality Level 1 with Food Hygiene certificate", "training", "vocational-course", "course", (16, 19), [
         "Kitchen skills, front of house and customer service, working in our community cafe.",
         "Everyone gains the Level 2 Food Hygiene certificate in the first fortnight.",
         "Whites and knives are provided and lunch is free every day."]),
-    ("Warehouse and Forklift Skills (counterbalance licence)", "training", "course", (17, 24), [
+    ("Warehouse and Forklift Skills (counterbalance licence)", "training", "pre-employment", "course", (17, 24), [
         "A four-week course covering warehouse safety, picking and packing, and counterbalance forklift training.",
         "Learners who pass get a recognised licence and a guaranteed interview with a local distribution employer.",
         "Steel toe-cap boots are provided."]),
-    ("Introduction to Health and Social Care (Level 1)", "training", "course", (16, 19), [
+    ("Introduction to Health and Social Care (Level 1)", "training", "vocational-course", "course", (16, 19), [
         "For young people thinking about care work, nursing or working with children.",
         "Covers safeguarding, communication and first aid, with a short placement in a care setting.",
         "A DBS check is arranged for those moving on to placements."]),
-    ("Digital Skills and IT User (Entry 3 / Level 1)", "training", "course", (16, 24), [
+    ("Digital Skills and IT User (Entry 3 / Level 1)", "training", "vocational-course", "course", (16, 24), [
         "Everyday digital skills: email, online forms, spreadsheets and staying safe online.",
         "Small groups in a quiet computer room; laptops can be borrowed for homework.",
         "Useful for job searching and managing a Universal Credit journal."]),
-    ("Level 1 Retail and Customer Service study programme", "training", "course", (16, 19), [
+    ("Level 1 Retail and Customer Service study programme", "training", "vocational-course", "course", (16, 19), [
         "A study programme combining a customer service qualification, English and maths, and work experience in a local shop.",
         "Learners attend 16 hours a week across four days.",
         "Travel passes are provided for the first month."]),
-    ("Work-ready programme with 6-week work placement", "training", "course", (16, 24), [
+    ("Work-ready programme with 6-week work placement", "training", "traineeship", "course", (16, 24), [
         "Six weeks in the classroom on CVs, interview skills and workplace behaviour, then a six-week unpaid placement with an employer chosen with the young person.",
         "Expenses for travel and lunch are paid during the placement.",
         "Most completers move to an apprenticeship, job or further learning."]),
-    ("Level 2 Early Years Practitioner (childcare)", "training", "course", (16, 24), [
-        "A classroom and nursery-placement course towards a Level 2 childcare qualification.",
-        "Two days in a partner nursery and two days in training each week.",
+    ("Early Years Practitioner apprenticeship (Level 2, childcare)", "training", "apprenticeship", "course", (16, 24), [
+        "A paid apprenticeship in a partner nursery, working towards the Level 2 Early Years Practitioner qualification.",
+        "Four days a week in the nursery and one day in training, paid at the apprentice rate or above.",
         "Applicants need an enhanced DBS check, which we arrange and pay for."]),
-    ("Sport and Fitness Leaders Award (Level 1)", "training", "course", (14, 19), [
+    ("Construction trades apprenticeships (Level 2)", "training", "apprenticeship", "course", (16, 24), [
+        "Paid apprenticeships in bricklaying, joinery, plumbing and electrical installation with local building firms.",
+        "Apprentices work on site four days a week and spend one day in our workshop towards a Level 2 qualification.",
+        "We help with the application and interview, and keep in touch through the first months in work."]),
+    ("Sport and Fitness Leaders Award (Level 1)", "training", "vocational-course", "course", (14, 19), [
         "Coaching, leading sessions and planning activities, with the chance to volunteer at holiday clubs.",
         "Sessions run at the leisure centre and on the all-weather pitches.",
         "A good first step for young people who engage through sport."]),
-    ("Pre-apprenticeship Engineering Skills", "training", "course", (16, 19), [
+    ("Pre-apprenticeship Engineering Skills", "training", "traineeship", "course", (16, 19), [
         "Bench fitting, hand tools, reading technical drawings and basic CNC, in an engineering workshop.",
         "Designed to get learners ready for Level 2 and 3 engineering apprenticeships with local manufacturers.",
         "Overalls and safety kit provided."]),
-    ("Painting and Decorating Level 1", "training", "course", (16, 19), [
+    ("Painting and Decorating Level 1", "training", "vocational-course", "course", (16, 19), [
         "Preparing surfaces, painting, wallpapering and finishing, working on real community buildings.",
         "Learners leave with a Level 1 certificate and a small set of their own tools.",
         "Three days a week, 9.30am to 2.30pm."]),
-    ("Barista and Hospitality Academy", "training", "course", (16, 24), [
+    ("Barista and Hospitality Academy", "training", "pre-employment", "course", (16, 24), [
         "A six-week course in coffee making, food safety and customer service in our training coffee shop.",
         "Includes mock interviews with local cafe and hotel employers.",
         "Friendly for young people who are anxious in large groups."]),
-    ("Creative Media Skills: film and music production", "training", "course", (16, 19), [
+    ("Creative Media Skills: film and music production", "training", "vocational-course", "course", (16, 19), [
         "Learners make short films, podcasts and music in our studio while working towards a Level 1 Creative Media award.",
         "Strong focus on confidence and teamwork for young people who have been out of education for a while.",
         "Equipment is provided; no previous experience needed."]),
-    ("Bike Mechanics Level 1", "training", "course", (14, 19), [
+    ("Bike Mechanics Level 1", "training", "vocational-course", "course", (14, 19), [
         "Learn to strip, repair and rebuild bikes in our community bike workshop.",
         "Learners who finish keep a refurbished bike, which helps with travel to college or work.",
         "Two afternoons a week."]),
-    ("Level 1 Land-based Skills: horticulture and conservation", "training", "course", (16, 19), [
+    ("Level 1 Land-based Skills: horticulture and conservation", "training", "vocational-course", "course", (16, 19), [
         "Outdoor learning in horticulture, dry-stone walling and woodland management.",
         "Waterproofs and boots are provided; lunch is cooked on site.",
         "Suits young people who struggle in classrooms."]),
+    ("Business administration and customer service apprenticeships", "training", "apprenticeship", "course", (16, 24), [
+        "Paid office and customer service apprenticeships with local employers, the council and the NHS.",
+        "Apprentices work towards a Level 2 or Level 3 qualification with a day a week of off-the-job training.",
+        "Good for young people with English and maths at Level 1 or above who want an office job."]),
     # education
-    ("Functional Skills English and Maths (Entry 3 to Level 2)", "education", "course", (16, 24), [
+    ("Functional Skills English and Maths (Entry 3 to Level 2)", "education", "english-maths", "course", (16, 24), [
         "Small-group and one-to-one teaching towards Functional Skills qualifications, which employers and colleges accept in place of GCSEs.",
         "An initial assessment places each learner at the right level.",
         "Exams can be taken on demand when the learner is ready."]),
-    ("GCSE English and Maths resit (part-time)", "education", "course", (16, 19), [
+    ("GCSE English and Maths resit (part-time)", "education", "english-maths", "course", (16, 19), [
         "A one-year part-time course for young people who did not get grade 4 in English or maths.",
         "Two evenings or two mornings a week, with online practice between lessons.",
         "Exams are taken in November and the summer series."]),
-    ("Entry Level Study Programme (Step Up)", "education", "course", (16, 19), [
+    ("Entry Level Study Programme (Step Up)", "education", "college-course", "course", (16, 19), [
         "A full-time study programme for young people who left school with few or no qualifications.",
         "Combines English, maths, personal development and vocational tasters in three subject areas.",
         "Learners progress to Level 1 courses or traineeship-style programmes."]),
-    ("ESOL for 16-19 year olds (Entry 1-3)", "education", "course", (16, 19), [
+    ("ESOL for 16-19 year olds (Entry 1-3)", "education", "english-maths", "course", (16, 19), [
         "English for speakers of other languages, for young people new to the UK including unaccompanied asylum-seeking young people.",
         "Classes include everyday English, maths and an introduction to college life.",
         "Interpreters are available at enrolment."]),
-    ("Alternative Provision: Key Stage 4 part-time timetable", "education", "course", (14, 16), [
+    ("Alternative Provision: Key Stage 4 part-time timetable", "education", "alternative-provision", "course", (14, 16), [
         "Commissioned alternative provision for Year 10 and 11 pupils at risk of exclusion or already out of school.",
         "Pupils follow English, maths and a vocational option in small groups, with a key worker.",
         "Places are arranged with the school or the local authority."]),
-    ("Back on Track: 12-week re-engagement programme", "education", "course", (16, 18), [
+    ("Back on Track: 12-week re-engagement programme", "education", "re-engagement", "course", (16, 18), [
         "A gentle return to learning for young people who have been out of education for some time, often because of anxiety or a chaotic home life.",
         "Three mornings a week with a mix of creative projects, English and maths, and visits to colleges.",
         "Each learner has a progression plan agreed with their PA."]),
-    ("Level 2 Study Programme: Business Administration", "education", "course", (16, 19), [
+    ("Level 2 Study Programme: Business Administration", "education", "college-course", "course", (16, 19), [
         "A full-time programme covering office skills, customer service and business finance, with a work placement.",
         "Entry requires Level 1 or two GCSEs at grade 3.",
         "Progression to Level 3 or an administration apprenticeship."]),
-    ("Supported Internship (for learners with an EHC plan)", "education", "course", (16, 24), [
+    ("Supported Internship (for learners with an EHC plan)", "education", "college-course", "course", (16, 24), [
         "A year-long study programme based mainly at an employer, for young people with an Education, Health and Care plan.",
         "A job coach supports each intern on site and teaches travel training.",
         "The aim is paid employment at the end."]),
-    ("Independent Living Skills (SEND)", "education", "course", (16, 24), [
+    ("Independent Living Skills (SEND)", "education", "college-course", "course", (16, 24), [
         "A course for young people with learning difficulties covering cooking, money, travel and staying safe.",
         "Small groups of six to eight with a high staff ratio.",
         "Families are invited to a review every term."]),
-    ("Access to Higher Education Diploma", "education", "course", (19, None), [
+    ("Access to Higher Education Diploma", "education", "college-course", "course", (19, None), [
         "A one-year diploma for adults aged 19 and over who want to go to university without A-levels.",
         "Pathways in health, social science and computing.",
         "An Advanced Learner Loan is written off on completion of a degree."]),
-    ("Home and hospital tuition outreach", "education", "rolling", (13, 16), [
+    ("Home and hospital tuition outreach", "education", "alternative-provision", "rolling", (13, 16), [
         "Teaching at home or in hospital for pupils who cannot attend school for medical reasons, including mental health.",
         "Tutors cover English, maths and science and liaise with the home school.",
         "Referrals need medical evidence from a consultant or CAMHS."]),
     # employment
-    ("Kickstart-style employability course", "employment", "course", (16, 24), [
+    ("Kickstart-style employability course", "employment", "employability", "course", (16, 24), [
         "Modelled on the old Kickstart scheme: a four-week employability course followed by a paid six-month job placement of 25 hours a week.",
         "Placements are with local employers in hospitality, retail, logistics and admin.",
         "Participants must be claiming Universal Credit or be eligible to."]),
-    ("Apprenticeship application coaching", "employment", "rolling", (16, 24), [
+    ("Apprenticeship application coaching", "employment", "employability", "rolling", (16, 24), [
         "One-to-one help to find, apply for and prepare for apprenticeship vacancies.",
         "Advisers check applications before they go in and run mock interviews.",
         "Weekly vacancy bulletin sent to young people and their PAs."]),
-    ("Youth Employment Hub drop-in (CVs, job search, interviews)", "employment", "rolling", (16, 24), [
+    ("Youth Employment Hub drop-in (CVs, job search, interviews)", "employment", "employability", "rolling", (16, 24), [
         "Drop in for help with CVs, job searching, application forms and interview practice.",
         "Computers, free wifi and a phone are available; no appointment needed.",
         "Work coaches from the Jobcentre attend on Tuesdays."]),
-    ("Paid work experience: warehouse operative (6 weeks)", "employment", "course", (18, 24), [
+    ("Paid work experience: warehouse operative (6 weeks)", "employment", "work-experience", "course", (18, 24), [
         "Six weeks of paid work experience at the National Living Wage with a local distribution employer.",
         "Includes induction, manual handling training and a mentor on site.",
         "Reliable attendance leads to an interview for a permanent role."]),
-    ("Job Club for young people on Universal Credit", "employment", "rolling", (18, 24), [
+    ("Job Club for young people on Universal Credit", "employment", "employability", "rolling", (18, 24), [
         "A weekly job club counted as work search activity by the Jobcentre.",
         "Peer support, vacancy alerts and help with the Universal Credit journal.",
         "Hot drinks and toast provided."]),
-    ("Sector-based work academy: hospitality", "employment", "course", (18, 24), [
+    ("Sector-based work academy: hospitality", "employment", "work-experience", "course", (18, 24), [
         "Two weeks of pre-employment training, a short work placement and a guaranteed job interview with hotel and restaurant employers.",
         "Run with the Jobcentre; benefits continue during the academy.",
         "Food hygiene and customer service certificates included."]),
-    ("Supported employment with a job coach", "employment", "rolling", (16, 25), [
+    ("Supported employment with a job coach", "employment", "supported-employment", "rolling", (16, 25), [
         "For young people with learning disabilities, autism or mental health needs who want paid work.",
         "A job coach helps find a suitable job, supports the first weeks on site and stays in touch with the employer.",
         "No time limit on support."]),
-    ("Start your own business: self-employment taster", "employment", "course", (18, 25), [
+    ("Start your own business: self-employment taster", "employment", "employability", "course", (18, 25), [
         "A four-session workshop on testing a business idea, pricing and registering as self-employed.",
         "Participants can apply for a small start-up grant and a volunteer business mentor.",
         "Evening sessions."]),
-    ("Volunteering placements: conservation and community gardening", "employment", "rolling", (16, 24), [
+    ("Volunteering placements: conservation and community gardening", "employment", "work-experience", "rolling", (16, 24), [
         "Regular volunteering outdoors to build routine, references and confidence.",
         "Volunteers can gain a Level 1 award and a reference after 12 weeks.",
         "Travel and lunch expenses paid."]),
-    ("Interview clothes and travel-to-work fund", "employment", "rolling", (16, 24), [
+    ("Interview clothes and travel-to-work fund", "employment", "employability", "rolling", (16, 24), [
         "Grants for interview clothes, work boots and the first month's travel for young people starting a job or apprenticeship.",
         "A PA or work coach applies on the young person's behalf; decisions within five working days.",
         "One award per young person per year."]),
+    ("Ring-fenced job vacancies for young people", "employment", "job-vacancy", "rolling", (16, 24), [
+        "Entry-level paid jobs held for young people referred by a PA, with the council and partner employers in catering, cleaning, admin, parks and warehouses.",
+        "Every applicant gets a guaranteed interview and help with the application form.",
+        "Most roles are 16 to 30 hours a week at the National Living Wage or above."]),
     # housing
-    ("Supported lodgings for 16-17 year olds", "housing", "rolling", (16, 17), [
+    ("Supported lodgings for 16-17 year olds", "housing", "supported-accommodation", "rolling", (16, 17), [
         "A room in the home of a trained, vetted host household, with a support worker visiting weekly.",
         "For young people who cannot live at home, including those assessed under the Southwark judgment.",
         "Young people can stay until 18, or longer as Staying Put."]),
-    ("Care leavers' housing advice", "housing", "rolling", (16, 25), [
+    ("Care leavers' housing advice", "housing", "housing-advice", "rolling", (16, 25), [
         "Specialist housing advice for care leavers: applying to the housing register, priority banding and the Setting Up Home Allowance.",
         "Advisers work closely with leaving care teams and can attend pathway plan meetings.",
         "Appointments in person or by phone."]),
-    ("Young people's foyer (supported accommodation, 18-25)", "housing", "rolling", (18, 25), [
+    ("Young people's foyer (supported accommodation, 18-25)", "housing", "supported-accommodation", "rolling", (18, 25), [
         "Self-contained flats with 24-hour staff for young people who are homeless or at risk.",
         "Residents agree a support plan covering learning, work and independent living skills.",
         "Rent is covered by Universal Credit housing costs; a small service charge applies."]),
-    ("Emergency host family beds", "housing", "rolling", (16, 25), [
+    ("Emergency host family beds", "housing", "emergency-bed", "rolling", (16, 25), [
         "Short stays of one night to two weeks with volunteer hosts for young people facing homelessness tonight.",
         "Hosts are DBS checked and trained; a caseworker works on a longer-term solution the next day.",
         "Referrals from 9am to 5pm; out of hours through the council's emergency duty team."]),
-    ("Homelessness prevention: family mediation", "housing", "rolling", (16, 21), [
+    ("Homelessness prevention: family mediation", "housing", "housing-advice", "rolling", (16, 21), [
         "Independent mediators work with young people and their families to prevent a breakdown that would lead to homelessness.",
         "Sessions at home or at a neutral venue, usually within a week of referral.",
         "Where returning home is not safe, the mediator helps plan a planned move."]),
-    ("Tenancy ready course (Rent Smart)", "housing", "course", (16, 25), [
+    ("Tenancy ready course (Rent Smart)", "housing", "housing-advice", "course", (16, 25), [
         "A five-session course on budgeting, rights and responsibilities, dealing with landlords and looking after a home.",
         "Completion gives a certificate that several local landlords and the housing register recognise.",
         "Free lunch at every session."]),
-    ("Floating tenancy support for young people", "housing", "rolling", (16, 25), [
+    ("Floating tenancy support for young people", "housing", "floating-support", "rolling", (16, 25), [
         "A support worker visits young people in their own tenancy to help with bills, neighbours, repairs and staying on top of rent.",
         "Up to 12 months of support, reducing as things settle.",
         "Can start before the tenancy begins."]),
-    ("Supported housing for young parents", "housing", "rolling", (16, 24), [
+    ("Supported housing for young parents", "housing", "supported-accommodation", "rolling", (16, 24), [
         "Supported flats for pregnant young women and young parents with a baby.",
         "Staff support parenting, health appointments and moving on to a tenancy.",
         "Works with health visitors and children's centres."]),
-    ("Housing options drop-in for under-25s", "housing", "rolling", (16, 25), [
+    ("Housing options drop-in for under-25s", "housing", "housing-advice", "rolling", (16, 25), [
         "Same-day advice for young people who are homeless, sofa surfing or about to lose their home.",
         "Housing officers can start a homelessness application on the day.",
         "Bring ID if you have it, but do not wait for it."]),
-    ("Staying Close: support for care leavers moving on", "housing", "rolling", (18, 21), [
+    ("Staying Close: support for care leavers moving on", "housing", "floating-support", "rolling", (18, 21), [
         "Keeps care leavers connected to their children's home key worker as they move into their own accommodation.",
         "Practical and emotional support, including out-of-hours phone contact.",
         "For young people leaving residential care."]),
+    ("Direct access emergency hostel (16-25)", "housing", "emergency-bed", "rolling", (16, 25), [
+        "An emergency hostel with staff on site day and night for young people who have nowhere safe to sleep tonight, including those sleeping rough or sofa surfing.",
+        "Stays are short while a key worker and the council's housing options team find somewhere longer term.",
+        "Meals and laundry are provided; the young person does not need to bring anything."]),
     # benefits
-    ("Universal Credit and PIP claim support", "benefits", "rolling", (16, 25), [
+    ("Universal Credit and PIP claim support", "benefits", "benefits-advice", "rolling", (16, 25), [
         "Help to make and manage Universal Credit and Personal Independence Payment claims, including the health questionnaires.",
         "Advisers can come to assessments and help gather medical evidence.",
         "Appointments in person, by phone or by video."]),
-    ("Welfare rights for 16-17 year olds", "benefits", "rolling", (16, 17), [
+    ("Welfare rights for 16-17 year olds", "benefits", "benefits-advice", "rolling", (16, 17), [
         "Specialist advice on the exceptions that let 16 and 17 year olds claim Universal Credit, such as estrangement from parents or being a carer.",
         "Advisers can write the estrangement evidence letter and liaise with the Jobcentre.",
         "Quick turnaround for young people with no income."]),
-    ("Budgeting and money skills workshop", "benefits", "course", (16, 25), [
+    ("Budgeting and money skills workshop", "benefits", "money-advice", "course", (16, 25), [
         "A three-session workshop on bank accounts, budgeting on a low income, avoiding debt and spotting scams.",
         "Participants leave with a budget plan and a bank account if they do not have one.",
         "Food vouchers available for those in hardship."]),
-    ("Debt and rent arrears advice for young people", "benefits", "rolling", (16, 25), [
+    ("Debt and rent arrears advice for young people", "benefits", "money-advice", "rolling", (16, 25), [
         "Free, confidential debt advice, including rent arrears, council tax, phone contracts and buy-now-pay-later.",
         "Advisers negotiate with creditors and can apply for Debt Relief Orders.",
         "Priority given to young people facing eviction."]),
-    ("16-19 Bursary Fund and hardship advice", "benefits", "rolling", (16, 19), [
+    ("16-19 Bursary Fund and hardship advice", "benefits", "grants", "rolling", (16, 19), [
         "Help to apply for the 16-19 Bursary Fund, free meals in further education and travel support.",
         "Vulnerable groups (care leavers, young people on UC in their own right) can get up to the full bursary.",
         "Advisers liaise with the college or training provider."]),
-    ("Benefit sanctions and mandatory reconsideration support", "benefits", "rolling", (16, 25), [
+    ("Benefit sanctions and mandatory reconsideration support", "benefits", "benefits-advice", "rolling", (16, 25), [
         "Support to challenge benefit sanctions and decisions through mandatory reconsideration and appeal.",
         "Help to apply for hardship payments while the challenge goes on.",
         "Representation at tribunal where needed."]),
-    ("ID, bank account and National Insurance number help", "benefits", "rolling", (16, 25), [
+    ("ID, bank account and National Insurance number help", "benefits", "benefits-advice", "rolling", (16, 25), [
         "Practical help to get a birth certificate, provisional licence or citizen card, open a bank account and find a National Insurance number.",
         "Fees for ID paid from a small grant.",
         "Often the first step before a benefit claim or job start."]),
-    ("Care leavers' entitlements check", "benefits", "rolling", (16, 25), [
+    ("Care leavers' entitlements check", "benefits", "grants", "rolling", (16, 25), [
         "A one-hour check of everything a care leaver is entitled to: Setting Up Home Allowance, council tax exemption, bursaries and leaving care grants.",
         "A written summary goes to the young person and their PA.",
         "Follow-up help to claim anything missing."]),
     # health
-    ("Sexual health clinic (under-25s)", "health", "rolling", (13, 24), [
+    ("Sexual health clinic (under-25s)", "health", "sexual-health", "rolling", (13, 24), [
         "Confidential testing and treatment for sexually transmitted infections, contraception including implants and coils, and emergency contraception.",
         "Walk in or book; young people under 16 are seen on their own if they wish.",
         "Free condoms with the C-Card scheme."]),
-    ("C-Card and contraception drop-in", "health", "rolling", (13, 24), [
+    ("C-Card and contraception drop-in", "health", "sexual-health", "rolling", (13, 24), [
         "Free condoms, advice on contraception and healthy relationships, and pregnancy testing.",
         "Run by youth workers and a sexual health nurse in a youth centre setting.",
         "No appointment and no need to give a full name."]),
-    ("Young people's health drop-in with nurse", "health", "rolling", (13, 19), [
+    ("Young people's health drop-in with nurse", "health", "health-clinic", "rolling", (13, 19), [
         "A nurse-led drop-in for any health worry: sleep, skin, periods, weight, smoking or feeling low.",
         "The nurse can refer on to GPs, CAMHS and specialist services.",
         "After school hours so young people can come on their own."]),
-    ("Young parents' midwifery and health visiting support", "health", "rolling", (13, 21), [
+    ("Young parents' midwifery and health visiting support", "health", "health-clinic", "rolling", (13, 21), [
         "Specialist midwives and health visitors for pregnant young women and young fathers.",
         "Antenatal group, home visits and help to register with a GP and dentist.",
         "Works with supported housing for young parents."]),
-    ("Stop smoking and vaping support (under-19s)", "health", "rolling", (13, 19), [
+    ("Stop smoking and vaping support (under-19s)", "health", "health-clinic", "rolling", (13, 19), [
         "Behavioural support and, for over-16s, nicotine replacement to stop smoking or vaping.",
         "Six weekly sessions, in person or by text.",
         "Carbon monoxide readings to track progress."]),
-    ("GP registration and health check for young people", "health", "rolling", (16, 25), [
+    ("GP registration and health check for young people", "health", "gp-registration", "rolling", (16, 25), [
         "Helps young people who are not registered with a GP, including those without a fixed address, to register and get a health check.",
         "A nurse completes the check and updates vaccinations.",
         "Particularly for care leavers, young people in hostels and new arrivals."]),
-    ("Cooking on a budget course", "health", "course", (16, 25), [
+    ("Cooking on a budget course", "health", "health-clinic", "course", (16, 25), [
         "A six-week practical cookery course: cheap, healthy meals for one, food safety and shopping on a budget.",
         "Each participant takes home a slow cooker and a recipe book at the end.",
         "Good preparation for moving into a first tenancy."]),
     # mental health
-    ("Young people's counselling (6-12 sessions)", "mental-health", "rolling", (13, 25), [
+    ("Young people's counselling (6-12 sessions)", "mental-health", "counselling", "rolling", (13, 25), [
         "Free, confidential one-to-one counselling with a qualified counsellor for anxiety, low mood, relationships, identity and family problems.",
         "An assessment appointment is offered within three weeks; sessions weekly.",
         "Face to face, by phone or online."]),
-    ("Low mood and anxiety group (CBT-based, 6 weeks)", "mental-health", "group", (16, 25), [
+    ("Low mood and anxiety group (CBT-based, 6 weeks)", "mental-health", "wellbeing-group", "group", (16, 25), [
         "A six-week group using cognitive behavioural techniques to understand and manage anxiety and low mood.",
         "Groups of eight to ten with two facilitators; a one-to-one meeting first to check it is right.",
         "Materials are provided."]),
-    ("Walk-in mental health support for 13-25s", "mental-health", "rolling", (13, 25), [
+    ("Walk-in mental health support for 13-25s", "mental-health", "counselling", "rolling", (13, 25), [
         "A single session walk-in service for young people who want to talk to someone today.",
         "Practitioners can refer on to counselling, CAMHS or crisis services.",
         "Open late on Wednesdays."]),
-    ("Self-harm support group", "mental-health", "group", (14, 19), [
+    ("Self-harm support group", "mental-health", "wellbeing-group", "group", (14, 19), [
         "A facilitated peer support group for young people who self-harm or have done in the past.",
         "Focuses on coping strategies, safety planning and reducing isolation.",
         "Parents and carers can attend a separate information evening."]),
-    ("Bereavement support for young people", "mental-health", "rolling", (13, 25), [
+    ("Bereavement support for young people", "mental-health", "counselling", "rolling", (13, 25), [
         "One-to-one and group support for children and young people after the death of someone important to them.",
         "Includes sudden and traumatic bereavement.",
         "There is no time limit after the death for a referral."]),
-    ("Peer mentoring for isolated young people", "mental-health", "rolling", (14, 21), [
+    ("Peer mentoring for isolated young people", "mental-health", "wellbeing-group", "rolling", (14, 21), [
         "Matched with a trained volunteer peer mentor for weekly activities over six months.",
         "For young people who are lonely, isolated or struggling to leave the house.",
         "Activities are chosen by the young person."]),
-    ("Crisis cafe evening drop-in (16+)", "mental-health", "rolling", (16, None), [
+    ("Crisis cafe evening drop-in (16+)", "mental-health", "crisis-support", "rolling", (16, None), [
         "An out-of-hours safe space for people in emotional distress, open 6pm to midnight.",
         "Staffed by mental health workers and trained volunteers.",
         "An alternative to A&E for young people who are not in immediate physical danger."]),
-    ("Trauma-informed 1:1 support for care-experienced young people", "mental-health", "rolling", (16, 25), [
+    ("Trauma-informed 1:1 support for care-experienced young people", "mental-health", "specialist-mental-health", "rolling", (16, 25), [
         "Weekly one-to-one support from a practitioner trained in trauma-informed approaches.",
         "Focuses on stabilisation, relationships and day-to-day coping.",
         "Can continue through moves of placement or accommodation."]),
+    ("Online and phone counselling for 16-25s", "mental-health", "counselling", "rolling", (16, 25), [
+        "Up to ten sessions of counselling by video call, phone or text chat with a qualified counsellor, for young people who find it hard to get to appointments.",
+        "Help with anxiety, low mood, stress, relationships and anything else on a young person's mind.",
+        "Evening appointments are available."]),
     # drugs and alcohol
-    ("Young People's Drug and Alcohol Service drop-in", "drugs-alcohol", "rolling", (13, 18), [
+    ("Young People's Drug and Alcohol Service drop-in", "drugs-alcohol", "harm-reduction", "rolling", (13, 18), [
         "A confidential drop-in for young people worried about their own or someone else's drug or alcohol use.",
         "Workers offer advice, harm reduction and a quick assessment for ongoing support.",
         "No need to stop using to get help."]),
-    ("1:1 substance misuse key work (under-18s)", "drugs-alcohol", "rolling", (13, 17), [
+    ("1:1 substance misuse key work (under-18s)", "drugs-alcohol", "treatment", "rolling", (13, 17), [
         "Structured one-to-one sessions with a key worker, using a care plan agreed with the young person.",
         "Covers cannabis, alcohol, cocaine, ketamine, nitrous oxide and vaping.",
         "Sessions can take place at school, home or a youth centre."]),
-    ("Cannabis reduction group", "drugs-alcohol", "group", (16, 24), [
+    ("Cannabis reduction group", "drugs-alcohol", "treatment", "group", (16, 24), [
         "A six-week group for young people who want to cut down or stop using cannabis.",
         "Covers sleep, anxiety, money and withdrawal.",
         "Meets in the early evening."]),
-    ("Family support for parents of young people using substances", "drugs-alcohol", "rolling", (None, None), [
+    ("Family support for parents of young people using substances", "drugs-alcohol", "harm-reduction", "rolling", (None, None), [
         "Support and information for parents and carers of young people using drugs or alcohol.",
         "Individual sessions and a monthly family group.",
         "The young person does not need to be engaging with services."]),
-    ("Harm reduction and nitrous oxide awareness sessions", "drugs-alcohol", "course", (13, 19), [
+    ("Harm reduction and nitrous oxide awareness sessions", "drugs-alcohol", "harm-reduction", "course", (13, 19), [
         "Interactive sessions for groups of young people in schools, colleges and youth clubs on drugs, alcohol and nitrous oxide.",
         "Delivered by specialist workers who can follow up individually.",
         "Booked by the school, college or youth provision."]),
-    ("Recovery activities programme (sport, music, volunteering)", "drugs-alcohol", "rolling", (16, 25), [
+    ("Recovery activities programme (sport, music, volunteering)", "drugs-alcohol", "treatment", "rolling", (16, 25), [
         "Structured positive activities for young people in treatment or recovery: football, climbing, music production and volunteering.",
         "Builds routine and new friendships away from using.",
         "Young people must have a key worker at a treatment service."]),
+    ("Residential rehab assessment and aftercare (18-25)", "drugs-alcohol", "residential-rehab", "rolling", (18, 25), [
+        "Assessment for detox and residential rehabilitation for young adults whose drug or alcohol use has not improved with community treatment.",
+        "Workers arrange funding and a place at a partner rehab, then aftercare back home, including housing and recovery support.",
+        "The young person must be working with a treatment service key worker."]),
     # anger management
-    ("Anger Management: 8-week group programme", "anger-management", "group", (13, 19), [
+    ("Anger Management: 8-week group programme", "anger-management", "group-programme", "group", (13, 19), [
         "An eight-week group programme to understand triggers, recognise warning signs and use practical techniques to stay in control.",
         "Groups of up to eight, two facilitators, one evening a week.",
         "A certificate of completion can be shared with schools, courts and employers."]),
-    ("1:1 anger and emotional regulation sessions", "anger-management", "rolling", (13, 19), [
+    ("1:1 anger and emotional regulation sessions", "anger-management", "one-to-one", "rolling", (13, 19), [
         "Six to ten individual sessions for young people whose anger is affecting school, home or relationships.",
         "Based on CBT and solution-focused approaches.",
         "Sessions at school, home or our centre."]),
-    ("Boxing and mentoring: channelling anger", "anger-management", "group", (13, 19), [
+    ("Boxing and mentoring: channelling anger", "anger-management", "group-programme", "group", (13, 19), [
         "Non-contact boxing fitness combined with mentoring and conversations about anger, respect and choices.",
         "Run by qualified coaches and youth workers at a local boxing club.",
         "Kit is provided."]),
-    ("Healthy relationships and conflict programme", "anger-management", "group", (14, 19), [
+    ("Healthy relationships and conflict programme", "anger-management", "group-programme", "group", (14, 19), [
         "A ten-week programme for young people who have used violence or abuse in relationships, including towards parents.",
         "Explores power, control, consent and respectful relationships.",
         "A parallel session for parents and carers is offered."]),
-    ("Conflict resolution workshop for 13-16s", "anger-management", "course", (13, 16), [
+    ("Conflict resolution workshop for 13-16s", "anger-management", "group-programme", "course", (13, 16), [
         "A three-session workshop in schools or youth clubs on handling disagreements without violence.",
         "Uses drama and role play.",
         "Booked by schools for small groups."]),
-    ("Parent and teen conflict mediation", "anger-management", "rolling", (13, 18), [
+    ("Parent and teen conflict mediation", "anger-management", "one-to-one", "rolling", (13, 18), [
         "Mediation for families where arguments and aggression between teenagers and parents are escalating.",
         "Up to six sessions with a trained family mediator.",
         "Evening appointments available."]),
     # youth offending support
-    ("Youth offending mentoring (1:1, 6 months)", "youth-offending", "rolling", (13, 18), [
+    ("Youth offending mentoring (1:1, 6 months)", "youth-offending", "mentoring", "rolling", (13, 18), [
         "Weekly mentoring from a trained volunteer or sessional worker for young people on a youth justice order or out-of-court disposal.",
         "Mentors help with education, training and positive activities, and attend appointments.",
         "Matched within four weeks of referral."]),
-    ("Reparation and community projects", "youth-offending", "rolling", (13, 18), [
+    ("Reparation and community projects", "youth-offending", "restorative-justice", "rolling", (13, 18), [
         "Supervised reparation work such as gardening, decorating and food bank support, agreed with victims where possible.",
         "Young people learn practical skills and can gain AQA Unit Awards.",
         "Saturday and weekday sessions."]),
-    ("Early intervention for young people at risk of offending", "youth-offending", "rolling", (10, 17), [
+    ("Early intervention for young people at risk of offending", "youth-offending", "yot-programme", "rolling", (10, 17), [
         "Voluntary support for children and young people who have come to police attention but are not yet in the youth justice system.",
         "A caseworker assesses needs and builds a plan with the family, school and PA.",
         "Aims to prevent a first caution or charge."]),
-    ("Knife crime and weapons awareness programme", "youth-offending", "group", (13, 19), [
+    ("Knife crime and weapons awareness programme", "youth-offending", "yot-programme", "group", (13, 19), [
         "A six-session programme on the consequences of carrying weapons, with input from trauma surgeons, police and people with lived experience.",
         "For young people found with a weapon or at risk of carrying one.",
         "Can form part of a youth justice intervention plan."]),
-    ("Resettlement support after custody", "youth-offending", "rolling", (15, 21), [
+    ("Resettlement support after custody", "youth-offending", "yot-programme", "rolling", (15, 21), [
         "Support for young people leaving custody, starting before release: accommodation, education or training, health and benefits.",
         "A resettlement worker meets the young person at the gate and sees them daily in the first week.",
         "Works with the youth justice service and probation."]),
-    ("Victim awareness and restorative justice sessions", "youth-offending", "course", (13, 18), [
+    ("Victim awareness and restorative justice sessions", "youth-offending", "restorative-justice", "course", (13, 18), [
         "Sessions helping young people understand the impact of their offence and, where victims agree, prepare for a restorative meeting.",
         "Delivered by restorative justice practitioners.",
         "Usually part of a referral order or youth rehabilitation order."]),
-    ("Exploitation and county lines support", "youth-offending", "rolling", (11, 19), [
+    ("Exploitation and county lines support", "youth-offending", "yot-programme", "rolling", (11, 19), [
         "Specialist support for young people being criminally exploited, including county lines, cuckooing and debt bondage.",
         "Workers are available outside office hours and work with safeguarding teams.",
         "The young person does not need to have been charged with anything."]),
@@ -751,7 +776,7 @@ def generate() -> dict:
             # Rotate through a category's templates so names vary across the directory.
             template = options[(template_turn[category] + rng.randint(0, 2)) % len(options)]
             template_turn[category] += 1
-            title, _, mode, (min_age, max_age), sentences = template
+            title, _, kind_within, mode, (min_age, max_age), sentences = template
             if any(p["name"].startswith(title) for p in provisions):
                 continue
             provision_number += 1
@@ -792,6 +817,7 @@ def generate() -> dict:
                 "name": title,
                 "description": description,
                 "category": category,
+                "kind": kind_within,
                 "min_age": min_age,
                 "max_age": max_age,
                 "cost": cost,

@@ -13,6 +13,12 @@ import pytest
 BROKER = [sys.executable, "-m", "broker"]
 
 
+def demo_count() -> int:
+    from broker.directory.demo import demo_size
+
+    return demo_size()
+
+
 def _env(tmp_path: Path) -> dict:
     env = dict(os.environ)
     env.pop("BROKER_DATABASE_URL", None)
@@ -31,7 +37,7 @@ def initialised(tmp_path_factory):
 
 def test_init_creates_database_loads_demo_and_builds_index(initialised):
     tmp_path, env, out = initialised
-    assert "Loaded 336 demo provisions." in out.stdout
+    assert f"Loaded {demo_count()} demo provisions." in out.stdout
     assert "Search index:" in out.stdout
     assert (tmp_path / "instance" / "broker.db").exists()
     assert "Building search index" in out.stderr  # the progress bar
@@ -41,7 +47,7 @@ def test_init_twice_does_not_duplicate_the_directory(initialised):
     _, env, _ = initialised
     again = subprocess.run(BROKER + ["init"], env=env, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
-    assert "already holds 336 provisions" in again.stdout
+    assert f"already holds {demo_count()} provisions" in again.stdout
 
 
 def test_reindex_rebuilds_from_the_database(initialised):
@@ -91,16 +97,22 @@ def test_import_oruk_dry_run_then_import_then_again_changes_nothing(initialised)
     source = str(FIXTURES / "ukprofile_service_full.json")
     dry = subprocess.run(BROKER + ["import-oruk", source, "--dry-run"], env=env, capture_output=True, text=True, timeout=120)
     assert dry.returncode == 0, dry.stderr
-    assert "Dry run, nothing written." in dry.stdout and "Provisions: 1 added" in dry.stdout
+    assert "Dry run, nothing written." in dry.stdout and "Listings: 1 added" in dry.stdout
     first = subprocess.run(BROKER + ["import-oruk", source], env=env, capture_output=True, text=True, timeout=120)
-    assert first.returncode == 0 and "Provisions: 1 added" in first.stdout, first.stdout + first.stderr
+    assert first.returncode == 0 and "Listings: 1 added" in first.stdout, first.stdout + first.stderr
+    assert "1 need review" in first.stdout and "ukprofile_service_full.json (Community Counselling)" in first.stdout
     again = subprocess.run(BROKER + ["import-oruk", source], env=env, capture_output=True, text=True, timeout=120)
-    assert "Provisions: 0 added, 0 updated, 1 unchanged" in again.stdout
+    assert "Listings: 0 added, 0 updated, 1 unchanged" in again.stdout
 
 
-def test_import_oruk_rejects_a_bad_file_naming_the_problem(initialised):
+def test_import_oruk_leaves_out_a_bad_part_naming_it(initialised):
     _, env, _ = initialised
-    bad = subprocess.run(
-        BROKER + ["import-oruk", str(FIXTURES / "spec30_service_full.json")], env=env, capture_output=True, text=True, timeout=120
-    )
-    assert bad.returncode != 0 and "not imported, nothing changed" in bad.stderr and "latitude" in bad.stderr
+    source = str(FIXTURES / "published" / "spec30_service_full.json")
+    result = subprocess.run(BROKER + ["import-oruk", source], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert ("spec30_service_full.json (Community Counselling) service_at_locations[0].location, latitude: must be "
+            "between -90 and 90, got 100 (location left out)") in result.stdout
+    strict = subprocess.run(BROKER + ["import-oruk", "--strict", str(FIXTURES / "published" / "ukprofile_service_full.json")],
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert strict.returncode != 0 and "not imported (--strict), nothing changed" in strict.stderr and "latitude" in strict.stderr
+

@@ -26,6 +26,8 @@ class SearchResult(Schema):
     name = fields.String(attribute="provision.name")
     provider = fields.String(attribute="provision.organisation.name")
     category = fields.String(attribute="provision.category")
+    kind = fields.String(attribute="provision.kind", allow_none=True)
+    # To the listing's nearest site.
     distance_km = computed(fields.Float(allow_none=True), lambda r: round(r.distance_km, 2) if r.distance_km is not None else None)
     next_start = fields.Date(allow_none=True)
     places_left = fields.Integer()
@@ -34,9 +36,23 @@ class SearchResult(Schema):
     url = computed(fields.String(), lambda r: _page_url(r.provision.id))
 
 
+class CategoryGroup(Schema):
+    category = fields.String()
+    total = fields.Integer()
+    results = fields.List(fields.Nested(SearchResult))
+
+
 class SearchPage(Schema):
     total = fields.Integer()
     results = fields.List(fields.Nested(SearchResult))
+    corrected_query = computed(fields.String(allow_none=True), lambda f: f.page.corrected_text)
+    # What the search did to the words, each {"type": "corrected"|"expanded"|"relaxed", "message", ...}.
+    notices = computed(fields.List(fields.Dict(keys=fields.String())), lambda f: f.page.notices)
+    relaxed = computed(fields.List(fields.String()), lambda f: f.page.relaxed)
+    radius_km = computed(fields.Float(allow_none=True), lambda f: f.page.radius_km)
+    categories = computed(fields.Dict(keys=fields.String(), values=fields.Integer()), lambda f: f.page.category_counts)
+    kinds = computed(fields.Dict(keys=fields.String(), values=fields.Integer()), lambda f: f.page.kind_counts)
+    groups = fields.List(fields.Nested(CategoryGroup))
 
 
 class Provider(Schema):
@@ -99,9 +115,10 @@ class ProvisionRecord(Schema):
 def search(args):
     """Search provision: keywords, need, place, start window, age, free places."""
     sq, _near_label = args
-    total, results = services.search_provisions(sq)
-    record_empty_search(sq, total, "api")  # insight: searches that found nothing
-    return {"total": total, "results": results}
+    found = services.find_provisions(sq)
+    # insight: searches that found nothing as asked (before any relaxing)
+    record_empty_search(sq, found.total if found.page.found_as_asked else 0, "api")
+    return found
 
 
 @bp.get("/provisions/<int:provision_id>")

@@ -46,6 +46,7 @@ def _add_organisations(data: dict, today: dt.date, progress) -> int:
                 name=item["name"],
                 description=item.get("description", ""),
                 category=item["category"],
+                kind=item.get("kind"),
                 min_age=item.get("min_age"),
                 max_age=item.get("max_age"),
                 cost=item.get("cost") or "Free",
@@ -65,6 +66,8 @@ def _add_organisations(data: dict, today: dt.date, progress) -> int:
                     start=today + dt.timedelta(days=i["start_in_days"]),
                     places=i["places"],
                     places_taken=i.get("taken", 0),
+                    # The demo's taken places went to people referred some other way, not by a referral here.
+                    places_taken_outside=i.get("taken", 0),
                     rolling=bool(i.get("rolling", False)),
                 )
                 for i in item.get("intakes", [])

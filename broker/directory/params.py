@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from typing import Mapping
 
 from flask import current_app, has_app_context
@@ -14,15 +15,19 @@ from marshmallow import ValidationError, fields, post_load, validate, validates_
 
 from broker.api.blueprint import problems
 from broker.api.schemas import Date, Query, Text, Whole
+from broker.councils import CODE_OF, COUNCIL_CODES, area_centre
 from broker.directory.search import SearchQuery
 from broker.errors import BadParameter
 from broker.geography import UnknownPlace, make_geocoder, resolve_place
-from broker.taxonomy import CATEGORIES
+from broker.taxonomy import CATEGORIES, KINDS
 
 SORTS = ("relevance", "distance", "start")
 MAX_PER_PAGE = 100
 MAX_RADIUS_KM = 500
 TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+KIND_CATEGORY = {kind: category for category, kinds in KINDS.items() for kind in kinds}
+# An ONS GSS code: a letter for the nation, two digits for the type, six for the area.
+_GSS = re.compile(r"^[EWSN]\d{8}$")
 
 
 @functools.cache
@@ -33,6 +38,9 @@ def _geocoder(name: str):
 def locate(text: str) -> tuple[float, float, str]:
     """(lat, lon, label) of a place: the shipped geography first, then the online geocoder
     named by BROKER_GEOCODER, if one is configured."""
+    centre = area_centre(text.strip().title()) if text.strip().title() in CODE_OF else None
+    if centre is not None:  # a council's name ("Kirklees"): its middle
+        return centre[0], centre[1], text.strip().title()
     try:
         place = resolve_place(text)
         return place.lat, place.lon, place.label
@@ -42,6 +50,18 @@ def locate(text: str) -> tuple[float, float, str]:
         if found is None:
             raise ValidationError(str(exc), "near") from None
         return found.latitude, found.longitude, found.address
+
+
+def council_code(raw: str) -> str:
+    """An ONS council code, from a code or a council's name ("Leeds" -> "E08000035")."""
+    raw = raw.strip()
+    by_name = {name.lower(): code for name, code in CODE_OF.items()}
+    if raw.lower() in by_name:
+        return by_name[raw.lower()]
+    if _GSS.match(raw.upper()):
+        return raw.upper()
+    known = ", ".join(f"{code} ({name})" for code, name in COUNCIL_CODES.items())
+    raise ValidationError(f"must be a council's ONS code or name; known here: {known}", "area")
 
 
 class YesNo(fields.Boolean):
@@ -59,6 +79,11 @@ class SearchArgs(Query):
     q = Text(validate=validate.Length(max=200, error="must be at most 200 characters"),
              metadata={"description": "keywords; every word must match (stemmed)"})
     category = fields.String(validate=validate.OneOf(list(CATEGORIES), error="unknown category; use one of: " + ", ".join(CATEGORIES)))
+    kind = fields.String(validate=validate.OneOf(list(KIND_CATEGORY), error="unknown kind; use one of: " + ", ".join(KIND_CATEGORY)),
+                         metadata={"description": "a kind within a need (e.g. emergency-bed); sets the need too"})
+    area = Text(validate=validate.Length(max=60),
+                metadata={"description": "listings serving this council (ONS code such as E08000035, or name), or anywhere"})
+    exact = YesNo(metadata={"description": "search the words exactly as typed: no spelling correction or synonyms"})
     near = Text(validate=validate.Length(max=100), metadata={"description": "a postcode, district, town or lat,lon"})
     radius_km = fields.Float(
         validate=validate.Range(0, MAX_RADIUS_KM, min_inclusive=False, error=f"must be more than 0 and at most {MAX_RADIUS_KM}"),
@@ -82,12 +107,20 @@ class SearchArgs(Query):
             raise ValidationError("must be on or after starts_after", "starts_before")
         if data.get("sort") == "distance" and not data.get("near"):
             raise ValidationError("sorting by distance needs near", "sort")
+        kind, category = data.get("kind"), data.get("category")
+        if kind and category and KIND_CATEGORY[kind] != category:
+            raise ValidationError(f"{kind!r} is a kind of {KIND_CATEGORY[kind]}, not of {category}", "kind")
 
     @post_load
     def _query(self, data, **_kwargs) -> tuple[SearchQuery, str | None]:
         sq = SearchQuery()
         sq.text = data.get("q", "")
         sq.category = data.get("category")
+        if data.get("kind"):
+            sq.kind, sq.category = data["kind"], KIND_CATEGORY[data["kind"]]
+        if data.get("area"):
+            sq.area = council_code(data["area"])
+        sq.exact = bool(data.get("exact"))
         near_label = None
         if data.get("near"):
             lat, lon, near_label = locate(data["near"])

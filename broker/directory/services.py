@@ -28,6 +28,7 @@ class ListingSummary:
     id: int
     name: str
     category: str
+    kind: Optional[str]
     description: str
     last_confirmed: dt.date
     organisation: ProviderName
@@ -51,54 +52,84 @@ def is_stale(provision, today: dt.date) -> bool:
 
 # Built once: composing a statement costs more than running this one (bound per call).
 _PAGE_LISTINGS = (
-    select(Provision.id, Provision.name, Provision.category, Provision.description, Provision.last_confirmed,
-           Organisation.name, Intake.start, Intake.rolling, Intake.places, Intake.places_taken)
+    select(Provision.id, Provision.name, Provision.category, Provision.kind, Provision.description,
+           Provision.last_confirmed, Organisation.name, Intake.start, Intake.rolling, Intake.places, Intake.places_taken)
     .join(Organisation, Organisation.id == Provision.organisation_id)
     .outerjoin(Intake, Intake.provision_id == Provision.id)
-    .where(Provision.id.in_(bindparam("ids", expanding=True)))
+    .where(Provision.id.in_(bindparam("ids", expanding=True)), Provision.status == "active")
     .order_by(Provision.id, Intake.start, Intake.id)
 )
 
 
 def _page_listings(ids: list[int]) -> dict[int, tuple[ListingSummary, list[tuple[dt.date, bool, int]]]]:
-    """The page's listings with their providers and intakes ((start, rolling, places left)), in one round trip."""
+    """The page's active listings with their providers and intakes ((start, rolling, places left)), in one round trip."""
     out: dict[int, tuple[ListingSummary, list]] = {}
     if not ids:
         return out
-    for pid, name, category, description, confirmed, org, start, rolling, places, taken in db.session.execute(
+    for pid, name, category, kind, description, confirmed, org, start, rolling, places, taken in db.session.execute(
         _PAGE_LISTINGS, {"ids": ids}
     ):
         if pid not in out:
-            out[pid] = (ListingSummary(pid, name, category, description or "", confirmed, ProviderName(org)), [])
+            out[pid] = (ListingSummary(pid, name, category, kind, description or "", confirmed, ProviderName(org)), [])
         if start is not None:
             out[pid][1].append((start, rolling, places - taken))
     return out
 
 
-def search_provisions(sq: search.SearchQuery) -> tuple[int, list[ProvisionResult]]:
+@dataclass
+class CategoryResults:
+    """Browsing near a place: one category's nearest listings and how many there are."""
+
+    category: str
+    total: int
+    results: list[ProvisionResult]
+
+
+@dataclass
+class SearchResults:
+    """A page of search results with what the search did to the words (search.SearchPage)."""
+
+    total: int
+    results: list[ProvisionResult]
+    page: search.SearchPage
+    groups: list[CategoryResults]
+
+
+def find_provisions(sq: search.SearchQuery) -> SearchResults:
     """Search the index, then read the page's listings from the database (the source of truth)."""
     page = index_sync.search_current(sq)
-    rows = _page_listings([h.provision_id for h in page.hits])
-    results = []
-    for hit in page.hits:
-        if hit.provision_id not in rows:  # deleted since the index was read
-            continue
-        listing, intakes = rows[hit.provision_id]
-        next_start = search.next_joinable(intakes, sq)
-        results.append(
-            ProvisionResult(
-                provision=listing,
-                distance_km=hit.distance_km,
-                next_start=next_start,
-                next_places=sum(
-                    left for (start, rolling, left) in intakes
-                    if next_start and search.next_joinable([(start, rolling, left)], sq) == next_start
-                ),
-                places_left=sum(left for (start, rolling, left) in intakes if rolling or start >= sq.today),
-                stale=is_stale(listing, sq.today),
-            )
-        )
-    return page.total, results
+    hits = page.hits + [h for g in page.groups for h in g.hits]
+    # A listing changed since the index was read (deleted, or no longer active) is left out.
+    rows = _page_listings(list({h.provision_id for h in hits}))
+    groups = [
+        CategoryResults(g.category, g.total, [_result(rows[h.provision_id], h, sq) for h in g.hits if h.provision_id in rows])
+        for g in page.groups
+    ]
+    results = [_result(rows[h.provision_id], h, sq) for h in page.hits if h.provision_id in rows]
+    return SearchResults(page.total, results, page, groups)
+
+
+def search_provisions(sq: search.SearchQuery) -> tuple[int, list[ProvisionResult]]:
+    """(total, one page of results): find_provisions without what the search did to the words."""
+    found = find_provisions(sq)
+    return found.total, found.results
+
+
+def _result(row: tuple[ListingSummary, list[tuple[dt.date, bool, int]]], hit: search.Hit,
+            sq: search.SearchQuery) -> ProvisionResult:
+    listing, intakes = row
+    next_start = search.next_joinable(intakes, sq)
+    return ProvisionResult(
+        provision=listing,
+        distance_km=hit.distance_km,
+        next_start=next_start,
+        next_places=sum(
+            left for (start, rolling, left) in intakes
+            if next_start and search.next_joinable([(start, rolling, left)], sq) == next_start
+        ),
+        places_left=sum(left for (start, rolling, left) in intakes if rolling or start >= sq.today),
+        stale=is_stale(listing, sq.today),
+    )
 
 
 def get_provision(provision_id: int) -> Optional[Provision]:

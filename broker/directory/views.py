@@ -18,7 +18,8 @@ bp = Blueprint("directory", __name__)
 FIELD_LABELS = {
     "q": "Keywords", "category": "Need", "near": "Near", "radius_km": "Within", "starts_after": "Start date from",
     "starts_before": "Start date to", "age": "Young person's age", "sort": "Sort by", "has_places": "Only with free places",
-    "page": "Page", "per_page": "Results per page",
+    "page": "Page", "per_page": "Results per page", "kind": "Kind of provision", "area": "Council area",
+    "exact": "Search exactly as typed",
 }
 # Messages that name another parameter (the API's words), as the page says them.
 PAGE_MESSAGES = {
@@ -39,13 +40,17 @@ def page_message(error: BadParameter) -> str:
 @bp.get("/")
 def search_page():
     form = request.args
-    error, total, results, near_label, sq = None, 0, [], None, None
-    searched = any(form.get(k) for k in ("q", "category", "near", "starts_after", "starts_before", "age", "has_places"))
+    error, total, results, near_label, sq, notices = None, 0, [], None, None, []
+    searched = any(form.get(k) for k in ("q", "category", "kind", "area", "near", "starts_after", "starts_before",
+                                         "age", "has_places"))
     if searched:
         try:
             sq, near_label = parse_search(form)
-            total, results = services.search_provisions(sq)
-            record_empty_search(sq, total, "page")  # insight: searches that found nothing
+            found = services.find_provisions(sq)
+            total, results, notices = found.total, found.results, found.page.notices
+            near_label = near_label or found.page.near_label
+            # insight: searches that found nothing as asked (before any relaxing)
+            record_empty_search(sq, total if found.page.found_as_asked else 0, "page")
         except BadParameter as exc:
             error = exc
     status = 400 if error else 200
@@ -59,6 +64,7 @@ def search_page():
             results=results,
             near_label=near_label,
             sq=sq,
+            notices=notices,
             categories=CATEGORIES,
             sorts=SORTS,
             error_message=page_message(error) if error else None,

@@ -5,7 +5,9 @@ import pytest
 
 from tests.directory import factories as f
 
-RESULT_KEYS = {"id", "name", "provider", "category", "distance_km", "next_start", "places_left", "last_confirmed", "url"}
+RESULT_KEYS = {"id", "name", "provider", "category", "kind", "distance_km", "next_start", "places_left", "last_confirmed",
+               "url"}
+ANSWER_KEYS = {"total", "results", "corrected_query", "notices", "relaxed", "radius_km", "categories", "kinds", "groups"}
 
 
 def test_search_returns_contract_shape(app, client):
@@ -80,6 +82,10 @@ def test_unknown_provision_is_json_404(app, client):
         ("page=0", "page"),
         ("per_page=1000", "per_page"),
         ("q=" + "x" * 201, "q"),
+        ("kind=bunk-bed", "kind"),
+        ("category=training&kind=emergency-bed", "kind"),
+        ("area=Narnia", "area"),
+        ("exact=perhaps", "exact"),
     ],
 )
 def test_bad_parameter_is_400_naming_it(app, client, query, field):
@@ -130,3 +136,48 @@ def test_online_geocoder_is_asked_only_when_configured_and_offline_data_misses(a
     body = client.get("/api/v1/provisions?near=Atlantis&radius_km=1").get_json()
     assert body["total"] == 1 and asked == ["Atlantis"]
     assert client.get("/api/v1/provisions?near=Nowhere%20at%20all").status_code == 400
+
+
+def test_search_answer_says_what_it_corrected_and_read_and_results_carry_kind(app, client):
+    p = f.provision("Supported housing", category="housing", kind="supported-accommodation", at=[f.BD1, f.LS1])
+    body = client.get("/api/v1/provisions?q=hosing&near=LS9").get_json()
+    assert ANSWER_KEYS <= set(body)
+    assert body["corrected_query"] == "housing" and body["relaxed"] == []
+    assert body["notices"][0] == {"type": "corrected", "message": "Showing results for housing (you searched for hosing)",
+                                  "searched_for": "hosing", "showing": "housing"}
+    (row,) = body["results"]
+    assert RESULT_KEYS <= set(row) and row["id"] == p.id and row["kind"] == "supported-accommodation"
+    assert 2.5 < row["distance_km"] < 3.0  # the nearer of its two sites
+    assert body["categories"] == {"housing": 1} and body["kinds"] == {"supported-accommodation": 1}
+
+
+def test_search_by_area_kind_and_browsing_near_a_place(app, client):
+    leeds = f.provision("Leeds hostel", category="housing", kind="emergency-bed", areas=["E08000035"], at=f.LS1)
+    anywhere = f.provision("Phone counselling", category="mental-health", kind="counselling", at=f.LS9)
+    f.provision("Bradford hostel", category="housing", kind="emergency-bed", areas=["E08000032"], at=f.BD1)
+    ids = lambda body: sorted(r["id"] for r in body["results"])  # noqa: E731
+    assert ids(client.get("/api/v1/provisions?area=E08000035").get_json()) == sorted([leeds.id, anywhere.id])
+    assert ids(client.get("/api/v1/provisions?area=E08000035&kind=emergency-bed").get_json()) == [leeds.id]
+    body = client.get("/api/v1/provisions?near=LS9").get_json()
+    assert [(g["category"], g["total"]) for g in body["groups"]] == [("mental-health", 1), ("housing", 2)]
+    assert [r["name"] for r in body["groups"][1]["results"]] == ["Leeds hostel", "Bradford hostel"]
+
+
+def test_search_page_shows_the_correction_with_a_link_to_search_as_typed(app, client):
+    f.provision("Supported housing", category="housing")
+    html = client.get("/?q=hosing").get_data(as_text=True)
+    assert "Showing results for housing (you searched for hosing)" in html
+    assert "exact=1" in html and "Search for hosing instead" in html
+    assert "0 listings" in client.get("/?q=hosing&exact=1").get_data(as_text=True)
+
+
+def test_a_search_that_needed_relaxing_counts_as_demand_not_met(app, client):
+    from broker.insight.models import EmptySearch
+    from broker.extensions import db
+
+    f.provision("Bradford hostel", category="housing", at=f.BD1)
+    body = client.get("/api/v1/provisions?category=housing&near=LS9&radius_km=5").get_json()
+    assert body["total"] == 1 and body["relaxed"] == ["distance"]  # still shown, further away
+    assert db.session.query(EmptySearch).filter_by(category="housing", area="Leeds").count() == 1
+    assert client.get("/api/v1/provisions?category=housing&near=LS9&radius_km=25").get_json()["relaxed"] == []
+    assert db.session.query(EmptySearch).count() == 1

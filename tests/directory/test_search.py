@@ -1,10 +1,8 @@
 """Search relevance and filters, run against a real Whoosh index kept in step with the database."""
 import datetime as dt
 
-from flask import current_app
-
 from broker.directory.params import parse_search
-from broker.directory.services import rebuild_index, search_provisions
+from broker.directory.services import find_provisions, rebuild_index, search_provisions
 from broker.extensions import db
 from tests.directory import factories as f
 
@@ -19,6 +17,11 @@ def names(**args):
     return [r.provision.name for r in run(**args)[1]]
 
 
+def search_page(**args):
+    sq, _ = parse_search({k: str(v) for k, v in args.items()}, today=f.TODAY)
+    return find_provisions(sq)
+
+
 def test_name_match_ranks_above_description_match(app):
     f.provision("Money advice drop-in", category="benefits", description="Help with housing costs in your claim.")
     f.provision("Supported housing for 16-17 year olds", category="housing", description="Rooms with a key worker.")
@@ -27,9 +30,19 @@ def test_name_match_ranks_above_description_match(app):
 
 def test_stemmed_text_finds_word_forms(app):
     f.provision("Joinery course", description="Learn carpentry and joinery skills on site.")
-    assert names(q="learning skill") == ["Joinery course"]
-    assert names(q="joinery painting") == []  # every word must match
-    assert names(q="courses") == ["Joinery course"]
+    assert names(q="learning skill", exact=1) == ["Joinery course"]
+    assert names(q="courses", exact=1) == ["Joinery course"]
+
+
+def test_every_word_must_match_before_any_word_will_do(app):
+    f.provision("Joinery course", description="Learn carpentry and joinery skills on site.")
+    f.provision("Painting workshop", category="education", description="Watercolours for beginners.")
+    strict = search_page(q="joinery carpentry", exact=1)
+    assert [r.provision.name for r in strict.results] == ["Joinery course"] and strict.page.relaxed == []
+    relaxed = search_page(q="joinery watercolours", exact=1)
+    assert sorted(r.provision.name for r in relaxed.results) == ["Joinery course", "Painting workshop"]
+    assert relaxed.page.relaxed == ["any_word"]
+    assert "matches every word" in relaxed.page.notices[-1]["message"]
 
 
 def test_provider_name_and_category_label_are_searchable(app):
@@ -125,25 +138,25 @@ def test_results_flag_stale_listings(app):
 
 def test_index_follows_every_change(app):
     p = f.provision("Plumbing course", intakes=[dict(start_in=10, places=2, taken=1)])
-    assert names(q="plumbing", has_places="true") == ["Plumbing course"]
+    assert names(q="plumbing", has_places="true", exact=1) == ["Plumbing course"]
 
     p.intakes[0].places_taken = 2  # the last place goes
     db.session.commit()
-    assert names(q="plumbing", has_places="true") == []
+    assert names(q="plumbing", has_places="true", exact=1) == []
 
     p.name = "Electrical installation course"
     db.session.commit()
-    assert names(q="plumbing") == [] and names(q="electrical") == ["Electrical installation course"]
+    assert names(q="plumbing", exact=1) == [] and names(q="electrical", exact=1) == ["Electrical installation course"]
 
     p.status = "withdrawn"
     db.session.commit()
-    assert names(q="electrical") == []
+    assert names(q="electrical", exact=1) == []
 
     p.status = "active"
     db.session.commit()
     db.session.delete(p)
     db.session.commit()
-    assert names(q="electrical") == []
+    assert names(q="electrical", exact=1) == []
 
 
 def test_rolled_back_changes_do_not_reach_the_index(app):
@@ -151,7 +164,7 @@ def test_rolled_back_changes_do_not_reach_the_index(app):
     p.name = "Hairdressing course"
     db.session.flush()
     db.session.rollback()
-    assert names(q="hairdressing") == [] and names(q="barbering") == ["Barbering course"]
+    assert names(q="hairdressing", exact=1) == [] and names(q="barbering", exact=1) == ["Barbering course"]
 
 
 def test_paging_and_rebuild(app):

@@ -4,8 +4,8 @@ AUTOINCREMENT on SQLite for the tables whose ids are named elsewhere; api_token.
 user_account.session_version; sign_in_throttle; audit_event.subject_id may be empty (a
 failed sign-in with an address that has no account).
 
-Revision ID: 0007_defects
-Revises: 0006_platform
+Revision ID: 0008_defects
+Revises: 0007_oruk
 Create Date: 2026-12-02 10:00:00
 
 """
@@ -13,8 +13,8 @@ from alembic import op
 import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
-revision = '0007_defects'
-down_revision = '0006_platform'
+revision = '0008_defects'
+down_revision = '0007_oruk'
 branch_labels = None
 depends_on = None
 
