@@ -1,34 +1,36 @@
 """The placement matcher: a pure library (no Flask, no SQLAlchemy) and a command.
 
-Allocates clients' needs to provision intakes so that the total value of the
-placements is as large as possible, under /work/shared/contracts/matching-problem.md.
+Allocates young people's needs to provision intakes so that the total value of the
+placements is as large as possible, under docs/matching-problem-v2.md (and version 1,
+docs/matching-problem.md, for problems that say ``"version": 1``). See README.md.
 
-Public API (stable; the web app calls these):
+Public API (the web app calls these):
 
     parse_problem(raw: dict) -> Problem                 # raises ProblemError(field, message)
-    solve(problem, pinned=(), *, mode="auto", per_need=24, max_arcs=12_000_000,
-          index=None, time_limit=50.0, top_m=None) -> Allocation
-        # mode auto|exact|pricing|pruned; pinned = [(client_id, need, intake_id)];
-        # stats["gap_bound"] is a proven relative gap (exact, pricing) or None (pruned)
+    Problem, Client, Provision, Intake, Location, Weights   # or build the dataclasses directly
+    solve(problem, pinned=(), *, mode="auto", index=None, time_limit=None,
+          marginal_values=None) -> Allocation           # mode auto|exact|pricing
     allocation_to_dict(alloc) -> dict                   # the contract's JSON shape
     suggest(problem, client_id, top_n=5, *, taken=None, pinned=(), max_excluded=50,
-            index=None) -> Suggestions                  # best options per need, explained
+            index=None) -> Suggestions                  # best options per need, exclusions by rule
     greedy(problem, pinned=(), *, index=None) -> Allocation   # first come, first served baseline
     ProblemIndex.build(problem) -> ProblemIndex         # arrays to reuse across solve/suggest calls
 
 Side constraints the flow cannot express live in `matching.constraints`
 (`solve_with_constraints`, `NeedsTogether`, `ProviderShareCap`, `AreaFairness`).
 
-Command: ``python -m matching solve PROBLEM.json [--out FILE]``.
-
-Extension to the contract (inert when absent): a provision may carry ``weight`` in
-[0, 1], a multiplier on the urgency part of its placements' value, so stale listings
-can weigh less.
+Command: ``python -m matching solve PROBLEM.json [--out FILE] [--mode M] [--time-limit S]``.
 """
 
-from .greedy import greedy
-from .index import ProblemIndex
-from .problem import (
+import time
+
+STARTED = time.perf_counter()  # the command's --time-limit counts from here (before the heavy imports)
+
+from .config import TUNING, Tuning  # noqa: E402
+from .greedy import greedy  # noqa: E402
+from .index import ProblemIndex  # noqa: E402
+from .problem import (  # noqa: E402
+    RULES,
     Allocation,
     Client,
     Intake,
@@ -42,11 +44,11 @@ from .problem import (
     allocation_to_dict,
     parse_problem,
 )
-from .solver import solve
-from .suggest import Excluded, NeedSuggestions, Option, Suggestions, suggest
+from .solver import solve  # noqa: E402
+from .suggest import Excluded, NeedSuggestions, Option, Suggestions, suggest  # noqa: E402
 
 __all__ = [
-    "Allocation", "Client", "Excluded", "Intake", "Location", "NeedSuggestions", "Option", "Placement",
-    "Problem", "ProblemError", "ProblemIndex", "Provision", "Suggestions", "Unmet", "Weights",
+    "RULES", "TUNING", "Allocation", "Client", "Excluded", "Intake", "Location", "NeedSuggestions", "Option",
+    "Placement", "Problem", "ProblemError", "ProblemIndex", "Provision", "Suggestions", "Tuning", "Unmet", "Weights",
     "allocation_to_dict", "greedy", "parse_problem", "solve", "suggest",
 ]

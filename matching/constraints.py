@@ -10,9 +10,10 @@ break its structure, so they are solved here as a 0/1 model with CP-SAT::
     result.status, result.objective, result.best_bound, result.allocation
 
 CP-SAT does not prove optimality on large assignment models on 2 cores, so the
-model is built on the same candidate arcs as the flow (pruned for large regions),
-is given the flow's allocation as a hint, stops at `time_limit_s`, and reports
-its best bound so the caller knows how far from optimal the answer may be.
+model is built on the flow's arcs (every eligible arc up to `max_arcs`; beyond that
+the restricted arcs pricing mode ends with), is given the flow's allocation as a
+hint, stops at `time_limit_s`, and reports its best bound so the caller knows how
+far from optimal the answer may be (over that arc set).
 
 Extension point: subclass `SideConstraint` and implement `add_to(model, ctx)`;
 `ctx` gives the arc variables grouped by need, client and provision.
@@ -29,10 +30,14 @@ from typing import Any
 import numpy as np
 from ortools.sat.python import cp_model
 
-from . import candidates as cand_mod
+from .config import TUNING
+from .flow import compact_flow
 from .index import ProblemIndex
-from .problem import Allocation, Problem, Unmet
-from .solver import CAPACITY, NO_ELIGIBLE, _placement, _solve_arcs, apply_pins
+from .placements import apply_pins, read_out
+from .pricing import solve_by_pricing
+from .problem import Allocation, Problem
+from .scan import run_scan
+from .solver import estimate_arcs, value_scale
 
 VALUE_SCALE = 100  # CP-SAT needs integer objective coefficients: values in hundredths
 
@@ -56,7 +61,7 @@ class ConstraintContext:
 
     def needs_of_client(self, client_id: str) -> list[int]:
         c = self.index.client_pos[client_id]
-        return [int(n) for n in np.flatnonzero(self.index.need_client == c)]
+        return [int(n) for n in np.flatnonzero(self.index.arrays.need_client == c)]
 
     def total_placed(self) -> Any:
         return sum(self.x) + len(self.pinned)
@@ -64,8 +69,8 @@ class ConstraintContext:
     def placed_at_provisions(self, provisions: Iterable[int]) -> Any:
         """Number of placements on any intake of these provision numbers (pinned included)."""
         provs = set(provisions)
-        arcs = [a for a, i in enumerate(self.arc_intake) if int(self.index.intake_prov[i]) in provs]
-        fixed = sum(1 for i in self.pinned.values() if int(self.index.intake_prov[i]) in provs)
+        arcs = [a for a, i in enumerate(self.arc_intake) if int(self.index.arrays.intake_prov[i]) in provs]
+        fixed = sum(1 for i in self.pinned.values() if int(self.index.arrays.intake_prov[i]) in provs)
         return sum(self.x[a] for a in arcs) + fixed
 
 
@@ -120,7 +125,7 @@ class AreaFairness(SideConstraint):
     max_shortfall: float = 0.1
 
     def add_to(self, model, ctx):
-        n_total = len(ctx.index.need_client)
+        n_total = ctx.index.n_needs
         if n_total == 0:
             return
         met_total = sum(ctx.placed(n) for n in range(n_total))
@@ -150,23 +155,24 @@ def solve_with_constraints(
     *,
     pinned: Iterable[Any] = (),
     time_limit_s: float = 10.0,
-    mode: str = "auto",
-    per_need: int = cand_mod.DEFAULT_PER_NEED,
     max_arcs: int = 2_000_000,
     workers: int = 2,
     index: ProblemIndex | None = None,
 ) -> ConstrainedResult:
     """The best allocation CP-SAT finds within `time_limit_s` that also honours `constraints`.
 
-    Arcs are the flow's candidate arcs (exact up to `max_arcs`, pruned beyond), so
-    the bound is over that arc set. The flow's optimum (without side constraints)
-    is the hint and an upper bound.
+    The flow's optimum (without side constraints) is the hint and an upper bound.
     """
     t0 = time.perf_counter()
     index = index or ProblemIndex.build(problem)
     open_needs, places_left, pins = apply_pins(index, pinned)
-    cands = cand_mod.generate(index, open_needs, places_left, mode=mode, per_need=per_need, max_arcs=max_arcs)
-    arc_need, arc_intake, arc_value = cands.need, cands.intake, cands.value
+    scale = value_scale(index)
+    if estimate_arcs(index, open_needs, places_left, scale) <= max_arcs:
+        sr = run_scan(index, open_needs, places_left, scale)
+        arc_need, arc_intake, arc_w, eligible, source = sr.need, sr.intake, sr.w, sr.eligible, "every arc"
+    else:
+        res = solve_by_pricing(index, open_needs, places_left, scale, deadline=t0 + time_limit_s / 2, tuning=TUNING)
+        arc_need, arc_intake, arc_w, eligible, source = res.need, res.intake, res.w, res.eligible, "pricing's arcs"
     pin_map = {n: i for n, i in pins}
 
     model = cp_model.CpModel()
@@ -182,11 +188,11 @@ def solve_with_constraints(
         model.Add(sum(x[a] for a in arcs) <= int(places_left[i]))
     for c in constraints:
         c.add_to(model, ctx)
-    coeffs = np.rint(arc_value * VALUE_SCALE).astype(np.int64).tolist()
+    coeffs = np.rint(arc_w / scale * VALUE_SCALE).astype(np.int64).tolist()
     model.Maximize(sum(c * v for c, v in zip(coeffs, x)))
 
     if len(arc_need):
-        used, _ = _solve_arcs(arc_need, arc_intake, arc_value, places_left)
+        used = compact_flow(arc_need, arc_intake, arc_w, places_left)
         for a, u in enumerate(used.tolist()):
             model.AddHint(x[a], bool(u))
 
@@ -196,20 +202,14 @@ def solve_with_constraints(
     status = solver.Solve(model)
     status_name = solver.StatusName(status)
 
-    chosen = [(n, i, True) for n, i in pins]
+    chosen = np.zeros(len(x), dtype=bool)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        chosen += [(int(arc_need[a]), int(arc_intake[a]), False) for a in range(len(x)) if solver.Value(x[a])]
-    placements = [_placement(index, n, i, p) for n, i, p in sorted(chosen)]
-    placed = {index.need_pos[(p.client, p.need)] for p in placements}
-    unmet = [
-        Unmet(index.client_ids[index.need_client[n]], index.need_name[n], CAPACITY if cands.has_eligible[n] else NO_ELIGIBLE)
-        for n in range(len(index.need_client)) if n not in placed
-    ]
-    pinned_value = sum(p.value for p in placements if p.pinned)
-    objective = sum(p.value for p in placements)
+        chosen = np.array([bool(solver.Value(v)) for v in x], dtype=bool)
+    alloc = read_out(index, pins, arc_need[chosen], arc_intake[chosen], open_needs, eligible)
+    pinned_value = sum(p.value for p in alloc.placements if p.pinned)
+    objective = sum(p.value for p in alloc.placements)
     bound = (solver.BestObjectiveBound() / VALUE_SCALE + pinned_value) if status != cp_model.MODEL_INVALID else float("nan")
     seconds = time.perf_counter() - t0
-    stats = {"needs": len(index.need_client), "met": len(placements), "candidate_arcs": len(arc_need),
-             "seconds": round(seconds, 3), "solver": f"ortools cp-sat ({cands.mode} arcs)", "status": status_name,
-             "best_bound": round(bound, 2)}
-    return ConstrainedResult(Allocation(placements, unmet, stats), status_name, objective, bound, seconds)
+    alloc.stats.update(candidate_arcs=len(arc_need), seconds=round(seconds, 3),
+                       solver=f"ortools cp-sat ({source})", status=status_name, best_bound=round(bound, 2))
+    return ConstrainedResult(alloc, status_name, objective, bound, seconds)

@@ -1,121 +1,100 @@
-"""The optimal allocation: a min cost flow over the candidate arcs.
+"""The optimal allocation: `solve`.
 
-Network (one unit of flow = one need)::
+Modes:
 
-    need (supply 1) --cost -value, cap 1--> intake --cap free places--> sink
-    need --------------------cost 0, cap 1-------------------------> sink   (left unmet)
+* ``exact``: every arc worth placing (scan.py) in one min cost flow (flow.py);
+* ``pricing``: column generation for regions too large to hold every arc (pricing.py),
+  stopping when proven optimal or at the time limit with a proven gap bound;
+* ``auto``: exact unless the arcs (estimated from a sample of blocks) would be more
+  than `Tuning.max_exact_arcs`, then pricing.
 
-Every need sends its unit either through one intake or straight to the sink, so
-the flow's cost is minus the sum of the values of the placements it makes, and a
-minimum cost flow is a maximum value allocation. Arcs with value <= 0 are never
-built (see candidates.py), so a placement that would lower the objective is never
-made even under custom weights. The constraint matrix is totally unimodular, so
-the flow optimum is integral and is the optimum of the contract's problem.
+Every mode returns an allocation at least as good as greedy's: exact and a finished
+pricing run are optimal, and pricing seeds its restricted arcs with greedy's placements.
 
-Integer costs: values are real (km are fractional), the solver needs integers.
-Costs are ``round(value * 10**k)`` with k = 6 unless that would risk overflow in
-OR-Tools' cost scaling (|cost| x nodes must stay far below 2**63), in which case k
-is lowered. Rounding moves each arc's cost by at most 0.5e-k, so the allocation
-returned is within ``placements x 0.5e-k`` of the real-valued optimum (1e-7 of a
-point for a 200k-need region at k = 6), far below the 2 dp the values are reported
-at. Allocations whose real values tie may be returned in either form.
+`stats["gap_bound"]` is a proven bound on (optimum - objective) / objective in the
+flow's cost units (values rounded to 1/scale, see flow.py): 0 when proven optimal.
+With ``marginal_values`` (or ``"marginal_values"`` in the problem's `report`) the
+allocation also gives, per intake, how much one more place would add to the optimum.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 
-from . import candidates as cand_mod
+from .config import TUNING, Tuning
+from .flow import compact_flow, cost_scale, potentials, sink_distances
 from .index import ProblemIndex
-from .problem import Allocation, Placement, Problem, ProblemError, Unmet
+from .placements import apply_pins, read_out
+from .pricing import solve_by_pricing
+from .problem import MARGINAL_VALUES, MAX_WAIT_DAYS, MAX_WAITED_DAYS, Allocation, Problem
+from .scan import run_scan
 
-NO_ELIGIBLE = "no_eligible_provision"
-DEFAULT_TIME_LIMIT = 50.0  # seconds, pricing mode only
-CAPACITY = "capacity"
-
-
-def _pinned_triples(pinned: Iterable[Any]) -> list[tuple[str, str, str]]:
-    out = []
-    for j, p in enumerate(pinned):
-        if isinstance(p, (tuple, list)) and len(p) == 3:
-            out.append((str(p[0]), str(p[1]), str(p[2])))
-        elif isinstance(p, dict):
-            out.append((str(p["client"]), str(p["need"]), str(p["intake"])))
-        elif hasattr(p, "client") and hasattr(p, "need") and hasattr(p, "intake"):
-            out.append((p.client, p.need, p.intake))
-        else:
-            raise ProblemError(f"pinned[{j}]", "must be (client_id, need, intake_id)")
-    return out
+MODES = ("auto", "exact", "pricing")
 
 
-def apply_pins(index: ProblemIndex, pinned: Iterable[Any]) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
-    """Open-need mask, free places per intake and (need, intake) pairs for accepted placements.
+def value_scale(index: ProblemIndex, tuning: Tuning = TUNING) -> float:
+    """The flow's cost units per value point for this problem (see flow.cost_scale)."""
+    w = index.problem.weights
+    A = index.arrays
+    max_km = float(A.client_max_km.max(initial=0.0))
+    biggest = (abs(w.urgency_value) * 3 + abs(w.waited_day_value) * MAX_WAITED_DAYS + abs(w.preference_value)
+               + abs(w.wait_day_cost) * 3 * MAX_WAIT_DAYS + abs(w.km_cost) * min(max_km, 20_100.0))
+    return cost_scale(biggest, index.n_needs + index.n_intakes + 1, tuning.cost_exponent)
 
-    A pinned placement is a fact (the young person has accepted it), so it is kept
-    as given even if the rules no longer hold for it today; it uses one place of
-    its intake and its need is no longer open.
+
+def estimate_arcs(index: ProblemIndex, open_needs: np.ndarray, places_left: np.ndarray, scale: float,
+                  sample: int = 400) -> float:
+    """Exact-mode arc count, extrapolated from the arcs of a fixed random sample of needs."""
+    needs = np.flatnonzero(open_needs)
+    if len(needs) <= 4 * sample:
+        return 0.0  # small: just build them
+    pick = np.zeros(index.n_needs, dtype=bool)
+    pick[np.random.default_rng(0).choice(needs, size=sample, replace=False)] = True
+    return len(run_scan(index, pick, places_left, scale).need) * len(needs) / sample
+
+
+def marginal_values_from(index: ProblemIndex, need: np.ndarray, intake: np.ndarray, w: np.ndarray,
+                         used: np.ndarray, places_left: np.ndarray, open_needs: np.ndarray, scale: float,
+                         complete: bool) -> dict[str, float]:
+    """Per intake id: the optimum's gain from one more place (see flow.py).
+
+    The residual graph is that of the given arcs; with `complete` False (pricing) arcs
+    outside it that could shorten a path from the sink are found by scans and added
+    until none is left.
     """
-    open_needs = np.ones(len(index.need_client), dtype=bool)
-    places_left = index.intake_places.copy()
-    pins = []
-    for j, (client, need, intake) in enumerate(_pinned_triples(pinned)):
-        n = index.need_pos.get((client, need))
-        if n is None:
-            raise ProblemError(f"pinned[{j}]", f"client {client!r} has no need {need!r}")
-        i = index.intake_pos.get(intake)
-        if i is None:
-            raise ProblemError(f"pinned[{j}]", f"no intake {intake!r}")
-        if not open_needs[n]:
-            raise ProblemError(f"pinned[{j}]", f"need {need!r} of client {client!r} is pinned twice")
-        open_needs[n] = False
-        places_left[i] -= 1
-        if places_left[i] < 0:
-            raise ProblemError(f"pinned[{j}]", f"intake {intake!r} has more accepted placements than places")
-        pins.append((n, i))
-    return open_needs, places_left, pins
-
-
-def cost_scale_exponent(max_abs_value: float, n_nodes: int) -> int:
-    """Largest k <= 6 such that costs round(value * 10**k) stay safe from overflow."""
-    if max_abs_value <= 0:
-        return 6
-    return min(6, math.floor(math.log10(2.0**60 / ((n_nodes + 1) * max_abs_value))))
-
-
-def flow_optimum(n_needs: int, n_intakes: int, arc_need: np.ndarray, arc_intake: np.ndarray,
-                 arc_value: np.ndarray, capacity: np.ndarray) -> tuple[np.ndarray, int]:
-    """Which arcs (0/1 per arc) a maximum value assignment uses, and the cost exponent k.
-
-    Needs are numbered 0..n_needs-1 and intakes 0..n_intakes-1 here (compact numbers).
-    """
-    n_nodes = n_needs + n_intakes + 1
-    sink = n_needs + n_intakes
-    max_abs = float(np.max(np.abs(arc_value))) if len(arc_value) else 0.0
-    k = cost_scale_exponent(max_abs, n_nodes)
+    N, I = index.n_needs, index.n_intakes
+    cap = np.maximum(places_left, 0)
+    every = np.ones(I, dtype=np.int64)  # with one more place any intake may be used
     while True:
-        mcf = min_cost_flow.SimpleMinCostFlow()
-        tails = np.concatenate([arc_need, n_needs + np.arange(n_intakes), np.arange(n_needs)]).astype(np.int32)
-        heads = np.concatenate([n_needs + arc_intake, np.full(n_intakes, sink), np.full(n_needs, sink)]).astype(np.int32)
-        caps = np.concatenate([np.ones(len(arc_need)), capacity, np.ones(n_needs)]).astype(np.int64)
-        costs = np.concatenate([-np.rint(arc_value * 10.0**k), np.zeros(n_intakes + n_needs)]).astype(np.int64)
-        mcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
-        del tails, heads, caps, costs
-        supplies = np.concatenate([np.ones(n_needs), np.zeros(n_intakes), [-n_needs]]).astype(np.int64)
-        mcf.set_nodes_supplies(np.arange(n_nodes, dtype=np.int32), supplies)
-        status = mcf.solve()
-        if status == mcf.OPTIMAL:
-            used = mcf.flows(np.arange(len(arc_need), dtype=np.int32)) > 0
-            return np.asarray(used), k
-        if status == mcf.BAD_COST_RANGE and k > -6:
-            k -= 3
-            continue
-        raise RuntimeError(f"min cost flow failed with status {status}")
+        d, graph = potentials(N, I, need, intake, w, used, cap)
+        dist = sink_distances(*graph, d, N + I)
+        if complete:
+            break
+        reach = dist < np.iinfo(np.int64).max // 8
+        v_ = np.where(reach[:N], dist[:N] + d[:N], np.inf).astype(np.float64)
+        u_ = np.where(reach[N:N + I], -(d[N:N + I] + dist[N:N + I]).astype(np.float64), -np.inf)
+        more = run_scan(index, open_needs & reach[:N], every, scale, v=v_, u=u_, best=TUNING.pass_best,
+                        threshold=0.0)
+        key = need * I + intake
+        new_key = more.need * I + more.intake
+        fresh = ~np.isin(new_key, key)
+        if not fresh.any():
+            break
+        _, first = np.unique(new_key[fresh], return_index=True)
+        sel = np.flatnonzero(fresh)[first]
+        need = np.concatenate([need, more.need[sel]])
+        intake = np.concatenate([intake, more.intake[sel]])
+        w = np.concatenate([w, more.w[sel]])
+        used = np.concatenate([used, np.zeros(len(sel), dtype=bool)])
+    sink = N + I
+    u_raw = d[sink] - d[N:sink]
+    gain = np.maximum(u_raw - dist[N:sink], 0)
+    gain[dist[N:sink] >= np.iinfo(np.int64).max // 8] = 0
+    return {iid: float(g) / scale for iid, g in zip(index.intake_ids, gain.tolist())}
 
 
 def solve(
@@ -123,182 +102,70 @@ def solve(
     pinned: Iterable[Any] = (),
     *,
     mode: str = "auto",
-    per_need: int = cand_mod.DEFAULT_PER_NEED,
-    max_arcs: int = cand_mod.DEFAULT_MAX_ARCS,
     index: ProblemIndex | None = None,
-    repair_rounds: int = 3,
-    time_limit: float | None = DEFAULT_TIME_LIMIT,
-    top_m: int | None = None,
+    time_limit: float | None = None,
+    marginal_values: bool | None = None,
+    tuning: Tuning = TUNING,
+    started: float | None = None,
 ) -> Allocation:
     """The allocation of maximum total value, keeping `pinned` placements fixed.
 
     `pinned` holds accepted placements as ``(client_id, need, intake_id)`` (or dicts /
-    objects with those fields); only the other needs move. `mode` is ``"auto"``
-    (exact unless more than `max_arcs` candidate arcs, then pricing; a sampled estimate
-    well above `max_arcs` skips building them), ``"exact"``,
-    ``"pricing"`` (column generation with LP duals, see pricing.py; stops when proven
-    optimal or after `time_limit` seconds, reporting ``stats["gap_bound"]``) or
-    ``"pruned"`` (fixed heuristic arc set, no bound; see candidates.py).
+    objects with those fields); only the other needs move. `mode` is ``"auto"``,
+    ``"exact"`` or ``"pricing"`` (module docstring). `time_limit` (seconds, counted from
+    `started`, a `time.perf_counter()` reading, default now) bounds pricing mode
+    (default `Tuning.time_limit`); exact mode ignores it. `marginal_values` None follows
+    the problem's `report`.
     """
-    t0 = time.perf_counter()
+    t0 = time.perf_counter() if started is None else started
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     index = index or ProblemIndex.build(problem)
     open_needs, places_left, pins = apply_pins(index, pinned)
-    if mode not in ("auto", "exact", "pruned", "pricing"):
-        raise ValueError(f"mode must be auto, exact, pruned or pricing, not {mode!r}")
-    cands = None
-    if mode == "auto" and max_arcs is not None and estimate_arcs(index, open_needs, places_left) > 1.5 * max_arcs:
-        mode = "pricing"  # clearly too many arcs to hold: do not build them only to give up
-    if mode != "pricing":
-        try:
-            if mode == "pruned":
-                cands = cand_mod.generate(index, open_needs, places_left, mode="pruned", per_need=per_need)
-            else:
-                cands = cand_mod.generate_exact(index, open_needs, places_left,
-                                                max_arcs if mode == "auto" else None)
-        except cand_mod.TooManyArcs:
-            cands = None  # auto: too many arcs to hold, so price them instead
-    if cands is None:
-        return _solve_pricing(index, open_needs, places_left, pins, t0, time_limit=time_limit, top_m=top_m)
-    t_build = time.perf_counter() - t0
-
-    chosen: list[tuple[int, int, bool]] = [(n, i, True) for n, i in pins]
-    k = None
-    rounds = 0
-    arc_need, arc_intake, arc_value = cands.need, cands.intake, cands.value
-    if len(arc_need):
-        used, k = _solve_arcs(arc_need, arc_intake, arc_value, places_left)
-        while cands.mode == "pruned" and rounds < repair_rounds:
-            # Repair: the pruned arcs may leave places free that needs placed elsewhere
-            # (or not at all) could have used. Rescan against intakes with a free place
-            # only, add each need's best such arcs, and re-solve; stop when nothing gains.
-            free = places_left - np.bincount(arc_intake[used], minlength=len(places_left))
-            spare = np.where(free > 0, places_left, 0)
-            if not spare.any():
-                break
-            more = cand_mod.generate(index, open_needs, spare, mode="pruned", per_need=per_need, repair=True)
-            before = float(arc_value[used].sum())
-            key = arc_need * len(places_left) + arc_intake
-            new = ~np.isin(more.need * len(places_left) + more.intake, key)
-            if not new.any():
-                break
-            arc_need = np.concatenate([arc_need, more.need[new]])
-            arc_intake = np.concatenate([arc_intake, more.intake[new]])
-            arc_value = np.concatenate([arc_value, more.value[new]])
-            used, k = _solve_arcs(arc_need, arc_intake, arc_value, places_left)
-            rounds += 1
-            if float(arc_value[used].sum()) <= before * (1 + 1e-6):
-                break
-        chosen += [(int(n), int(i), False) for n, i in zip(arc_need[used], arc_intake[used])]
-    t_solve = time.perf_counter() - t0 - t_build
-
-    placements, unmet = _read_out(index, chosen, cands.has_eligible)
-    stats = {
-        "needs": int(len(index.need_client)),
-        "met": len(placements),
-        "candidate_arcs": int(len(arc_need)),
-        "seconds": round(time.perf_counter() - t0, 3),
-        "solver": f"ortools min_cost_flow ({cands.mode} arcs)",
-        "mode": cands.mode,
-        "build_seconds": round(t_build, 3),
-        "solve_seconds": round(t_solve, 3),
-        "pinned": len(pins),
-        "repair_rounds": rounds,
-        "cost_scale": None if k is None else f"1e{k}",
-    }
-    alloc = Allocation(placements, unmet, stats)
-    if cands.mode == "exact":
-        # The flow is optimal for costs rounded to 10**-k: at most 0.5e-k per placement off.
-        slack = 0.0 if k is None else len(chosen) * 0.5 * 10.0**-k
-        stats["gap_bound"] = _relative(slack, alloc.objective)
-        stats["optimal"] = True
+    want_mv = (MARGINAL_VALUES in problem.report) if marginal_values is None else marginal_values
+    scale = value_scale(index, tuning)
+    limit = tuning.time_limit if time_limit is None else time_limit
+    deadline = t0 + limit
+    if mode == "auto":
+        est = estimate_arcs(index, open_needs, places_left, scale)
+        mode = "exact" if est <= tuning.max_exact_arcs else "pricing"
+    t_build = time.perf_counter()
+    if mode == "pricing":
+        res = solve_by_pricing(index, open_needs, places_left, scale, deadline=deadline, tuning=tuning)
+        need, intake, w, used, eligible = res.need, res.intake, res.w, res.used, res.eligible
+        stats = dict(res.stats)
+        optimal = res.optimal
+        gap = max(res.bound - res.primal, 0.0) if np.isfinite(res.bound) else None
     else:
-        stats["gap_bound"] = None  # pruned arcs: no bound
-        stats["optimal"] = None
-    return alloc
-
-
-def estimate_arcs(index: ProblemIndex, open_needs: np.ndarray, places_left: np.ndarray, sample: int = 48) -> float:
-    """Exact-mode arc count estimated from a fixed sample of needs per category (cheap)."""
-    rng = np.random.default_rng(0)
-    total = 0.0
-    for k, name in enumerate(index.categories):
-        needs_k = np.flatnonzero(open_needs & (index.need_cat == k))
-        if not len(needs_k):
-            continue
-        pick = rng.choice(needs_k, size=min(sample, len(needs_k)), replace=False)
-        arcs = 0
-        for n in pick:
-            opt = index.options(int(index.need_client[n]), name)
-            arcs += int(((opt.failed_rule == 0) & (opt.value > 0) & (places_left[opt.intakes] > 0)).sum())
-        total += arcs / len(pick) * len(needs_k)
-    return total
-
-
-def _relative(gap: float, objective: float) -> float:
-    gap = max(gap, 0.0)
-    return 0.0 if gap == 0.0 else gap / max(abs(objective), 1e-9)
-
-
-def _read_out(index, chosen, has_eligible) -> tuple[list[Placement], list[Unmet]]:
-    """Placements for the chosen (need, intake, pinned) arcs; every other need is unmet,
-    for `capacity` if some intake passed rules 1-6 for it, else `no_eligible_provision`."""
-    placed = np.zeros(len(index.need_client), dtype=bool)
-    placements = []
-    for n, i, is_pin in sorted(chosen):
-        placed[n] = True
-        placements.append(_placement(index, n, i, is_pin))
-    unmet = [
-        Unmet(index.client_ids[index.need_client[n]], index.need_name[n], CAPACITY if has_eligible[n] else NO_ELIGIBLE)
-        for n in np.flatnonzero(~placed)
-    ]
-    return placements, unmet
-
-
-def _solve_pricing(index, open_needs, places_left, pins, t0, *, time_limit, top_m) -> Allocation:
-    from .pricing import DEFAULT_TOP_M, solve_by_pricing
-
-    res = solve_by_pricing(index, open_needs, places_left, time_limit=time_limit, top_m=top_m or DEFAULT_TOP_M)
-    chosen = [(n, i, True) for n, i in pins]
-    chosen += [(int(n), int(i), False) for n, i in zip(res.need[res.used], res.intake[res.used])]
-    placements, unmet = _read_out(index, chosen, res.has_eligible)
-    seconds = time.perf_counter() - t0
-    pinned_value = sum(p.value for p in placements if p.pinned)
-    stats = {
-        "needs": int(len(index.need_client)),
-        "met": len(placements),
-        "candidate_arcs": int(len(res.need)),
-        "seconds": round(seconds, 3),
-        "solver": "ortools min_cost_flow (pricing: restricted arcs grown by LP duals)",
-        "mode": "pricing",
-        "build_seconds": round(res.stats["pricing_seconds"], 3),
-        "solve_seconds": round(seconds - res.stats["pricing_seconds"], 3),
-        "pinned": len(pins),
-        "optimal": bool(res.optimal),
-        "dual_bound": round(res.bound + pinned_value, 4),
-        **{k: v for k, v in res.stats.items() if k != "history"},
-        "pricing_history": res.stats["history"],
-    }
-    alloc = Allocation(placements, unmet, stats)
-    stats["gap_bound"] = _relative(res.bound - res.primal, alloc.objective)
-    return alloc
-
-
-def _solve_arcs(arc_need, arc_intake, arc_value, places_left):
-    """Min cost flow on the given arcs (global need/intake numbers); the used arcs and cost exponent."""
-    needs_u, need_c = np.unique(arc_need, return_inverse=True)
-    intakes_u, intake_c = np.unique(arc_intake, return_inverse=True)
-    return flow_optimum(len(needs_u), len(intakes_u), need_c.ravel(), intake_c.ravel(), arc_value,
-                        places_left[intakes_u])
-
-
-def _placement(index: ProblemIndex, n: int, i: int, pinned: bool) -> Placement:
-    c = int(index.need_client[n])
-    p = int(index.intake_prov[i])
-    km = index.exact_km(c, p)
-    value, wait = index.value_of(c, i, km)
-    prov = index.problem.provisions[p]
-    intake = next(x for x in prov.intakes if x.id == index.intake_ids[i])
-    return Placement(
-        client=index.client_ids[c], need=index.need_name[n], provision=prov.id, intake=intake.id,
-        start=intake.start, wait_days=wait, distance_km=km, value=value, pinned=pinned,
+        usable = places_left if not want_mv else np.maximum(places_left, 1)
+        sr = run_scan(index, open_needs, usable, scale, threads=tuning.threads)
+        need, intake, w, eligible = sr.need, sr.intake, sr.w, sr.eligible
+        t_arcs = time.perf_counter()
+        flow_arcs = places_left[intake] > 0
+        used = np.zeros(len(need), dtype=bool)
+        used[flow_arcs] = compact_flow(need[flow_arcs], intake[flow_arcs], w[flow_arcs], places_left)
+        stats = {"arcs_seconds": round(t_arcs - t_build, 3), "flow_seconds": round(time.perf_counter() - t_arcs, 3)}
+        optimal, gap = True, 0.0
+        res = None
+    t_solved = time.perf_counter()
+    mv = None
+    if want_mv:
+        mv = marginal_values_from(index, need, intake, w, used, places_left, open_needs, scale,
+                                  complete=(mode == "exact") or not optimal)
+        stats["marginal_values_seconds"] = round(time.perf_counter() - t_solved, 3)
+    alloc = read_out(index, pins, need[used], intake[used], open_needs, eligible)
+    alloc.marginal_values = mv
+    primal_units = float(w[used].sum())
+    alloc.stats.update(
+        candidate_arcs=int(len(need)),
+        seconds=round(time.perf_counter() - t0, 3),
+        solver=f"ortools min_cost_flow ({'every arc' if mode == 'exact' else 'pricing: restricted arcs grown by LP duals'})",
+        mode=mode,
+        optimal=bool(optimal),
+        gap_bound=None if gap is None else (0.0 if gap <= 0 else gap / max(primal_units, 1e-9)),
+        cost_scale=scale,
+        build_seconds=round(t_build - t0, 3),
+        solve_seconds=round(t_solved - t_build, 3),
+        **stats,
     )
+    return alloc

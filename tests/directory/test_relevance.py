@@ -36,6 +36,7 @@ def is_right(p: Provision, judgement: dict) -> bool:
 
 def test_judged_searches_find_the_right_provision(app, relevance_report):
     load_demo()
+    db.session.commit()  # as `broker init` does: the index is built from what the database holds
     rebuild_index()
     active = db.session.scalars(db.select(Provision).where(Provision.status == "active")).all()
     queries = judged_queries()

@@ -61,3 +61,39 @@ def test_not_json_exits_2(tmp_path):
 def test_missing_file_exits_2(tmp_path):
     done = _run("solve", str(tmp_path / "nope.json"))
     assert done.returncode == 2 and "nope.json" in done.stderr
+
+
+def test_version2_answer(tmp_path):
+    raw = {"version": 2, "as_of": "2026-01-05", "report": ["marginal_values"],
+           "clients": [{"id": "c", "location": {"lat": 53.8, "lon": -1.55}, "needs": ["training", "housing"],
+                        "birth_date": "2009-01-01"}],
+           "provisions": [{"id": "p", "category": "training", "locations": [{"lat": 53.81, "lon": -1.55}],
+                           "intakes": [{"id": "i", "start": "2026-01-10", "places": 1}]}]}
+    path = tmp_path / "problem.json"
+    path.write_text(json.dumps(raw))
+    done = _run("solve", str(path), "--mode", "pricing", "--time-limit", "30")
+    assert done.returncode == 0, done.stderr
+    alloc = json.loads(done.stdout)
+    assert alloc["version"] == 2 and alloc["placements"][0]["km"] == alloc["placements"][0]["distance_km"]
+    assert alloc["unmet"] == [{"client": "c", "need": "housing", "reason": "no_eligible_provision",
+                               "blocked_by": "category"}]
+    assert set(alloc["marginal_values"]) == {"i"}
+
+
+def test_version2_malformed_names_json_path(tmp_path):
+    raw = {"version": 2, "as_of": "2026-01-05", "provisions": [],
+           "clients": [{"id": "c", "location": {"lat": 53.8, "lon": -1.55},
+                        "needs": ["training", {"category": "housing", "since": "yesterday"}]}]}
+    path = tmp_path / "problem.json"
+    path.write_text(json.dumps(raw))
+    done = _run("solve", str(path))
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip().splitlines() == ["error: clients[0].needs[1].since: must be a date YYYY-MM-DD"]
+
+
+@pytest.mark.parametrize("bad", ["0", "-3", "soon"])
+def test_bad_time_limit_exits_2(example, tmp_path, bad):
+    path = tmp_path / "problem.json"
+    path.write_text(json.dumps(example))
+    done = _run("solve", str(path), "--time-limit", bad)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1

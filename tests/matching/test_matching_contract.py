@@ -189,20 +189,28 @@ def test_weight_extension_prefers_fresh_listing(run_problem):
 
 def test_modes_agree_on_example(example, run_problem):
     a = run_problem(example, mode="exact")
-    b = run_problem(example, mode="pruned")
-    assert a["objective"] == b["objective"]
+    b = run_problem(example, mode="pricing")
+    assert a["objective"] == b["objective"] and a["placements"] == b["placements"]
     with pytest.raises(ValueError):
         run_problem(example, mode="fast")
 
 
+def test_version1_answer_has_no_version2_fields(example, run_problem):
+    example["provisions"][0]["intakes"] = []
+    alloc = run_problem(example)
+    assert alloc["version"] == 1 and "marginal_values" not in alloc
+    assert all(set(u) == {"client", "need", "reason"} for u in alloc["unmet"])
+
+
 @pytest.mark.parametrize("mutate,field", [
-    (lambda r: r.update(version=2), "version"),
+    (lambda r: r.update(version=3), "version"),
     (lambda r: r.pop("as_of"), "as_of"),
     (lambda r: r.update(as_of="05/01/2026"), "as_of"),
     (lambda r: r["clients"][0]["location"].update(lat="53.8"), "clients[0].location.lat"),
     (lambda r: r["clients"][0].update(urgency=4), "clients[0].urgency"),
     (lambda r: r["clients"][0].pop("age"), "clients[0].age"),
     (lambda r: r["clients"][0].update(needs="training"), "clients[0].needs"),
+    (lambda r: r["clients"][0].update(needs=["training", "training"]), "clients[0].needs[1]"),
     (lambda r: r["clients"].append(dict(r["clients"][0])), "clients[1].id"),
     (lambda r: r["provisions"][0]["intakes"][0].update(places=-1), "provisions[0].intakes[0].places"),
     (lambda r: r["provisions"][0]["intakes"][0].update(places=1.5), "provisions[0].intakes[0].places"),

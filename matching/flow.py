@@ -1,0 +1,246 @@
+"""The assignment as a min cost flow, its optimal duals and the value of one more place.
+
+Network (one unit of flow = one need; needs, intakes and the sink are numbered
+``0..n_needs-1``, ``n_needs..n_needs+n_intakes-1`` and ``n_needs+n_intakes``)::
+
+    need (supply 1) --cost -W, cap 1--> intake --cap places--> sink
+    need --------------------cost 0, cap 1----------------> sink   (left unmet)
+
+W is the placement's value in integer cost units (`cost_scale`); only arcs worth
+more than nothing exist, so a minimum cost flow is a maximum value allocation and
+never makes a placement worth <= 0. The constraint matrix is totally unimodular, so
+the flow optimum is integral and optimal for the contract's problem (with values
+rounded to 1/scale each; `cost_scale` keeps that under a millionth of a point).
+
+Duals (`potentials`): shortest-path distances d from a virtual source on the residual
+graph of an optimal flow (no negative cycle exists, so they are well defined), with
+need -> intake arcs treated as uncapacitated (a need's supply of 1 bounds them
+anyway), so used arcs come out tight. Then ``v[n] = d[n] - d[t]`` and
+``u[i] = max(0, d[t] - d[i])`` are optimal LP duals: ``v[n] + u[i] >= W`` on every
+arc, with equality on used ones, v = 0 on unmet needs and u = 0 on intakes with a
+free place.
+
+Marginal values (`sink_distances`): with one more place on intake i, the best new
+flow is the old one plus the cheapest cycle through the new unit of capacity on
+i -> sink, so the gain is ``max(0, -dist(sink -> i))`` in the residual graph. One
+Dijkstra from the sink on reduced costs ``c + d[tail] - d[head]`` (non-negative
+because d are optimal potentials) gives every intake's at once:
+``gain(i) = max(0, u_raw[i] - D[i])`` with ``u_raw = d[t] - d[i]`` and D the reduced
+distance (infinite, so gain 0, where nobody can use the place).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+INF = np.iinfo(np.int64).max // 4
+
+
+def cost_scale(max_abs_value: float, n_nodes: int, exponent: int = 6) -> float:
+    """10**k for the largest k <= `exponent` that keeps OR-Tools' costs far from overflow."""
+    if max_abs_value <= 0:
+        return 10.0**exponent
+    k = min(exponent, math.floor(math.log10(2.0**60 / ((n_nodes + 1) * max_abs_value))))
+    return 10.0**k
+
+
+def min_cost_flow_used(n_needs: int, n_intakes: int, arc_need: np.ndarray, arc_intake: np.ndarray,
+                       arc_w: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """Which arcs a maximum value assignment uses (bool per arc). Numbers are compact here."""
+    sink = n_needs + n_intakes
+    mcf = min_cost_flow.SimpleMinCostFlow()
+    tails = np.concatenate([arc_need, n_needs + np.arange(n_intakes), np.arange(n_needs)]).astype(np.int32)
+    heads = np.concatenate([n_needs + arc_intake, np.full(n_intakes, sink), np.full(n_needs, sink)]).astype(np.int32)
+    caps = np.concatenate([np.ones(len(arc_need), dtype=np.int64), capacity,
+                           np.ones(n_needs, dtype=np.int64)]).astype(np.int64)
+    costs = np.concatenate([-arc_w, np.zeros(n_intakes + n_needs, dtype=np.int64)]).astype(np.int64)
+    mcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+    del tails, heads, caps, costs
+    supplies = np.zeros(sink + 1, dtype=np.int64)
+    supplies[:n_needs] = 1
+    supplies[sink] = -n_needs
+    mcf.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
+    status = mcf.solve()
+    if status != mcf.OPTIMAL:
+        raise RuntimeError(f"min cost flow failed with status {status}")
+    return np.asarray(mcf.flows(np.arange(len(arc_need), dtype=np.int32)) > 0)
+
+
+def compact_flow(need: np.ndarray, intake: np.ndarray, w: np.ndarray, places_left: np.ndarray) -> np.ndarray:
+    """Min cost flow on the given arcs (global numbers, places per intake): used per arc."""
+    if not len(need):
+        return np.zeros(0, dtype=bool)
+    needs_u, need_c = np.unique(need, return_inverse=True)
+    intakes_u, intake_c = np.unique(intake, return_inverse=True)
+    return min_cost_flow_used(len(needs_u), len(intakes_u), need_c.ravel(), intake_c.ravel(), w,
+                              np.maximum(places_left[intakes_u], 0))
+
+
+@numba.njit(cache=True, nogil=True)
+def residual_graph(n_needs, n_intakes, arc_need, arc_intake, arc_w, used, capacity):
+    """CSR residual graph (see the module docstring): ptr, head, cost."""
+    sink = n_needs + n_intakes
+    n_nodes = sink + 1
+    inflow = np.zeros(n_intakes, dtype=np.int64)
+    met = np.zeros(n_needs, dtype=np.bool_)
+    for a in range(len(arc_need)):
+        if used[a]:
+            inflow[arc_intake[a]] += 1
+            met[arc_need[a]] = True
+    deg = np.zeros(n_nodes + 1, dtype=np.int64)
+    for a in range(len(arc_need)):
+        deg[arc_need[a] + 1] += 1
+        if used[a]:
+            deg[n_needs + arc_intake[a] + 1] += 1
+    for n in range(n_needs):
+        deg[n + 1] += 1
+        if not met[n]:
+            deg[sink + 1] += 1
+    for i in range(n_intakes):
+        if inflow[i] < capacity[i]:
+            deg[n_needs + i + 1] += 1
+        if inflow[i] > 0:
+            deg[sink + 1] += 1
+    ptr = np.cumsum(deg)
+    fill = ptr[:-1].copy()
+    head = np.empty(ptr[-1], dtype=np.int64)
+    cost = np.empty(ptr[-1], dtype=np.int64)
+    for a in range(len(arc_need)):
+        n, i = arc_need[a], n_needs + arc_intake[a]
+        head[fill[n]], cost[fill[n]] = i, -arc_w[a]
+        fill[n] += 1
+        if used[a]:
+            head[fill[i]], cost[fill[i]] = n, arc_w[a]
+            fill[i] += 1
+    for n in range(n_needs):
+        head[fill[n]], cost[fill[n]] = sink, 0
+        fill[n] += 1
+        if not met[n]:
+            head[fill[sink]], cost[fill[sink]] = n, 0
+            fill[sink] += 1
+    for i in range(n_intakes):
+        node = n_needs + i
+        if inflow[i] < capacity[i]:
+            head[fill[node]], cost[fill[node]] = sink, 0
+            fill[node] += 1
+        if inflow[i] > 0:
+            head[fill[sink]], cost[fill[sink]] = node, 0
+            fill[sink] += 1
+    return ptr, head, cost
+
+
+@numba.njit(cache=True, nogil=True)
+def _spfa(ptr, head, cost):
+    """Shortest distances from a virtual source joined to every node at cost 0."""
+    n_nodes = len(ptr) - 1
+    d = np.zeros(n_nodes, dtype=np.int64)
+    queue = np.arange(n_nodes, dtype=np.int64)
+    ring = np.empty(n_nodes + 1, dtype=np.int64)
+    ring[:n_nodes] = queue
+    inq = np.ones(n_nodes, dtype=np.bool_)
+    qh, qt, size = 0, n_nodes % (n_nodes + 1), n_nodes
+    cap = n_nodes + 1
+    relax = 0
+    limit = 50 * n_nodes * 1000
+    while size > 0:
+        x = ring[qh]
+        qh = (qh + 1) % cap
+        size -= 1
+        inq[x] = False
+        dx = d[x]
+        for e in range(ptr[x], ptr[x + 1]):
+            y = head[e]
+            nd = dx + cost[e]
+            if nd < d[y]:
+                d[y] = nd
+                relax += 1
+                if not inq[y]:
+                    inq[y] = True
+                    ring[qt] = y
+                    qt = (qt + 1) % cap
+                    size += 1
+        if relax > limit:
+            return d, False
+    return d, True
+
+
+def potentials(n_needs: int, n_intakes: int, arc_need: np.ndarray, arc_intake: np.ndarray, arc_w: np.ndarray,
+               used: np.ndarray, capacity: np.ndarray):
+    """Optimal potentials of an optimal flow: (d, residual graph). See the module docstring."""
+    graph = residual_graph(n_needs, n_intakes, arc_need, arc_intake, arc_w, used, capacity)
+    d, ok = _spfa(*graph)
+    if not ok:
+        raise RuntimeError("residual graph has a negative cycle: the flow is not optimal")
+    return d, graph
+
+
+def duals(n_needs: int, n_intakes: int, d: np.ndarray, arc_intake: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(v per need, u per intake) in cost units from potentials d; intakes without arcs get 0."""
+    sink = n_needs + n_intakes
+    v = d[:n_needs] - d[sink]
+    u = np.maximum(d[sink] - d[n_needs:sink], 0)
+    touched = np.zeros(n_intakes, dtype=bool)
+    touched[arc_intake] = True
+    u[~touched] = 0
+    return v, u
+
+
+@numba.njit(cache=True, nogil=True)
+def sink_distances(ptr, head, cost, d, source):
+    """Dijkstra from `source` on reduced costs cost + d[tail] - d[head] (>= 0): distances (INF unreached)."""
+    n_nodes = len(ptr) - 1
+    dist = np.full(n_nodes, INF, dtype=np.int64)
+    done = np.zeros(n_nodes, dtype=np.bool_)
+    heap_k = np.empty(16, dtype=np.int64)
+    heap_v = np.empty(16, dtype=np.int64)
+    size = 0
+    dist[source] = 0
+    heap_k[0], heap_v[0] = 0, source
+    size = 1
+    while size > 0:
+        key, x = heap_k[0], heap_v[0]
+        size -= 1
+        if size > 0:
+            # Sift the last element down from the root.
+            lk, lv = heap_k[size], heap_v[size]
+            j = 0
+            while True:
+                c = 2 * j + 1
+                if c >= size:
+                    break
+                if c + 1 < size and heap_k[c + 1] < heap_k[c]:
+                    c += 1
+                if heap_k[c] >= lk:
+                    break
+                heap_k[j], heap_v[j] = heap_k[c], heap_v[c]
+                j = c
+            heap_k[j], heap_v[j] = lk, lv
+        if done[x] or key > dist[x]:
+            continue
+        done[x] = True
+        for e in range(ptr[x], ptr[x + 1]):
+            y = head[e]
+            if done[y]:
+                continue
+            nd = key + cost[e] + d[x] - d[y]
+            if nd < dist[y]:
+                dist[y] = nd
+                if size == heap_k.shape[0]:
+                    nk = np.empty(2 * size, dtype=np.int64)
+                    nv = np.empty(2 * size, dtype=np.int64)
+                    nk[:size], nv[:size] = heap_k, heap_v
+                    heap_k, heap_v = nk, nv
+                j = size
+                size += 1
+                while j > 0:
+                    q = (j - 1) // 2
+                    if heap_k[q] <= nd:
+                        break
+                    heap_k[j], heap_v[j] = heap_k[q], heap_v[q]
+                    j = q
+                heap_k[j], heap_v[j] = nd, y
+    return dist
