@@ -54,11 +54,13 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
+        headers = dict(getattr(exc, "headers", None) or {})  # e.g. Retry-After on a sign-in lockout
         if is_api_request():
-            headers = {"WWW-Authenticate": BEARER_CHALLENGE} if exc.status == 401 else {}
+            if exc.status == 401:
+                headers["WWW-Authenticate"] = BEARER_CHALLENGE
             return jsonify(exc.as_json()), exc.status, headers
         message = f"{exc.message} ({exc.field})" if exc.field else exc.message
-        return render_template("error.html", error=exc, message=message), exc.status
+        return render_template("error.html", error=exc, message=message), exc.status, headers
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

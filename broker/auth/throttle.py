@@ -27,7 +27,13 @@ from broker.extensions import db
 
 
 class SignInLocked(DomainError):
+    """Too many failed sign-ins in a row for this address: 429, with Retry-After in seconds."""
+
     status, error = 429, "too_many_attempts"
+
+    def __init__(self, field: str, message: str, retry_after: int):
+        super().__init__(field, message)
+        self.headers = {"Retry-After": str(retry_after)}
 
 
 def _key(email: str) -> str:

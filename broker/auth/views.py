@@ -132,14 +132,14 @@ def enforce_session_limits():
 @sign_in_limit
 def login():
     form = LoginForm()
-    status = 200
+    status, headers = 200, {}
     if form.validate_on_submit():
         try:
             user = services.authenticate(form.email.data, form.password.data)
         except DomainError as exc:
             # One message beside the email, whichever of the two was wrong (or a lockout).
             show_on_form(form, InputError("email", exc.message))
-            status = exc.status
+            status, headers = exc.status, getattr(exc, "headers", {})
         else:
             start_session(user)
             return redirect(services.local_path(request.args.get("next")) or home_for(user))
@@ -148,7 +148,7 @@ def login():
     # Messages come in the address, not in a session, so an anonymous visitor gets none.
     notice = {"type": "success", "titleText": "Done", "text": "You have signed out."} if request.args.get("signed_out") \
         else {"text": "Sign in to see that page."} if request.args.get("next") else None
-    return render_template("auth/login.html", form=form, notice=notice), status
+    return render_template("auth/login.html", form=form, notice=notice), status, headers
 
 
 @bp.post("/logout")

@@ -63,9 +63,12 @@ def test_an_account_locks_after_five_failures_with_growing_waits(app, client):
     assert locked.status_code == 429
     body = locked.get_json()
     assert body["error"] == "too_many_attempts" and body["field"] == "email" and "try again in 1 minute" in body["message"]
+    assert set(body) == {"error", "field", "message"}  # the one error shape
+    assert 1 <= int(locked.headers["Retry-After"]) <= 61
     assert 0.9 < _locked_minutes() <= 1
     page = _web(client, pa.email, pf.PASSWORD)
     assert page.status_code == 429 and "Too many failed sign-ins with this email address" in page.get_data(as_text=True)
+    assert int(page.headers["Retry-After"]) <= 61
 
     _unlock(pa.email)
     assert _api(client, pa.email).status_code == 401  # the sixth failure in a row: 2 minutes
