@@ -54,6 +54,19 @@ def test_the_caseload_page_audits_each_young_person_it_shows(app, client, world)
     assert {e.user_id for e in listed} == {world["owner"].id}
 
 
+def test_home_pages_and_the_inbox_audit_the_young_people_they_name(app, client, world):
+    _sign_in(client, world["owner"])
+    html = client.get("/home").get_data(as_text=True)
+    assert "Jordan" in html and "Sam" in html  # waiting longest
+    assert sorted(e.client_id for e in _events(action="list", subject_type="client")) == sorted([world["yp"].id, world["yp2"].id])
+    client.post("/logout")
+    _sign_in(client, world["provider"])
+    for page in ("/home", "/inbox"):
+        assert "Jordan" in client.get(page).get_data(as_text=True)  # consent to share the name is in force
+    listed = _events(action="list", subject_type="referral", user_id=world["provider"].id)
+    assert [(e.subject_id, e.client_id) for e in listed] == [(world["referral"].id, world["yp"].id)] * 2
+
+
 def test_a_record_shown_again_with_form_errors_is_still_audited(app, client, world):
     _sign_in(client, world["owner"])
     resp = client.post(f"/clients/{world['yp'].id}/edit", data={"first_name": ""})
