@@ -5,6 +5,7 @@ import os
 
 from flask import Flask
 
+from broker import security
 from broker.config import DEV_SECRET_KEY, PROJECT_ROOT, Config
 from broker.extensions import cors, csrf, db, limiter, login_manager, migrate, server_sessions
 
@@ -22,6 +23,12 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     os.makedirs(app.instance_path, exist_ok=True)
+    # Check a pooled connection before use (a restarted database is not an error), and give
+    # up connecting to PostgreSQL after a few seconds so a page says 503 rather than hangs.
+    engine_options = {"pool_pre_ping": True}
+    if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        engine_options["connect_args"] = {"connect_timeout": app.config["BROKER_DB_CONNECT_TIMEOUT"]}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**engine_options, **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
     if app.config["SECRET_KEY"] == DEV_SECRET_KEY and not app.config.get("TESTING"):
         app.logger.warning("SECRET_KEY is the development default: set SECRET_KEY before serving real users")
     app.json.sort_keys = False  # keep API fields in the documented order
@@ -33,12 +40,15 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Sign in to see that page."
+    # No flashed message: it would create a session for every anonymous visitor sent to
+    # sign in. The sign-in page says "Sign in to see that page" when it has a `next`.
+    login_manager.login_message = None
     csrf.init_app(app)
     server_sessions.init_app(app)
     limiter.init_app(app)
     # The Open Referral API is open to any web page (its compliance rules); nothing else is.
     cors.init_app(app, resources={r"/oruk/*": {"origins": "*", "send_wildcard": True, "methods": ["GET", "HEAD", "OPTIONS"]}})
+    security.init_app(app)
 
     # Import models so that metadata and migrations see every table.
     from broker.audit import models as _audit  # noqa: F401
@@ -79,9 +89,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     api.init_app(app, csrf)  # every JSON endpoint, its OpenAPI document and docs page
 
-    from broker import template_helpers
+    from broker import health, template_helpers
 
     template_helpers.register(app)
+    health.register(app)
 
     from broker.cli import register_commands
 

@@ -12,9 +12,8 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from broker import inputs
+from broker import inputs, unit_of_work
 from broker.errors import BadParameter, DomainError, InputError
-from broker.extensions import db
 
 # Snake-case error codes for HTTP errors; the rest come from the reason phrase.
 HTTP_ERROR_CODES = {401: "unauthorised", 413: "too_large", 500: "server_error"}
@@ -48,24 +47,20 @@ def install(app: Flask) -> None:
     @app.after_request
     def end_unit_of_work(response):
         # One transaction per request, ended here and nowhere else: services only flush
-        # and raise broker.errors.DomainError; an error answer leaves nothing half-written.
-        if response.status_code < 400:
-            db.session.commit()
-        else:
-            db.session.rollback()
-            from broker.audit.services import keep_reads_after_rollback
-
-            if keep_reads_after_rollback():
-                db.session.commit()
+        # and raise broker.errors.DomainError; an error answer leaves nothing half-written
+        # but what broker.unit_of_work.keep() kept (audit of reads and refusals).
+        unit_of_work.end(response.status_code)
         return response
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
+        headers = dict(getattr(exc, "headers", None) or {})  # e.g. Retry-After on a sign-in lockout
         if is_api_request():
-            headers = {"WWW-Authenticate": BEARER_CHALLENGE} if exc.status == 401 else {}
+            if exc.status == 401:
+                headers["WWW-Authenticate"] = BEARER_CHALLENGE
             return jsonify(exc.as_json()), exc.status, headers
         message = f"{exc.message} ({exc.field})" if exc.field else exc.message
-        return render_template("error.html", error=exc, message=message), exc.status
+        return render_template("error.html", error=exc, message=message), exc.status, headers
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -74,7 +74,15 @@ def serve_command(host: str, port: int, workers: int, threads: int):
     """Serve the web app and API (waitress in one process, or gunicorn with --workers N)."""
     from broker import serving
 
+    from broker.security import plain_http_locally
+
     app = current_app._get_current_object()
+    if plain_http_locally(app, host):
+        app.config["SESSION_COOKIE_SECURE"] = False
+        click.echo("Cookies are not Secure: plain http on this machine only (the demo). "
+                   "Behind an https proxy set BROKER_SECURE_COOKIES=1.")
+    elif app.config["SESSION_COOKIE_SECURE"]:
+        click.echo("Cookies are Secure: sign-in needs https in front (BROKER_SECURE_COOKIES=0 to allow plain http).")
     click.echo(f"Serving on http://{host}:{port}/ with {workers} process(es) of {threads} threads  (Ctrl+C to stop)")
     if workers > 1:
         serving.serve_gunicorn(app, host, port, workers, threads)
@@ -200,6 +208,32 @@ def register_commands(app) -> None:
         app.cli.add_command(command)
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False, load_dotenv=False)
+class BrokerGroup(FlaskGroup):
+    """`broker`: a command that cannot reach the database says so in one line, not a traceback."""
+
+    def invoke(self, ctx):
+        from broker.health import UNAVAILABLE, reason
+
+        try:
+            return super().invoke(ctx)
+        except UNAVAILABLE as exc:
+            url = _database_url(ctx)
+            raise click.ClickException(
+                f"cannot reach the database {url}: {reason(exc)}. Check BROKER_DATABASE_URL and that the database is running."
+            ) from None
+
+
+def _database_url(ctx) -> str:
+    from flask.cli import ScriptInfo
+    from sqlalchemy.engine import make_url
+
+    try:
+        uri = ctx.ensure_object(ScriptInfo).load_app().config["SQLALCHEMY_DATABASE_URI"]
+        return make_url(uri).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - the message must come out whatever else is wrong
+        return "(see BROKER_DATABASE_URL)"
+
+
+@click.group(cls=BrokerGroup, create_app=_create_app, add_version_option=False, load_dotenv=False)
 def main():
     """Brokerage directory and placement matching."""

@@ -1,4 +1,5 @@
 """Configuration from environment variables, with safe defaults for a laptop."""
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -18,6 +19,8 @@ class Config:
         self.SECRET_KEY = env("SECRET_KEY", DEV_SECRET_KEY)
         self.SQLALCHEMY_DATABASE_URI = env("BROKER_DATABASE_URL", f"sqlite:///{instance / 'broker.db'}")
         self.BROKER_INDEX_DIR = env("BROKER_INDEX_DIR", str(instance / "index"))
+        # Seconds to wait for PostgreSQL to accept a connection before answering 503.
+        self.BROKER_DB_CONNECT_TIMEOUT = int(env("BROKER_DB_CONNECT_TIMEOUT", "5"))
         # A listing not confirmed by its provider within this many days is flagged stale.
         self.BROKER_STALE_DAYS = int(env("BROKER_STALE_DAYS", "30"))
         # Name of an online geopy geocoder to try after the shipped offline data; none by default.
@@ -26,7 +29,8 @@ class Config:
         self.BROKER_ANSWER_DAYS = int(env("BROKER_ANSWER_DAYS", "5"))
         # Largest request body (vacancy files): bigger gets a clear 413.
         self.MAX_CONTENT_LENGTH = int(float(env("BROKER_MAX_UPLOAD_MB", "2")) * 1_000_000)
-        self.BROKER_TOKEN_HOURS = int(env("BROKER_TOKEN_HOURS", "12"))
+        # API tokens expire after this many hours; signing out or DELETE /api/v1/auth/token ends them sooner.
+        self.BROKER_TOKEN_HOURS = int(env("BROKER_TOKEN_HOURS", "8"))
 
         # Background jobs go to RQ on this Redis when set (run `broker worker`); without
         # it they run in a thread of the web process. BROKER_JOB_RUNNER overrides: rq | thread.
@@ -56,11 +60,24 @@ class Config:
         self.SESSION_REFRESH_EACH_REQUEST = False
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
-        self.SESSION_COOKIE_SECURE = env("BROKER_SECURE_COOKIES", "0") == "1"
+        # "1" or "0"; unset: Secure except in debug, tests and `broker serve` on a loopback
+        # address (the embedded demo over plain http). See broker.security.secure_cookies.
+        self.BROKER_SECURE_COOKIES = env("BROKER_SECURE_COOKIES")
+        # A signed-in session ends after this long, however busy, and after this long idle.
+        self.BROKER_SESSION_HOURS = float(env("BROKER_SESSION_HOURS", "8"))
+        self.BROKER_SESSION_IDLE_MINUTES = float(env("BROKER_SESSION_IDLE_MINUTES", "30"))
+        # How long the server keeps a session unused (refreshed by each request): the idle timeout.
+        self.PERMANENT_SESSION_LIFETIME = dt.timedelta(minutes=self.BROKER_SESSION_IDLE_MINUTES)
+        # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none).
+        self.BROKER_PROXY_HOPS = int(env("BROKER_PROXY_HOPS", "0"))
         # Login rate limits are counted here; memory:// counts per process, so use
         # Redis (BROKER_REDIS_URL) when serving with several processes.
         self.RATELIMIT_STORAGE_URI = redis_url or "memory://"
+        # Failed sign-ins allowed per address, counted over the sign-in page and the API together.
         self.BROKER_LOGIN_LIMIT = env("BROKER_LOGIN_LIMIT", "10 per minute")
+        # Failed sign-ins in a row for one email before it is locked (1 min, doubling up to the maximum).
+        self.BROKER_LOCKOUT_AFTER = int(env("BROKER_LOCKOUT_AFTER", "5"))
+        self.BROKER_LOCKOUT_MAX_MINUTES = float(env("BROKER_LOCKOUT_MAX_MINUTES", "60"))
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if k.isupper()}

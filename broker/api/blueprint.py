@@ -106,6 +106,11 @@ def _roles(principal) -> str:
 def _refused(status: int):
     if status == 401:
         raise Unauthorised(None, "send a valid token: Authorization: Bearer <token> (POST /api/v1/auth/token)")
+    from broker.auth.models import User
+    from broker.auth.services import audit_role_denial
+
+    if isinstance(token_auth.current_user(), User):
+        audit_role_denial(token_auth.current_user())
     roles = g.get("required_roles", ())
     raise Forbidden(None, f"this needs a token of one of the roles: {', '.join(roles)}")
 

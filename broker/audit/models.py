@@ -8,18 +8,19 @@ from sqlalchemy import DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from broker.auth.models import User
-from broker.extensions import db
+from broker.extensions import NO_ID_REUSE, db
 
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_event"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
     user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"), index=True)
     action: Mapped[str] = mapped_column(String(40))  # e.g. view, create, update, consent, send, answer
-    subject_type: Mapped[str] = mapped_column(String(20))  # client | referral
-    subject_id: Mapped[int]
+    subject_type: Mapped[str] = mapped_column(String(20))  # client | referral | account
+    subject_id: Mapped[Optional[int]]  # None: a failed sign-in for an address with no account
     client_id: Mapped[Optional[int]] = mapped_column(index=True)
     via: Mapped[str] = mapped_column(String(10), default="web")  # web | api
     detail: Mapped[str] = mapped_column(Text, default="")

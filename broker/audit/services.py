@@ -1,12 +1,13 @@
-"""Record every view and change of a client record or referral."""
+"""Record every view and change of a client record or referral, and every refused attempt."""
 from __future__ import annotations
 
 import datetime as dt
 import json
 
-from flask import g, has_request_context
+from flask import g, has_request_context, request
 from sqlalchemy import func, select
 
+from broker import unit_of_work
 from broker.audit.models import AuditEvent
 from broker.extensions import db
 
@@ -15,31 +16,35 @@ from broker.extensions import db
 READS = {"list", "view", "view_suggestions"}
 
 
-def record(user, action: str, subject_type: str, subject_id: int, client_id: int | None = None, **detail) -> None:
-    """Add an audit event to the current unit of work; it is committed with the request's change."""
-    via = "api" if has_request_context() and "api_user" in g else "web"
-    values = dict(
+def _values(user, action: str, subject_type: str, subject_id, client_id, detail: dict) -> dict:
+    api = has_request_context() and ("api_user" in g or request.path.startswith("/api/"))
+    return dict(
         at=dt.datetime.now(dt.timezone.utc),
         user_id=user.id if user is not None else None,
         action=action,
         subject_type=subject_type,
         subject_id=subject_id,
         client_id=client_id,
-        via=via,
+        via="api" if api else "web",
         detail=json.dumps(detail, default=str, sort_keys=True) if detail else "",
     )
-    db.session.add(AuditEvent(**values))
-    if action in READS and has_request_context():
-        g.setdefault("audit_reads", []).append(values)
 
 
-def keep_reads_after_rollback() -> bool:
-    """After the request's unit of work was rolled back, add its reads again, on their own
-    (the request boundary commits them); False if there were none."""
-    reads = g.pop("audit_reads", None) if has_request_context() else None
-    if reads:
-        db.session.add_all(AuditEvent(**values) for values in reads)
-    return bool(reads)
+def record(user, action: str, subject_type: str, subject_id: int, client_id: int | None = None, **detail) -> None:
+    """Add an audit event to the current unit of work; it is committed with the request's
+    change, and a read (READS) is kept even if the request is rolled back."""
+    values = _values(user, action, subject_type, subject_id, client_id, detail)
+    if action in READS:
+        unit_of_work.keep(lambda: db.session.add(AuditEvent(**values)))
+    else:
+        db.session.add(AuditEvent(**values))
+
+
+def record_denial(user, action: str, subject_type: str, subject_id: int | None, client_id: int | None = None, **detail) -> None:
+    """Audit a refused attempt (a record someone may not see, a failed sign-in). The request
+    that made it is rolled back; the row is kept all the same."""
+    values = _values(user, action, subject_type, subject_id, client_id, {"denied": True, **detail})
+    unit_of_work.keep(lambda: db.session.add(AuditEvent(**values)))
 
 
 def recent(limit: int = 10) -> list:

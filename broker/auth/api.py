@@ -1,14 +1,14 @@
 """API: exchange an email and password for a bearer token."""
 from __future__ import annotations
 
-from flask import current_app
+from flask import request
 from marshmallow import Schema, fields, validate
 
 from broker.api import ApiBlueprint
 from broker.api.schemas import Body, Instant, Text
 from broker.auth import services
-from broker.errors import Unauthorised
-from broker.extensions import limiter
+from broker.auth.models import ROLES
+from broker.auth.views import sign_in_limit
 
 bp = ApiBlueprint("Tokens", __name__, description="Bearer tokens for the API.")
 
@@ -31,14 +31,21 @@ class Token(Schema):
 
 
 @bp.post("/auth/token")
-@limiter.limit(lambda: current_app.config["BROKER_LOGIN_LIMIT"])
+@sign_in_limit
 @bp.arguments(Credentials)
 @bp.response(200, Token)
 @bp.errors(401, 429)
 def issue_token(body):
-    """A token for the account with this email and password (401 if they are not right)."""
+    """A token for the account with this email and password (401 if they are not right; 429
+    after too many failures from one address, or in a row for one account)."""
     user = services.authenticate(body["email"], body["password"])
-    if user is None:
-        raise Unauthorised("password", "the email or password is not right")
     value, expires = services.issue_token(user)
     return {"token": value, "expires_at": expires, "user": user}
+
+
+@bp.delete("/auth/token")
+@bp.token_required(*ROLES)
+@bp.response(204)
+def revoke_token():
+    """End the token this request carries, at once (signing out of the web ends all of a user's tokens)."""
+    services.revoke_token(request.headers["Authorization"].partition(" ")[2].strip())

@@ -9,7 +9,7 @@ from sqlalchemy import DateTime, ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from broker.directory.models import Organisation
-from broker.extensions import db
+from broker.extensions import NO_ID_REUSE, db
 
 ROLES = {
     "pa": "Personal Adviser",
@@ -21,6 +21,7 @@ ROLES = {
 
 class User(UserMixin, db.Model):
     __tablename__ = "user_account"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(200), unique=True)
@@ -31,6 +32,9 @@ class User(UserMixin, db.Model):
     organisation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisation.id"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Part of the id every session of this account carries: signing out raises it, which
+    # ends all the account's sessions, on every device, at once.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     organisation: Mapped[Optional[Organisation]] = relationship()
 
@@ -42,16 +46,37 @@ class User(UserMixin, db.Model):
     def role_label(self) -> str:
         return ROLES.get(self.role, self.role)
 
+    def get_id(self) -> str:  # what Flask-Login keeps in the session (broker.auth.views.load_user reads it)
+        return f"{self.id}:{self.session_version}"
+
 
 class ApiToken(db.Model):
     """A bearer token for the JSON API; only its SHA-256 is stored."""
 
     __tablename__ = "api_token"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))
 
     user: Mapped[User] = relationship()
+
+
+class SignInThrottle(db.Model):
+    """Failed sign-ins in a row for one email address, and until when it is locked.
+
+    Kept in the database so every process shares it (and the embedded demo needs no
+    Redis). Keyed by a digest of the address typed, whether or not an account has it, so
+    a lockout never tells anyone which addresses have accounts.
+    """
+
+    __tablename__ = "sign_in_throttle"
+
+    email_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from broker.auth.models import User
 from broker.directory.models import Organisation, Provision
-from broker.extensions import db
+from broker.extensions import NO_ID_REUSE, db
 
 # What a young person can agree to share, agency by agency.
 CONSENT_PURPOSES = {
@@ -26,6 +26,7 @@ class Client(db.Model):
     __table_args__ = (
         CheckConstraint("urgency BETWEEN 1 AND 3", name="urgency_range"),
         CheckConstraint("max_travel_km > 0", name="travel_positive"),
+        NO_ID_REUSE,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -75,6 +76,7 @@ class ClientNeed(db.Model):
     """A category of support the assessment calls for."""
 
     __tablename__ = "client_need"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
@@ -94,6 +96,7 @@ class Consent(db.Model):
     """
 
     __tablename__ = "consent"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)

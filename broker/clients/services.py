@@ -71,10 +71,26 @@ def can_see(user: User, client: Client) -> bool:
     ) is not None
 
 
+def audit_listed(user: User, clients) -> None:
+    """Every young person a list shows (caseload, home page, API) is audited as listed."""
+    for c in clients:
+        audit.record(user, "list", "client", c.id, c.id)
+
+
+def list_caseload(user: User) -> list[Client]:
+    """The whole caseload as the API gives it, audited."""
+    rows = caseload(user)
+    audit_listed(user, rows)
+    return rows
+
+
 def client_for(user: User, client_id: int, action: str = "view") -> Client:
-    """The client record if this user may see it (audited), else 404: others' records are not revealed."""
+    """The client record if this user may see it (audited), else 404: others' records are
+    not revealed. The attempt is audited either way."""
     client = db.session.get(Client, client_id)
     if client is None or not can_see(user, client):
+        audit.record_denial(user, action, "client", client_id, client.id if client else None,
+                            reason="no such record" if client is None else "not theirs to see")
         raise NotFound("client_id", f"no young person {client_id} on your caseload")
     audit.record(user, action, "client", client.id, client.id)
     return client
@@ -313,16 +329,20 @@ def search_caseload(user: User, query: CaseloadQuery, today: dt.date):
         "review": (Client.review_date.is_(None), Client.review_date, Client.last_name),
         "waiting": (_oldest_open_need().is_(None), _oldest_open_need(), Client.urgency.desc(), Client.last_name),
     }[query.sort]
-    return paginate(stmt.order_by(*order, Client.id), query.page)
+    page = paginate(stmt.order_by(*order, Client.id), query.page)
+    audit_listed(user, page.items)
+    return page
 
 
 def reviews_due(user: User, today: dt.date, within_days: int = 14) -> list[Client]:
     """The PA's young people whose review is overdue or due within `within_days`, soonest first."""
-    return list(db.session.scalars(
+    rows = list(db.session.scalars(
         select(Client)
         .where(visible_to(user), Client.review_date.is_not(None), Client.review_date <= today + dt.timedelta(days=within_days))
         .order_by(Client.review_date, Client.last_name)
     ))
+    audit_listed(user, rows)
+    return rows
 
 
 def waiting_longest(user: User, today: dt.date, limit: int = 5) -> list[tuple[Client, int]]:
@@ -334,4 +354,6 @@ def waiting_longest(user: User, today: dt.date, limit: int = 5) -> list[tuple[Cl
         .order_by(oldest, Client.urgency.desc(), Client.last_name)
         .limit(limit)
     )
-    return [(client, max((today - since).days, 0)) for client, since in rows]
+    waiting = [(client, max((today - since).days, 0)) for client, since in rows]
+    audit_listed(user, [client for client, _ in waiting])
+    return waiting

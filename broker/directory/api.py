@@ -12,6 +12,7 @@ from broker.directory import services
 from broker.directory.params import SearchArgs
 from broker.errors import NotFound
 from broker.insight.searches import record_empty_search
+from broker.weblinks import safe_url
 
 bp = ApiBlueprint("Provisions", __name__, description="Search the directory of provision and read a listing.")
 
@@ -59,13 +60,14 @@ class Provider(Schema):
     name = fields.String()
     email = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
-    website = fields.String(allow_none=True)
+    # Stored links are checked again when given out: anything but http(s)/mailto is null.
+    website = computed(fields.String(allow_none=True), lambda org: safe_url(org.website))
 
 
 class HowToRefer(Schema):
     route = fields.String(attribute="referral_route")
     contact = fields.String(attribute="referral_contact", allow_none=True)
-    form_url = fields.String(attribute="referral_form_url", allow_none=True)
+    form_url = computed(fields.String(allow_none=True), lambda p: safe_url(p.referral_form_url))
 
 
 class Location(Schema):

@@ -13,6 +13,7 @@ from broker.config import PROJECT_ROOT
 from broker.directory import index_sync
 from broker.directory.models import Intake, Location, Organisation, Provision
 from broker.extensions import db
+from broker.weblinks import clean_url
 
 DEMO_FILE = PROJECT_ROOT / "directory_data" / "demo_directory.json"
 
@@ -37,7 +38,7 @@ def _add_organisations(data: dict, today: dt.date, progress) -> int:
             description=org.get("description", ""),
             email=org.get("email"),
             phone=org.get("phone"),
-            website=org.get("website"),
+            website=clean_url(org.get("website"), f"{org['key']}.website"),
         )
         for item in org["provisions"]:
             p = Provision(
@@ -52,7 +53,7 @@ def _add_organisations(data: dict, today: dt.date, progress) -> int:
                 eligibility=item.get("eligibility", ""),
                 referral_route=item.get("referral_route", "form"),
                 referral_contact=item.get("referral_contact"),
-                referral_form_url=item.get("referral_form_url"),
+                referral_form_url=clean_url(item.get("referral_form_url"), f"{item['key']}.referral_form_url"),
                 status=item.get("status", "active"),
                 last_confirmed=today - dt.timedelta(days=item.get("confirmed_days_ago", 0)),
             )

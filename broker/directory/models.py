@@ -14,7 +14,7 @@ from typing import Optional
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from broker.extensions import db
+from broker.extensions import NO_ID_REUSE, db
 
 REFERRAL_ROUTES = {
     "form": "Referral form",
@@ -38,6 +38,7 @@ class Organisation(db.Model):
     """A provider organisation (HSDS organization)."""
 
     __tablename__ = "organisation"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)
@@ -59,6 +60,7 @@ class Provision(db.Model):
     __table_args__ = (
         CheckConstraint("min_age IS NULL OR max_age IS NULL OR min_age <= max_age", name="age_range"),
         CheckConstraint("status <> 'active' OR category IS NOT NULL", name="active_has_category"),
+        NO_ID_REUSE,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -152,6 +154,7 @@ class Intake(db.Model):
         CheckConstraint("places >= 0", name="places_not_negative"),
         CheckConstraint("places_taken >= 0 AND places_taken <= places", name="taken_within_places"),
         CheckConstraint("places_taken_outside >= 0", name="outside_not_negative"),
+        NO_ID_REUSE,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -199,7 +202,7 @@ class ListingChange(db.Model):
 
     __tablename__ = "listing_change"
     # Ids are never reused on SQLite either, so a watermark never points past a reset log.
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     provision_id: Mapped[Optional[int]]

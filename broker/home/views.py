@@ -35,10 +35,12 @@ def provider_panels(user: User, today: dt.date) -> dict:
     from broker.referrals import services as referrals
 
     to_answer = referrals.awaiting_answer(user.organisation_id)
+    names = referrals.consented_names(to_answer)
+    referrals.audit_listed(user, to_answer, names)
     return {
         "new": [r for r in to_answer if r.answered_at is None],
         "to_answer": to_answer,
-        "names": referrals.consented_names(to_answer),
+        "names": names,
         "stale": providers.stale_listings(user.organisation_id, today, current_app.config["BROKER_STALE_DAYS"]),
         "stale_days": current_app.config["BROKER_STALE_DAYS"],
     }

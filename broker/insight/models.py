@@ -13,13 +13,14 @@ from sqlalchemy import Date, DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from broker.auth.models import User
-from broker.extensions import db
+from broker.extensions import NO_ID_REUSE, db
 
 
 class AllocationRun(db.Model):
     """One run of the matcher over every open need (in one area, or all) against current intakes."""
 
     __tablename__ = "allocation_run"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -9,7 +9,7 @@ from sqlalchemy import DateTime, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from broker.auth.models import User
-from broker.extensions import db
+from broker.extensions import NO_ID_REUSE, db
 
 STATUSES = ("queued", "running", "done", "failed")
 
@@ -18,7 +18,7 @@ class Job(db.Model):
     """One piece of background work (an allocation run, a what-if, a feed pull) and how it went."""
 
     __tablename__ = "job"
-    __table_args__ = (Index("ix_job_status_created", "status", "created_at"),)
+    __table_args__ = (Index("ix_job_status_created", "status", "created_at"), NO_ID_REUSE)  # ids are in job pages' addresses
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))

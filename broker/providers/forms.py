@@ -1,11 +1,13 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from broker.clients.forms import choices
 from broker.directory.models import REFERRAL_ROUTES, STATUSES
-from broker.form_fields import CharacterCount, GovFileInput, GovSelect, GovTextInput, NumberInput
+from broker.errors import InputError
+from broker.form_fields import CharacterCount, GovFileInput, GovSelect, GovTextInput, NumberInput, sentence
+from broker.weblinks import clean_url
 
 LISTING_STATUSES = {"active": "Active: shown in search and suggestions", "withdrawn": "Withdrawn: hidden from new referrals"}
 
@@ -25,11 +27,18 @@ class ListingForm(FlaskForm):
                                    description="A name, phone number or email address")
     referral_form_url = StringField(
         "Referral form link",
-        validators=[Optional(), URL(message="Enter a full web address, starting https://"), Length(max=300)],
+        validators=[Length(max=300)],
         widget=GovTextInput(), description="For example https://example.org/refer",
     )
     status = SelectField("Status", choices=choices([(s, LISTING_STATUSES.get(s, s.capitalize())) for s in STATUSES]),
                          widget=GovSelect())
+
+    def validate_referral_form_url(self, field):
+        # The one check every channel uses for a stored link: http(s) or mailto only.
+        try:
+            field.data = clean_url(field.data, field.name)
+        except InputError as exc:
+            raise ValidationError(sentence(field.label.text, exc.message)) from None
 
     def validate_max_age(self, field):
         if field.data is not None and self.min_age.data is not None and field.data < self.min_age.data:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from broker.auth.models import User
 from broker.directory.models import Organisation, Provision
-from broker.extensions import db
+from broker.extensions import NO_ID_REUSE, db
 
 
 class ProvisionChange(db.Model):
@@ -20,6 +20,7 @@ class ProvisionChange(db.Model):
     """
 
     __tablename__ = "provision_change"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provision_id: Mapped[int] = mapped_column(ForeignKey("provision.id"), index=True)
@@ -39,6 +40,7 @@ class OrganisationToken(db.Model):
     """An API token for a provider organisation's own systems; only its SHA-256 is kept."""
 
     __tablename__ = "organisation_token"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
@@ -55,6 +57,7 @@ class FeedUpload(db.Model):
     """A vacancy file as uploaded: checked and previewed first, applied whole or not at all."""
 
     __tablename__ = "feed_upload"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)

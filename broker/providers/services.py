@@ -27,6 +27,9 @@ from broker.providers.models import OrganisationToken, ProvisionChange
 
 MAX_PLACES = 1000
 MAX_DAYS_AHEAD = 2 * 365
+# Upcoming start dates one listing may have, on every channel; a rolling intake stands for
+# "any day from", so even a course starting every week fits.
+MAX_UPCOMING_INTAKES = 100
 
 
 def _now():
@@ -209,6 +212,11 @@ def plan_intakes(p: Provision, rows: list[IntakeRow], today: dt.date) -> Plan:
     referrals stay with it.
     """
     plan = Plan(provision=p)
+    if len(rows) > MAX_UPCOMING_INTAKES:
+        plan.problems.append(
+            Problem("", "intakes", f"{len(rows)} start dates is more than {MAX_UPCOMING_INTAKES}; list at most {MAX_UPCOMING_INTAKES} (a rolling intake covers any day from its start)")
+        )
+        return plan
     seen: dict[tuple, str] = {}
     for r in rows:
         key = (r.start, r.rolling)
@@ -255,6 +263,7 @@ def apply_plans(plans: list[Plan]) -> None:
             )
             if done.rowcount != 1:
                 raise refusal([Problem(r.row, "places", "a referral has just taken a place on this intake; reload and try again")], Conflict)
+            db.session.expire(existing)  # the UPDATE bypassed the ORM: reload it when next read
         for existing in plan.remove:
             referenced = db.session.scalar(select(func.count()).select_from(Referral).where(Referral.intake_id == existing.id))
             stmt = (
@@ -264,14 +273,18 @@ def apply_plans(plans: list[Plan]) -> None:
             )
             if db.session.execute(stmt.execution_options(synchronize_session=False)).rowcount != 1:
                 raise refusal([Problem("", "intakes", f"a referral has just taken a place on the intake starting {existing.start.isoformat()}")], Conflict)
+            if referenced:
+                db.session.expire(existing)
+            else:
+                # The row is gone: the session must forget it too, or an intake added below
+                # that the database gives the same id would clash with it in the identity map.
+                db.session.expunge(existing)
+        # Reload the listing's intakes from the database when next read (without the deleted ones).
+        db.session.expire(p, ["intakes"])
         for r in plan.add:
             db.session.add(Intake(provision_id=p.id, start=r.start, places=r.places, places_taken=0, rolling=r.rolling))
         index_sync.touch(db.session, [p.id])
         db.session.flush()
-        # The conditional statements bypassed the ORM: reload what they changed.
-        for intake in p.intakes:
-            db.session.expire(intake)
-        db.session.expire(p, ["intakes"])
 
 
 def describe(plan: Plan) -> str:

@@ -49,6 +49,17 @@ def _intake_inputs(form_data, count: int) -> list[dict]:
     ]
 
 
+def _intake_count(raw, problems: list) -> int:
+    """How many intake rows the form sent (its hidden `intake_count`), bounded so a
+    tampered count cannot make the server build a million rows."""
+    most = services.MAX_UPCOMING_INTAKES + EXTRA_INTAKE_ROWS
+    text = (raw or "0").strip()
+    if not (text.isascii() and text.isdigit()) or int(text) > most:
+        problems.append(services.Problem("", "intake_count", f"must be a whole number of rows from 0 to {most}, got {raw!r}"))
+        return 0
+    return int(text)
+
+
 @bp.route("/listings/<int:provision_id>/edit", methods=["GET", "POST"])
 @roles_required("provider")
 def edit_listing(provision_id: int):
@@ -63,8 +74,9 @@ def edit_listing(provision_id: int):
         ]
         inputs += [{"start": "", "places": "", "rolling": False}] * EXTRA_INTAKE_ROWS
     else:
-        inputs = _intake_inputs(request.form, int(request.form.get("intake_count", "0") or 0))
-        if form.validate_on_submit():
+        count = _intake_count(request.form.get("intake_count"), problems)
+        inputs = _intake_inputs(request.form, count)
+        if form.validate_on_submit() and not problems:
             rows = []
             for n, item in enumerate(inputs):
                 if not item["start"] and not item["places"]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 
+from flask import g
 from marshmallow import Schema, fields, missing, validate
 
 from broker.api import ApiBlueprint, caller
@@ -80,10 +81,13 @@ class ClientView(Schema):
     need_notes = fields.Dict(keys=fields.String(), values=fields.String())
 
 
-def _client_view(r: Referral) -> dict:
-    if caller().role == "provider":
-        return referrals.provider_view(r)
-    return {"id": r.client_id, "name": r.client.display_name}
+def _shown(r: Referral) -> referrals.ReferralView:
+    """What the caller may see of the referral (referrals.shown_to, the one place that
+    decides it for the page and the API), worked out once per referral per request."""
+    views = g.setdefault("referral_views", {})
+    if r.id not in views:
+        views[r.id] = referrals.shown_to(caller(), r)
+    return views[r.id]
 
 
 class ReferralRecord(Schema):
@@ -96,10 +100,10 @@ class ReferralRecord(Schema):
     sent_at = Instant()
     decline_reason = fields.String(allow_none=True)
     message = fields.String(allow_none=True)
-    history = fields.List(fields.Nested(Event), attribute="events")
-    client = computed(fields.Nested(ClientView), _client_view)
-    summary = computed(fields.String(), lambda r: _for_pa(r.summary))
-    risks = computed(fields.String(), lambda r: _for_pa(r.risks))
+    history = computed(fields.List(fields.Nested(Event)), lambda r: _shown(r).history)
+    client = computed(fields.Nested(ClientView), lambda r: _shown(r).client)
+    summary = computed(fields.String(), lambda r: _for_pa(_shown(r).summary))
+    risks = computed(fields.String(), lambda r: _for_pa(_shown(r).risks))
 
 
 class ReferralList(Schema):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from broker.auth.models import User
 from broker.clients.models import Client, ClientNeed
 from broker.directory.models import Intake, Organisation, Provision
-from broker.extensions import db
+from broker.extensions import NO_ID_REUSE, db
 
 STATUSES = {
     "sent": "Sent, awaiting answer",
@@ -48,6 +48,7 @@ EVENT_WORDS = {
 
 class Referral(db.Model):
     __tablename__ = "referral"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
@@ -82,6 +83,7 @@ class ReferralEvent(db.Model):
     """Each step of a referral, shown to both sides as its history."""
 
     __tablename__ = "referral_event"
+    __table_args__ = NO_ID_REUSE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id"), index=True)

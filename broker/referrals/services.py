@@ -7,7 +7,7 @@ never overbook it, on SQLite or PostgreSQL. Reading then writing overbooked 10x.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 from flask import current_app
@@ -112,12 +112,19 @@ def send_referral(
 
 
 def referral_for(user: User, referral_id: int, action: str = "view") -> Referral:
-    """The referral if this user is on either side of it (audited), else 404."""
+    """The referral if this user is on either side of it, else 404; audited either way."""
     referral = db.session.get(Referral, referral_id)
     if referral is None or not can_see(user, referral):
-        raise NotFound("referral_id", f"no referral {referral_id} that you can see")
+        _deny(user, action, referral_id, referral)
     audit.record(user, action, "referral", referral.id, referral.client_id)
     return referral
+
+
+def _deny(user: User, action: str, referral_id: int, referral: Optional[Referral]):
+    """Refuse, as if the referral did not exist, and audit the attempt."""
+    audit.record_denial(user, action, "referral", referral_id, referral.client_id if referral else None,
+                        reason="no such record" if referral is None else "not theirs to see")
+    raise NotFound("referral_id", f"no referral {referral_id} that you can see")
 
 
 def can_see(user: User, referral: Referral) -> bool:
@@ -142,7 +149,7 @@ def inbox(user: User) -> list[Referral]:
 def answer(user: User, referral: Referral, decision: str, reason: str = "", message: str = "") -> Referral:
     """The provider's answer: accept, decline (with a reason) or ask for more information."""
     if user.role != "provider" or user.organisation_id != referral.organisation_id:
-        raise NotFound("referral_id", f"no referral {referral.id} that you can see")
+        _deny(user, "answer", referral.id, referral)
     if referral.status not in ("sent", "more_info"):
         raise Conflict("decision", f"this referral is {referral.status_label.lower()}; it cannot be answered now")
     message = (message or "").strip()
@@ -174,7 +181,7 @@ def pa_update(user: User, referral: Referral, action: str, note: str = "") -> Re
     from broker.clients.services import can_see as can_see_client
 
     if user.role != "pa" or not can_see_client(user, referral.client):
-        raise NotFound("referral_id", f"no referral {referral.id} that you can see")
+        _deny(user, action or "update", referral.id, referral)
     note = (note or "").strip()
     if action == "reply":
         if referral.status != "more_info":
@@ -201,43 +208,108 @@ def pa_update(user: User, referral: Referral, action: str, note: str = "") -> Re
     return referral
 
 
-def provider_view(referral: Referral) -> dict:
-    """What the provider may see of the young person: only what consent covers, right now."""
-    org = referral.organisation_id
+@dataclass
+class ReferralView:
+    """What one user may see of a referral and its history right now."""
+
+    consent: bool  # the young person's referral consent for this provider is in force
+    assessment: bool  # ... and their assessment consent
+    client: dict  # the young person as this user may see them
+    summary: Optional[str]  # the PA's background, with any further information they sent
+    risks: Optional[str]
+    need_notes: dict[str, str]
+    history: list[dict] = field(default_factory=list)  # {"at", "status", "by", "note", "withheld"}
+
+
+def shown_to(user: User, referral: Referral) -> ReferralView:
+    """What this user may see of the referral right now: the referral page and both API
+    answers show this and nothing else, so consent withdrawn hides things everywhere at once.
+
+    The young person's PA (and PAs it is shared with) see everything. The provider sees
+    the young person's details, the background and the PA's notes in the history only
+    while referral consent is in force; risks and need notes only while assessment consent
+    is in force too; and always the steps of the history and what its own staff wrote.
+    Each piece is guarded by a scope, so a finer need-to-know can add scopes here.
+    """
     client = referral.client
-    view = {"consent": consent_in_force(client.id, org, "referral"), "assessment": False}
-    if view["consent"]:
-        view.update(
-            name=client.display_name,
-            age=client.age_on(dt.date.today()),
-            area=client.home_postcode.split(" ")[0],
-            needs=[n.category for n in client.open_needs] or [referral.need.category],
-            summary=referral.summary,
-        )
-        if consent_in_force(client.id, org, "assessment"):
-            view.update(assessment=True, risks=referral.risks, need_notes={n.category: n.notes for n in client.needs if n.notes})
-    return view
+    org = referral.organisation_id
+    consent = consent_in_force(client.id, org, "referral")
+    assessment = consent and consent_in_force(client.id, org, "assessment")
+    provider = user.role == "provider"
+    if provider:
+        scopes = ({"identity", "background"} if consent else set()) | ({"assessment"} if assessment else set())
+    elif can_see(user, referral):
+        scopes = {"identity", "background", "assessment"}
+    else:
+        scopes = set()
+
+    if not provider:
+        person = {"id": client.id, "name": client.display_name} if "identity" in scopes else {}
+    else:
+        # The API's provider answer carries the whole view under "client", as it always has.
+        person = {"consent": consent, "assessment": assessment}
+        if "identity" in scopes:
+            person.update(
+                name=client.display_name,
+                age=client.age_on(dt.date.today()),
+                area=client.home_postcode.split(" ")[0],
+                needs=[n.category for n in client.open_needs] or [referral.need.category],
+            )
+        if "background" in scopes:
+            person.update(summary=referral.summary)
+        if "assessment" in scopes:
+            person.update(risks=referral.risks, need_notes={n.category: n.notes for n in client.needs if n.notes})
+
+    history = []
+    for e in referral.events:
+        # A note written by the provider's own staff is theirs to see; every other note
+        # (the PA's background, replies and reasons) is the young person's information.
+        own = provider and e.user.organisation_id == org
+        shown = own or "background" in scopes
+        history.append({"at": e.at, "status": e.status, "by": e.user.name, "note": e.note if shown else "",
+                        "withheld": bool(e.note) and not shown})
+    return ReferralView(
+        consent=consent,
+        assessment=assessment,
+        client=person,
+        summary=referral.summary if "background" in scopes else None,
+        risks=referral.risks if "assessment" in scopes else None,
+        need_notes={n.category: n.notes for n in client.needs if n.notes} if "assessment" in scopes else {},
+        history=history,
+    )
 
 
 # ---- Lists for the home pages and the provider's inbox.
 
+def audit_listed(user: User, referrals, names: Optional[dict[int, str]] = None) -> None:
+    """Every referral a list shows with the young person's name is audited as listed (for a
+    provider, `names` says whose name consent lets the list show)."""
+    for r in referrals:
+        if names is None or r.id in names:
+            audit.record(user, "list", "referral", r.id, r.client_id)
+
+
 def answers_received(user: User, today: dt.date, days: int = 14) -> list[Referral]:
     """Referrals for the PA's young people that providers accepted or declined in the last `days`."""
     since = dt.datetime.combine(today - dt.timedelta(days=days), dt.time.min, tzinfo=dt.timezone.utc)
-    return list(db.session.scalars(
+    rows = list(db.session.scalars(
         select(Referral).join(Client, Client.id == Referral.client_id)
         .where(visible_to(user), Referral.status.in_(("accepted", "declined")), Referral.answered_at >= since)
         .order_by(Referral.answered_at.desc())
     ))
+    audit_listed(user, rows)
+    return rows
 
 
 def asked_for_more_information(user: User) -> list[Referral]:
     """The PA's referrals where the provider is waiting for more information, oldest answer-by first."""
-    return list(db.session.scalars(
+    rows = list(db.session.scalars(
         select(Referral).join(Client, Client.id == Referral.client_id)
         .where(visible_to(user), Referral.status == "more_info")
         .order_by(Referral.answer_by, Referral.id)
     ))
+    audit_listed(user, rows)
+    return rows
 
 
 def awaiting_answer(organisation_id: int) -> list[Referral]:
@@ -326,4 +398,5 @@ def search_inbox(user: User, query: InboxQuery, today: dt.date):
         rows.sort(key=lambda r: (r.intake.joinable_from(today), r.id))
     page = page_of(rows, query.page)
     page.extra["names"] = names
+    audit_listed(user, page.items, names)
     return page

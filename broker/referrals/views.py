@@ -32,7 +32,7 @@ def referral_page(referral_id: int):
 
 
 def _render(referral, answer_form=None, pa_form=None, status=200):
-    view = services.provider_view(referral) if current_user.role == "provider" else None
+    view = services.shown_to(current_user, referral)
     return render_template(
         "referrals/referral.html",
         referral=referral,
