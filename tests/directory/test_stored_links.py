@@ -41,3 +41,17 @@ def test_a_good_link_is_a_link(app, client):
     assert 'href="https://org.example/refer">Referral form</a>' in html
     assert 'href="mailto:hello@org.example">' in html and 'href="https://org.example/">' in html
     assert client.get(f"/api/v1/provisions/{p.id}").get_json()["how_to_refer"]["form_url"] == "https://org.example/refer"
+
+
+def test_the_open_referral_feed_never_publishes_an_unsafe_link(app, client):
+    """A link that reached the database some other way is left out of the published feed."""
+    from broker.extensions import db
+
+    p = f.provision("Drop-in", category="health")
+    p.referral_form_url = "javascript:alert(document.domain)"
+    p.organisation.website = "data:text/html,<script>alert(1)</script>"
+    db.session.commit()
+    service = client.get(f"/oruk/services/{p.uid}").get_json()
+    assert "url" not in service or service["url"] is None
+    org = client.get(f"/oruk/organizations/{p.organisation.uid}").get_json()
+    assert "website" not in org or org["website"] is None

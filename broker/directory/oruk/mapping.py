@@ -25,7 +25,7 @@ from broker.directory.models import REFERRAL_ROUTES
 from broker.directory.oruk import vocabulary
 from broker.directory.oruk.ids import KEY_PREFIX, MAX_PUBLISHER_ID, canonical_uuid, derived_id, public_id
 from broker.errors import InputError
-from broker.weblinks import clean_url
+from broker.weblinks import clean_url, safe_url
 
 NOT_STATED = "Not stated"
 WITHDRAWN_STATUSES = ("inactive", "defunct", "temporarily closed")
@@ -605,7 +605,7 @@ def last_modified(p) -> Optional[dt.datetime]:
 
 def organization_json(o, services: Optional[list[dict]] = None) -> dict:
     out = _compact({"id": o.uid, "name": o.name, "description": o.description or "", "email": o.email,
-                    "website": o.website})
+                    "website": safe_url(o.website)})  # checked again on the way out
     out["description"] = o.description or ""
     if o.phone:
         out["phones"] = [{"id": derived_id(o.uid, "phone"), "organization_id": o.uid, "number": o.phone}]
@@ -691,7 +691,7 @@ def service_json(p, today: dt.date, *, full: bool = True, organization: bool = T
     phone = p.referral_contact if p.referral_contact and not email else None
     out = _compact({
         "id": p.uid, "organization_id": p.organisation.uid, "name": p.name, "description": p.description or "",
-        "url": p.referral_form_url, "email": email, "status": PUBLISHED_STATUS.get(p.status, "inactive"),
+        "url": safe_url(p.referral_form_url), "email": email, "status": PUBLISHED_STATUS.get(p.status, "inactive"),
         "fees": p.cost, "fees_description": p.cost, "eligibility_description": p.eligibility,
         "application_process": p.application_process or route_sentence(p.referral_route, p.referral_contact),
         "wait_time": p.wait_time, "minimum_age": p.min_age, "maximum_age": p.max_age,
