@@ -44,6 +44,14 @@ def init_command(demo: bool):
             for role, email, password in accounts:
                 click.echo(f"  {role:<9} {email:<24} {password}")
     _reindex()
+    _warm_up_matcher()
+
+
+def _warm_up_matcher():
+    import matching
+
+    click.echo("Compiling the placement matcher (once; cached in matching/__pycache__)...")
+    click.echo(f"Matcher ready in {matching.warm_up():.1f} s")
 
 
 def _reindex():

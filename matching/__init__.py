@@ -15,6 +15,7 @@ Public API (the web app calls these):
             index=None) -> Suggestions                  # best options per need, exclusions by rule
     greedy(problem, pinned=(), *, index=None) -> Allocation   # first come, first served baseline
     ProblemIndex.build(problem) -> ProblemIndex         # arrays to reuse across solve/suggest calls
+    warm_up() -> seconds                                # compile the kernels once (a fresh checkout has no cache)
 
 Side constraints the flow cannot express live in `matching.constraints`
 (`solve_with_constraints`, `NeedsTogether`, `ProviderShareCap`, `AreaFairness`).
@@ -46,9 +47,10 @@ from .problem import (  # noqa: E402
 )
 from .solver import solve  # noqa: E402
 from .suggest import Excluded, NeedSuggestions, Option, Suggestions, suggest  # noqa: E402
+from .warmup import warm_up  # noqa: E402
 
 __all__ = [
     "RULES", "TUNING", "Allocation", "Client", "Excluded", "Intake", "Location", "NeedSuggestions", "Option",
     "Placement", "Problem", "ProblemError", "ProblemIndex", "Provision", "Suggestions", "Tuning", "Unmet", "Weights",
-    "allocation_to_dict", "greedy", "parse_problem", "solve", "suggest",
+    "allocation_to_dict", "greedy", "parse_problem", "solve", "suggest", "warm_up",
 ]

@@ -68,6 +68,15 @@ def _require_browser():
         _unavailable("the playwright package is not installed (pip install -e '.[test]')")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _matcher_compiled():
+    """A fresh checkout has no compiled matcher kernels: compile them before any page waits
+    on a run (otherwise the first allocation run spends its compile inside a page's timeout)."""
+    import matching
+
+    matching.warm_up()
+
+
 @pytest.fixture(scope="session")
 def _sync_playwright(_require_browser):
     from playwright.sync_api import sync_playwright
