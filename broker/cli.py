@@ -118,24 +118,6 @@ def create_user_command(role, email, name, organisation_id, password):
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
 
 
-@click.command("remind-stale")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Folder for the messages (default: instance/reminders/<today>).")
-@with_appcontext
-def remind_stale_command(out_dir):
-    """Write a reminder for each provider whose listings need confirming."""
-    import datetime as dt
-    from pathlib import Path
-
-    from broker.providers.reminders import write_reminders
-
-    today = dt.date.today()
-    folder = Path(out_dir or Path(current_app.instance_path) / "reminders" / today.isoformat())
-    written = write_reminders(folder, today, current_app.config["BROKER_STALE_DAYS"])
-    for path, count in written:
-        click.echo(f"{path}: {count} listing(s)")
-    click.echo(f"{len(written)} reminder(s) written to {folder}" if written else "No listings need confirming.")
-
-
 @click.command("import-oruk")
 @click.argument("source")
 @click.option("--dry-run", is_flag=True, help="Check everything and show what would change; write nothing.")
@@ -211,7 +193,7 @@ def register_commands(app) -> None:
     from broker.insight.commands import allocate_command
     from broker.jobs.commands import run_due_command, worker_command
 
-    for command in (init_command, reindex_command, serve_command, create_user_command, remind_stale_command,
+    for command in (init_command, reindex_command, serve_command, create_user_command,
                      allocate_command, import_oruk_command, export_oruk_command, worker_command, run_due_command):
         app.cli.add_command(command)
 

@@ -22,7 +22,8 @@ from broker.directory.models import Intake, Provision
 from broker.errors import Conflict, Forbidden, InputError, NotFound
 from broker.extensions import db
 from broker.inputs import check_date
-from broker.referrals.models import DECLINE_REASONS, HOLDS_PLACE, Referral, ReferralEvent
+from broker.referrals import notices
+from broker.referrals.models import DECLINE_REASONS, DESTINATIONS, HOLDS_PLACE, OUTCOMES, Referral, ReferralEvent
 from broker.taxonomy import category_label
 
 
@@ -30,8 +31,10 @@ def _now():
     return dt.datetime.now(dt.timezone.utc)
 
 
-def _event(referral: Referral, user: User, note: str = "") -> None:
-    db.session.add(ReferralEvent(referral=referral, at=_now(), user_id=user.id, status=referral.status, note=note))
+def _event(referral: Referral, user: Optional[User], note: str = "") -> None:
+    """A step in the history; no user for the service's own steps (a hold lapsing)."""
+    db.session.add(ReferralEvent(referral=referral, at=_now(), user_id=user.id if user else None,
+                                 status=referral.status, note=note))
 
 
 def _hold_place(intake: Intake) -> None:
@@ -108,6 +111,7 @@ def send_referral(
     db.session.flush()
     _event(referral, user, "Referral sent")
     audit.record(user, "send", "referral", referral.id, client.id, intake=intake.id)
+    notices.sent(referral)
     return referral
 
 
@@ -173,11 +177,14 @@ def answer(user: User, referral: Referral, decision: str, reason: str = "", mess
     _event(referral, user, message or DECLINE_REASONS.get(reason, ""))
     audit.record(user, "answer", "referral", referral.id, referral.client_id, decision=decision)
     db.session.flush()
+    notices.answered(referral, decision)
     return referral
 
 
-def pa_update(user: User, referral: Referral, action: str, note: str = "") -> Referral:
-    """The PA's side: reply with more information, withdraw, or mark as started."""
+def pa_update(user: User, referral: Referral, action: str, note: str = "", destination: str = "",
+              on: Optional[dt.date] = None) -> Referral:
+    """The PA's side: reply with more information, withdraw, mark as started, or record the
+    outcome (completed or left early, with where the young person went next)."""
     from broker.clients.services import can_see as can_see_client
 
     if user.role != "pa" or not can_see_client(user, referral.client):
@@ -200,12 +207,60 @@ def pa_update(user: User, referral: Referral, action: str, note: str = "") -> Re
             raise Conflict("action", "only an accepted referral can start")
         referral.status = "started"
         referral.need.status = "met"
+    elif action in OUTCOMES:
+        _record_outcome(referral, action, note, destination, on)
     else:
-        raise InputError("action", "must be reply, withdraw or started")
+        raise InputError("action", "must be reply, withdraw, started, completed or left_early")
     _event(referral, user, note)
     audit.record(user, action, "referral", referral.id, referral.client_id)
     db.session.flush()
+    if action == "reply":
+        notices.replied(referral)
     return referral
+
+
+def _record_outcome(referral: Referral, action: str, note: str, destination: str, on: Optional[dt.date]) -> None:
+    """Completed or left early: only after it started, with where they went next and when."""
+    if referral.status != "started":
+        raise Conflict("action", "record how it ended once the young person has started")
+    if destination not in DESTINATIONS:
+        raise InputError("destination", "choose where the young person went next")
+    if action == "left_early" and not note:
+        raise InputError("note", "say why they left early")
+    on = on or dt.date.today()
+    check_date(on, "outcome_on")
+    if on > dt.date.today():
+        raise InputError("outcome_on", "must be today or earlier")
+    referral.status, referral.destination, referral.outcome_on, referral.outcome_note = action, destination, on, note
+
+
+def lapse_unanswered(today: dt.date, grace_days: int) -> list[Referral]:
+    """Referrals still unanswered `grace_days` after their answer-by date lapse, and their
+    places go back to the pool. Each is claimed with a conditional UPDATE on its status,
+    so a provider answering at that moment, or a second run, never frees a place twice."""
+    from sqlalchemy import and_
+
+    cutoff = today - dt.timedelta(days=grace_days)
+    due = list(db.session.scalars(
+        select(Referral.id).where(Referral.status.in_(("sent", "more_info")), Referral.answer_by <= cutoff)
+        .order_by(Referral.id)
+    ))
+    lapsed = []
+    for referral_id in due:
+        claimed = db.session.execute(
+            update(Referral).where(and_(Referral.id == referral_id, Referral.status.in_(("sent", "more_info"))))
+            .values(status="lapsed", answered_at=_now()).execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:
+            continue
+        referral = db.session.get(Referral, referral_id)
+        db.session.refresh(referral, ["status", "answered_at"])
+        _release_place(referral.intake_id, referral.provision_id)
+        _event(referral, None, f"Not answered by {referral.answer_by:%d %b %Y}; the place was freed")
+        db.session.flush()
+        notices.lapsed(referral)
+        lapsed.append(referral)
+    return lapsed
 
 
 @dataclass
@@ -264,9 +319,10 @@ def shown_to(user: User, referral: Referral) -> ReferralView:
     for e in referral.events:
         # A note written by the provider's own staff is theirs to see; every other note
         # (the PA's background, replies and reasons) is the young person's information.
-        own = provider and e.user.organisation_id == org
-        shown = own or "background" in scopes
-        history.append({"at": e.at, "status": e.status, "by": e.user.name, "note": e.note if shown else "",
+        own = provider and (e.user is None or e.user.organisation_id == org)  # the service's own notes are for both
+        shown = own or "background" in scopes or e.user is None
+        history.append({"at": e.at, "status": e.status, "by": e.user.name if e.user else "The service",
+                        "note": e.note if shown else "",
                         "withheld": bool(e.note) and not shown})
     return ReferralView(
         consent=consent,
@@ -400,3 +456,12 @@ def search_inbox(user: User, query: InboxQuery, today: dt.date):
     page.extra["names"] = names
     audit_listed(user, page.items, names)
     return page
+
+
+def latest_outcomes(client_ids: list[int]) -> dict[int, Referral]:
+    """Per young person, their latest placement that ended with an outcome (one query)."""
+    rows = db.session.scalars(
+        select(Referral).where(Referral.client_id.in_(client_ids), Referral.status.in_(OUTCOMES))
+        .order_by(Referral.outcome_on, Referral.id)
+    )
+    return {r.client_id: r for r in rows}  # the latest wins

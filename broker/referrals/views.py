@@ -68,7 +68,8 @@ def pa_update(referral_id: int):
     form = PaActionForm().for_status(referral.status)
     if form.validate_on_submit():
         try:
-            services.pa_update(current_user, referral, form.action.data, form.note.data)
+            services.pa_update(current_user, referral, form.action.data, form.note.data, form.destination.data or "",
+                               form.outcome_on.data)
         except DomainError as exc:
             show_on_form(form, exc)
             return _render(referral, pa_form=form, status=exc.status)
