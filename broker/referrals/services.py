@@ -406,6 +406,7 @@ class InboxQuery:
     status: str = ""
     need: str = ""
     due: str = ""
+    listing: Optional[int] = None  # one of the organisation's listings (provision id)
     sort: str = "answer_by"
     page: int = 1
 
@@ -416,15 +417,26 @@ class InboxQuery:
 
         pick = lambda name, allowed, default="": args.get(name, "") if args.get(name, "") in allowed else default  # noqa: E731
         return cls(q=(args.get("q") or "").strip()[:100], status=pick("status", STATUSES), need=pick("need", CATEGORIES),
-                   due=pick("due", INBOX_DUE), sort=pick("sort", INBOX_SORTS, "answer_by"), page=args.get("page", 1, type=int))
+                   due=pick("due", INBOX_DUE), listing=args.get("listing", None, type=int),
+                   sort=pick("sort", INBOX_SORTS, "answer_by"), page=args.get("page", 1, type=int))
 
     def args(self) -> dict:
-        return {"q": self.q, "status": self.status, "need": self.need, "due": self.due,
+        return {"q": self.q, "status": self.status, "need": self.need, "due": self.due, "listing": self.listing or "",
                 "sort": "" if self.sort == "answer_by" else self.sort}
 
     @property
     def filtered(self) -> bool:
-        return bool(self.q or self.status or self.need or self.due)
+        return bool(self.q or self.status or self.need or self.due or self.listing)
+
+
+def inbox_listings(user: User) -> list[tuple[int, str]]:
+    """The organisation's listings that have referrals, for the inbox's listing filter."""
+    rows = db.session.execute(
+        select(Provision.id, Provision.name).where(Provision.id.in_(
+            select(Referral.provision_id).where(Referral.organisation_id == user.organisation_id)))
+        .order_by(Provision.name, Provision.id)
+    )
+    return [(pid, name) for pid, name in rows]
 
 
 def search_inbox(user: User, query: InboxQuery, today: dt.date):
@@ -436,6 +448,8 @@ def search_inbox(user: User, query: InboxQuery, today: dt.date):
     stmt = select(Referral).where(Referral.organisation_id == user.organisation_id)
     if query.status:
         stmt = stmt.where(Referral.status == query.status)
+    if query.listing:
+        stmt = stmt.where(Referral.provision_id == query.listing)
     if query.need:
         stmt = stmt.where(Referral.need_id.in_(select(ClientNeed.id).where(ClientNeed.category == query.need)))
     if query.due == "overdue":
@@ -454,6 +468,10 @@ def search_inbox(user: User, query: InboxQuery, today: dt.date):
         rows.sort(key=lambda r: (r.intake.joinable_from(today), r.id))
     page = page_of(rows, query.page)
     page.extra["names"] = names
+    # The list names a young person by first name and initial (the page has the rest).
+    from broker.notifications import short_name
+
+    page.extra["short_names"] = {r.id: short_name(r.client) for r in page.items if r.id in names}
     audit_listed(user, page.items, names)
     return page
 

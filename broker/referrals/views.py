@@ -20,8 +20,9 @@ def inbox_page():
     today = dt.date.today()
     query = services.InboxQuery.from_args(request.args)
     page = services.search_inbox(current_user, query, today)
-    return render_template("referrals/inbox.html", page=page, query=query, names=page.extra["names"], statuses=STATUSES,
-                           due=services.INBOX_DUE, sorts=services.INBOX_SORTS, today=today)
+    return render_template("referrals/inbox.html", page=page, query=query, names=page.extra["short_names"], statuses=STATUSES,
+                           due=services.INBOX_DUE, sorts=services.INBOX_SORTS, today=today,
+                           listings=services.inbox_listings(current_user))
 
 
 @bp.get("/referrals/<int:referral_id>")
