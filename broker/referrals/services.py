@@ -50,6 +50,19 @@ def _hold_place(intake: Intake) -> None:
     index_sync.touch(db.session, [intake.provision_id])
 
 
+def _still(referral: Referral, statuses: tuple[str, ...], field: str) -> None:
+    """Claim the referral in one of these statuses with a conditional UPDATE (which waits for,
+    then sees, a concurrent change such as the hold lapsing), so a place is never freed by
+    one and kept by another."""
+    claimed = db.session.execute(
+        update(Referral).where(Referral.id == referral.id, Referral.status.in_(statuses))
+        .values(status=Referral.status).execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        db.session.refresh(referral, ["status"])
+        raise Conflict(field, f"this referral is now {referral.status_label.lower()}; reload the page")
+
+
 def _release_place(intake_id: int, provision_id: int) -> None:
     db.session.execute(
         update(Intake)
@@ -156,6 +169,7 @@ def answer(user: User, referral: Referral, decision: str, reason: str = "", mess
         _deny(user, "answer", referral.id, referral)
     if referral.status not in ("sent", "more_info"):
         raise Conflict("decision", f"this referral is {referral.status_label.lower()}; it cannot be answered now")
+    _still(referral, ("sent", "more_info"), "decision")
     message = (message or "").strip()
     if decision == "accept":
         referral.status = "accepted"
@@ -190,6 +204,8 @@ def pa_update(user: User, referral: Referral, action: str, note: str = "", desti
     if user.role != "pa" or not can_see_client(user, referral.client):
         _deny(user, action or "update", referral.id, referral)
     note = (note or "").strip()
+    if action in ("reply", "withdraw") and referral.status in ("sent", "more_info"):
+        _still(referral, ("sent", "more_info"), "action")  # not lapsing at this moment
     if action == "reply":
         if referral.status != "more_info":
             raise Conflict("action", "the provider has not asked for more information")

@@ -124,3 +124,28 @@ def test_broker_run_due_lapses_holds_from_the_command_line(app, world, database_
     assert "hold-lapses" in done.stdout and "1 lapsed" in done.stdout
     db.session.expire_all()
     assert db.session.get(Referral, r.id).status == "lapsed" and places_taken(world) == 0
+
+
+def test_an_answer_racing_the_lapse_is_refused_and_the_place_freed_once(app, world):
+    """The provider's request read the referral just before the hold lapsed, then answers."""
+    r = send(world)
+    from tests.people import factories as pf
+
+    other = pf.client(world["pa"], needs=["training"], first_name="Sam", consent_to=[world["org"]])
+    referrals.send_referral(world["pa"], other, other.needs[0].id, world["intake"].id,
+                            "Another young person who is keen to start training.")  # holds the other place
+    db.session.commit()
+    _due(r, -3)
+    stale = db.session.get(Referral, r.id)
+    db.session.expunge(stale)  # what the provider's request read: still "sent"
+    db.session.commit()
+    run_due(["hold-lapses"], force=True)  # meanwhile the due job lapses it and frees the place
+    db.session.add(stale)
+    assert stale.status == "sent"
+    from broker.errors import Conflict
+
+    with pytest.raises(Conflict):
+        referrals.answer(world["provider"], stale, "decline", reason="capacity")
+    db.session.rollback()
+    assert places_taken(world) == 1  # freed once, by the lapse
+    assert db.session.get(Referral, r.id).status == "lapsed"
