@@ -103,9 +103,11 @@ def serve_command(host: str, port: int, workers: int, threads: int):
 @click.option("--email", required=True)
 @click.option("--name", default="", help="Full name (defaults to the email).")
 @click.option("--organisation-id", type=int, help="Provider staff: their organisation's id.")
+@click.option("--phone", default="", help="A PA's phone number, shown to providers on their referrals.")
+@click.option("--team", default="", help="A PA's team, shown to providers on their referrals.")
 @click.password_option(help="At least 10 characters; asked for when not given.")
 @with_appcontext
-def create_user_command(role, email, name, organisation_id, password):
+def create_user_command(role, email, name, organisation_id, phone, team, password):
     """Create a user account."""
     from broker.auth.services import create_user
     from broker.errors import DomainError
@@ -114,6 +116,7 @@ def create_user_command(role, email, name, organisation_id, password):
         user = create_user(email, name or email, role, password, organisation_id)
     except DomainError as exc:
         raise click.BadParameter(exc.message, param_hint=f"--{exc.field.replace('_', '-')}") from None
+    user.phone, user.team = phone.strip()[:40], team.strip()[:200]
     db.session.commit()
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
 
