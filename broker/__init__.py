@@ -57,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
     from broker.directory import index_sync, models  # noqa: F401
     from broker.insight import models as _insight  # noqa: F401
     from broker.jobs import models as _jobs  # noqa: F401
+    from broker.notifications import models as _notifications  # noqa: F401
     from broker.providers import models as _providers  # noqa: F401
     from broker.referrals import models as _referrals  # noqa: F401
 
@@ -68,6 +69,11 @@ def create_app(config: dict | None = None) -> Flask:
     from broker.directory import jobs as _directory_jobs  # noqa: F401
     from broker.insight import jobs as _insight_jobs  # noqa: F401
     from broker.providers import jobs as _provider_jobs  # noqa: F401
+    from broker.referrals import jobs as _referral_jobs  # noqa: F401
+    from broker.notifications import mail
+
+    mail.init_app(app)
+    mail.install()
 
     from broker.audit.views import bp as admin_views
     from broker.auth.views import bp as auth_views
@@ -78,11 +84,12 @@ def create_app(config: dict | None = None) -> Flask:
     from broker.home.views import bp as home_views
     from broker.insight.views import bp as insight_views
     from broker.jobs.views import bp as job_views
+    from broker.notifications.views import bp as notification_views
     from broker.providers.views import bp as provider_views
     from broker.referrals.views import bp as referral_views
 
     for blueprint in (directory_views, home_views, auth_views, client_views, referral_views, admin_views, provider_views,
-                      insight_views, job_views, review_views, oruk_api):
+                      insight_views, job_views, review_views, oruk_api, notification_views):
         app.register_blueprint(blueprint)
 
     from broker import api

@@ -103,9 +103,11 @@ def serve_command(host: str, port: int, workers: int, threads: int):
 @click.option("--email", required=True)
 @click.option("--name", default="", help="Full name (defaults to the email).")
 @click.option("--organisation-id", type=int, help="Provider staff: their organisation's id.")
+@click.option("--phone", default="", help="A PA's phone number, shown to providers on their referrals.")
+@click.option("--team", default="", help="A PA's team, shown to providers on their referrals.")
 @click.password_option(help="At least 10 characters; asked for when not given.")
 @with_appcontext
-def create_user_command(role, email, name, organisation_id, password):
+def create_user_command(role, email, name, organisation_id, phone, team, password):
     """Create a user account."""
     from broker.auth.services import create_user
     from broker.errors import DomainError
@@ -114,26 +116,9 @@ def create_user_command(role, email, name, organisation_id, password):
         user = create_user(email, name or email, role, password, organisation_id)
     except DomainError as exc:
         raise click.BadParameter(exc.message, param_hint=f"--{exc.field.replace('_', '-')}") from None
+    user.phone, user.team = phone.strip()[:40], team.strip()[:200]
     db.session.commit()
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
-
-
-@click.command("remind-stale")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Folder for the messages (default: instance/reminders/<today>).")
-@with_appcontext
-def remind_stale_command(out_dir):
-    """Write a reminder for each provider whose listings need confirming."""
-    import datetime as dt
-    from pathlib import Path
-
-    from broker.providers.reminders import write_reminders
-
-    today = dt.date.today()
-    folder = Path(out_dir or Path(current_app.instance_path) / "reminders" / today.isoformat())
-    written = write_reminders(folder, today, current_app.config["BROKER_STALE_DAYS"])
-    for path, count in written:
-        click.echo(f"{path}: {count} listing(s)")
-    click.echo(f"{len(written)} reminder(s) written to {folder}" if written else "No listings need confirming.")
 
 
 @click.command("import-oruk")
@@ -211,7 +196,7 @@ def register_commands(app) -> None:
     from broker.insight.commands import allocate_command
     from broker.jobs.commands import run_due_command, worker_command
 
-    for command in (init_command, reindex_command, serve_command, create_user_command, remind_stale_command,
+    for command in (init_command, reindex_command, serve_command, create_user_command,
                      allocate_command, import_oruk_command, export_oruk_command, worker_command, run_due_command):
         app.cli.add_command(command)
 

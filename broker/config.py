@@ -27,6 +27,14 @@ class Config:
         self.BROKER_GEOCODER = env("BROKER_GEOCODER") or None
         # Days a provider has to answer a referral.
         self.BROKER_ANSWER_DAYS = int(env("BROKER_ANSWER_DAYS", "5"))
+        # Days after a referral's answer-by date that an unanswered one keeps its place; then it lapses.
+        self.BROKER_HOLD_GRACE_DAYS = int(env("BROKER_HOLD_GRACE_DAYS", "2"))
+        # E-mail notifications go through this SMTP server (smtp://host:port, smtp+starttls://,
+        # smtps://, with user:password@ if it needs them); unset, notices are in the app only.
+        self.BROKER_SMTP_URL = env("BROKER_SMTP_URL") or None
+        self.BROKER_MAIL_FROM = env("BROKER_MAIL_FROM", "broker@localhost")
+        # The service's public address, for the links in e-mails (e.g. https://broker.example.org).
+        self.BROKER_BASE_URL = env("BROKER_BASE_URL", "")
         # Largest request body (vacancy files): bigger gets a clear 413.
         self.MAX_CONTENT_LENGTH = int(float(env("BROKER_MAX_UPLOAD_MB", "2")) * 1_000_000)
         # API tokens expire after this many hours; signing out or DELETE /api/v1/auth/token ends them sooner.

@@ -147,6 +147,13 @@ def pagination(page, endpoint: str, args: dict, **values) -> dict | None:
     return params
 
 
+def _unread_notifications() -> int:
+    """The header's count of the signed-in user's unread notifications."""
+    from broker.notifications.services import unread_count
+
+    return unread_count(current_user) if current_user.is_authenticated else 0
+
+
 def register(app) -> None:
     # GOV.UK Frontend's Jinja macros (govuk-frontend-jinja) and its WTForms widgets'
     # templates, under their package names, after our own templates/.
@@ -171,4 +178,5 @@ def register(app) -> None:
     env.globals.update(
         CATEGORIES=CATEGORIES, SERVICE_NAME=SERVICE_NAME, asset_url=asset_url, error_list=error_list,
         navigation=navigation, pagination=pagination, options=options, sentence=sentence,
+        unread_notifications=_unread_notifications,
     )

@@ -40,10 +40,11 @@ def blueprints() -> list[ApiBlueprint]:
     from broker.clients.api import bp as clients_api
     from broker.directory.api import bp as directory_api
     from broker.insight.api import bp as insight_api
+    from broker.notifications.api import bp as notifications_api
     from broker.providers.api import bp as providers_api
     from broker.referrals.api import bp as referrals_api
 
-    return [directory_api, providers_api, auth_api, clients_api, referrals_api, insight_api]
+    return [directory_api, providers_api, auth_api, clients_api, referrals_api, insight_api, notifications_api]
 
 
 def init_app(app: Flask, csrf) -> Api:

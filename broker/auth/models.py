@@ -31,6 +31,9 @@ class User(UserMixin, db.Model):
     # Provider staff belong to one organisation and see only its referrals and listings.
     organisation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisation.id"))
     active: Mapped[bool] = mapped_column(default=True)
+    # How a provider reaches a referral's PA besides e-mail.
+    phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    team: Mapped[str] = mapped_column(String(200), default="", server_default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     # Part of the id every session of this account carries: signing out raises it, which
     # ends all the account's sessions, on every device, at once.

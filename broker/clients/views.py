@@ -17,7 +17,7 @@ from broker.form_fields import sentence, show_on_form
 from broker.inputs import optional_id
 from broker.referrals.forms import ReferralForm
 from broker.referrals.models import STATUSES, Referral
-from broker.referrals.services import send_referral
+from broker.referrals.services import latest_outcomes, send_referral
 from broker.taxonomy import CATEGORIES
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
@@ -36,6 +36,7 @@ def caseload_page():
     return render_template(
         "clients/caseload.html", page=page, query=query, referrals=services.referral_counts([c.id for c in page.items]),
         statuses=STATUSES, caseload_statuses=services.CASELOAD_STATUSES, sorts=services.CASELOAD_SORTS, today=today,
+        outcomes=latest_outcomes([c.id for c in page.items]),
     )
 
 

@@ -12,7 +12,7 @@ from broker.audit import services as audit
 from broker.clients import services as clients
 from broker.extensions import db
 from broker.referrals import services as referrals
-from broker.referrals.models import DECLINE_REASONS, Referral
+from broker.referrals.models import DECLINE_REASONS, DESTINATIONS, Referral
 
 bp = ApiBlueprint("Referrals", __name__, description="Referrals with consent, holding a place until answered.")
 
@@ -35,9 +35,16 @@ class AnswerBody(Body):
     message = Text(load_default="", validate=validate.Length(max=2000))
 
 
+PA_ACTIONS = ("reply", "withdraw", "started", "completed", "left_early")
+
+
 class PaUpdateBody(Body):
-    action = fields.String(required=True, validate=validate.OneOf(("reply", "withdraw", "started"), error="must be reply, withdraw or started"))
-    note = Text(load_default="", validate=validate.Length(max=2000))
+    action = fields.String(required=True, validate=validate.OneOf(PA_ACTIONS, error="must be " + ", ".join(PA_ACTIONS[:-1]) + " or left_early"))
+    note = Text(load_default="", validate=validate.Length(max=2000),
+                metadata={"description": "the reply; why they left early (needed for left_early)"})
+    destination = fields.String(load_default="", validate=validate.OneOf(("", *DESTINATIONS)),
+                                metadata={"description": "where the young person went next (needed for completed and left_early)"})
+    outcome_on = Date(load_default=None, allow_none=True, metadata={"description": "when it ended; default today"})
 
 
 # ------------------------------------------------------------------------- output
@@ -64,6 +71,13 @@ class Event(Schema):
     at = Instant()
     status = fields.String()
     note = fields.String()
+
+
+class PaContact(Schema):
+    name = fields.String()
+    email = fields.String()
+    phone = fields.String()
+    team = fields.String()
 
 
 class ClientView(Schema):
@@ -100,6 +114,9 @@ class ReferralRecord(Schema):
     sent_at = Instant()
     decline_reason = fields.String(allow_none=True)
     message = fields.String(allow_none=True)
+    destination = fields.String(allow_none=True, metadata={"description": "after completed or left_early: " + ", ".join(DESTINATIONS)})
+    outcome_on = fields.Date(allow_none=True)
+    pa = computed(fields.Nested(PaContact), lambda r: r.pa if caller().role == "provider" else missing)
     history = computed(fields.List(fields.Nested(Event)), lambda r: _shown(r).history)
     client = computed(fields.Nested(ClientView), lambda r: _shown(r).client)
     summary = computed(fields.String(), lambda r: _for_pa(_shown(r).summary))
@@ -183,5 +200,6 @@ def answer_referral(body, referral):
 @bp.response(200, ReferralRecord)
 @bp.errors(404, 409)
 def update_referral(body, referral):
-    """The PA's side: reply with more information, withdraw (frees the place) or mark as started."""
-    return referrals.pa_update(caller(), referral, body["action"], body["note"])
+    """The PA's side: reply with more information, withdraw (frees the place), mark as started, or
+    record the outcome: completed or left_early (with a note), each with a destination."""
+    return referrals.pa_update(caller(), referral, body["action"], body["note"], body["destination"], body["outcome_on"])

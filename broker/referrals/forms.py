@@ -4,7 +4,7 @@ from wtforms.validators import DataRequired, InputRequired, Length
 
 from broker.clients.forms import choices
 from broker.form_fields import CharacterCount, DateInputField, GovSelect, RadioInput
-from broker.referrals.models import DECLINE_REASONS, PA_ACTIONS
+from broker.referrals.models import DECLINE_REASONS, DESTINATIONS, PA_ACTIONS
 
 
 class ReferralForm(FlaskForm):
@@ -39,10 +39,15 @@ class PaActionForm(FlaskForm):
 
     action = RadioField("What do you want to do?", choices=choices(PA_ACTIONS.items()),
                         validators=[DataRequired("Choose what to do")], widget=RadioInput())
+    destination = SelectField("Where did they go next?", choices=choices([("", "Choose where they went"), *DESTINATIONS.items()]),
+                              validate_choice=False, widget=GovSelect(),
+                              description="Needed when they completed or left early")
+    outcome_on = DateInputField("When did it end?", description="Leave empty for today")
     note = TextAreaField("Note", validators=[Length(max=2000)], widget=CharacterCount(),
-                         description="The information the provider asked for, or why you are withdrawing")
+                         description="The information the provider asked for, why you are withdrawing, or why they left early")
 
     def for_status(self, status: str) -> "PaActionForm":
-        allowed = {"more_info": ("reply", "withdraw"), "sent": ("withdraw",), "accepted": ("started", "withdraw")}.get(status, ())
+        allowed = {"more_info": ("reply", "withdraw"), "sent": ("withdraw",), "accepted": ("started", "withdraw"),
+                   "started": ("completed", "left_early")}.get(status, ())
         self.action.choices = choices((a, PA_ACTIONS[a]) for a in allowed)
         return self

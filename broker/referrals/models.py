@@ -19,6 +19,9 @@ STATUSES = {
     "declined": "Declined",
     "withdrawn": "Withdrawn",
     "started": "Started",
+    "lapsed": "Lapsed: not answered in time",
+    "completed": "Completed",
+    "left_early": "Left early",
 }
 # Statuses in which the referral holds a place on its intake.
 HOLDS_PLACE = {"sent", "more_info", "accepted", "started"}
@@ -33,6 +36,8 @@ DECLINE_REASONS = {
 PA_ACTIONS = {
     "reply": "Reply with more information",
     "started": "Mark as started",
+    "completed": "Record that they completed it",
+    "left_early": "Record that they left early",
     "withdraw": "Withdraw the referral (frees the place)",
 }
 # Each step in a referral's history, as both sides read it.
@@ -43,7 +48,20 @@ EVENT_WORDS = {
     "declined": "Declined",
     "withdrawn": "Withdrawn",
     "started": "Started",
+    "lapsed": "Lapsed: not answered in time, place freed",
+    "completed": "Completed",
+    "left_early": "Left early",
 }
+# Where the young person went after the placement (recorded with completed / left early).
+DESTINATIONS = {
+    "education": "Education",
+    "employment": "Employment",
+    "training": "Training",
+    "neet": "Not in education, employment or training",
+    "unknown": "Not known",
+}
+# Statuses that end a placement and record its outcome.
+OUTCOMES = ("completed", "left_early")
 
 
 class Referral(db.Model):
@@ -65,6 +83,10 @@ class Referral(db.Model):
     answered_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))
     decline_reason: Mapped[Optional[str]] = mapped_column(String(20))
     message: Mapped[str] = mapped_column(Text, default="")  # latest message from the provider
+    # What became of the young person: set when the placement completes or they leave early.
+    destination: Mapped[Optional[str]] = mapped_column(String(20))
+    outcome_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    outcome_note: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     client: Mapped[Client] = relationship()
     need: Mapped[ClientNeed] = relationship()
@@ -78,6 +100,10 @@ class Referral(db.Model):
     def status_label(self) -> str:
         return STATUSES.get(self.status, self.status)
 
+    @property
+    def destination_label(self) -> str:
+        return DESTINATIONS.get(self.destination or "", "")
+
 
 class ReferralEvent(db.Model):
     """Each step of a referral, shown to both sides as its history."""
@@ -88,9 +114,10 @@ class ReferralEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id"), index=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    # None for the service's own steps (a hold lapsing).
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
     status: Mapped[str] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(Text, default="")
 
     referral: Mapped[Referral] = relationship(back_populates="events")
-    user: Mapped[User] = relationship()
+    user: Mapped[Optional[User]] = relationship()

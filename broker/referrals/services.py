@@ -22,7 +22,8 @@ from broker.directory.models import Intake, Provision
 from broker.errors import Conflict, Forbidden, InputError, NotFound
 from broker.extensions import db
 from broker.inputs import check_date
-from broker.referrals.models import DECLINE_REASONS, HOLDS_PLACE, Referral, ReferralEvent
+from broker.referrals import notices
+from broker.referrals.models import DECLINE_REASONS, DESTINATIONS, HOLDS_PLACE, OUTCOMES, Referral, ReferralEvent
 from broker.taxonomy import category_label
 
 
@@ -30,8 +31,10 @@ def _now():
     return dt.datetime.now(dt.timezone.utc)
 
 
-def _event(referral: Referral, user: User, note: str = "") -> None:
-    db.session.add(ReferralEvent(referral=referral, at=_now(), user_id=user.id, status=referral.status, note=note))
+def _event(referral: Referral, user: Optional[User], note: str = "") -> None:
+    """A step in the history; no user for the service's own steps (a hold lapsing)."""
+    db.session.add(ReferralEvent(referral=referral, at=_now(), user_id=user.id if user else None,
+                                 status=referral.status, note=note))
 
 
 def _hold_place(intake: Intake) -> None:
@@ -45,6 +48,19 @@ def _hold_place(intake: Intake) -> None:
         raise Conflict("intake", "the last place on this intake has just gone; choose another start date or listing")
     db.session.expire(intake, ["places_taken"])  # the UPDATE bypassed the ORM
     index_sync.touch(db.session, [intake.provision_id])
+
+
+def _still(referral: Referral, statuses: tuple[str, ...], field: str) -> None:
+    """Claim the referral in one of these statuses with a conditional UPDATE (which waits for,
+    then sees, a concurrent change such as the hold lapsing), so a place is never freed by
+    one and kept by another."""
+    claimed = db.session.execute(
+        update(Referral).where(Referral.id == referral.id, Referral.status.in_(statuses))
+        .values(status=Referral.status).execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        db.session.refresh(referral, ["status"])
+        raise Conflict(field, f"this referral is now {referral.status_label.lower()}; reload the page")
 
 
 def _release_place(intake_id: int, provision_id: int) -> None:
@@ -108,6 +124,7 @@ def send_referral(
     db.session.flush()
     _event(referral, user, "Referral sent")
     audit.record(user, "send", "referral", referral.id, client.id, intake=intake.id)
+    notices.sent(referral)
     return referral
 
 
@@ -152,6 +169,7 @@ def answer(user: User, referral: Referral, decision: str, reason: str = "", mess
         _deny(user, "answer", referral.id, referral)
     if referral.status not in ("sent", "more_info"):
         raise Conflict("decision", f"this referral is {referral.status_label.lower()}; it cannot be answered now")
+    _still(referral, ("sent", "more_info"), "decision")
     message = (message or "").strip()
     if decision == "accept":
         referral.status = "accepted"
@@ -173,16 +191,21 @@ def answer(user: User, referral: Referral, decision: str, reason: str = "", mess
     _event(referral, user, message or DECLINE_REASONS.get(reason, ""))
     audit.record(user, "answer", "referral", referral.id, referral.client_id, decision=decision)
     db.session.flush()
+    notices.answered(referral, decision)
     return referral
 
 
-def pa_update(user: User, referral: Referral, action: str, note: str = "") -> Referral:
-    """The PA's side: reply with more information, withdraw, or mark as started."""
+def pa_update(user: User, referral: Referral, action: str, note: str = "", destination: str = "",
+              on: Optional[dt.date] = None) -> Referral:
+    """The PA's side: reply with more information, withdraw, mark as started, or record the
+    outcome (completed or left early, with where the young person went next)."""
     from broker.clients.services import can_see as can_see_client
 
     if user.role != "pa" or not can_see_client(user, referral.client):
         _deny(user, action or "update", referral.id, referral)
     note = (note or "").strip()
+    if action in ("reply", "withdraw") and referral.status in ("sent", "more_info"):
+        _still(referral, ("sent", "more_info"), "action")  # not lapsing at this moment
     if action == "reply":
         if referral.status != "more_info":
             raise Conflict("action", "the provider has not asked for more information")
@@ -200,12 +223,60 @@ def pa_update(user: User, referral: Referral, action: str, note: str = "") -> Re
             raise Conflict("action", "only an accepted referral can start")
         referral.status = "started"
         referral.need.status = "met"
+    elif action in OUTCOMES:
+        _record_outcome(referral, action, note, destination, on)
     else:
-        raise InputError("action", "must be reply, withdraw or started")
+        raise InputError("action", "must be reply, withdraw, started, completed or left_early")
     _event(referral, user, note)
     audit.record(user, action, "referral", referral.id, referral.client_id)
     db.session.flush()
+    if action == "reply":
+        notices.replied(referral)
     return referral
+
+
+def _record_outcome(referral: Referral, action: str, note: str, destination: str, on: Optional[dt.date]) -> None:
+    """Completed or left early: only after it started, with where they went next and when."""
+    if referral.status != "started":
+        raise Conflict("action", "record how it ended once the young person has started")
+    if destination not in DESTINATIONS:
+        raise InputError("destination", "choose where the young person went next")
+    if action == "left_early" and not note:
+        raise InputError("note", "say why they left early")
+    on = on or dt.date.today()
+    check_date(on, "outcome_on")
+    if on > dt.date.today():
+        raise InputError("outcome_on", "must be today or earlier")
+    referral.status, referral.destination, referral.outcome_on, referral.outcome_note = action, destination, on, note
+
+
+def lapse_unanswered(today: dt.date, grace_days: int) -> list[Referral]:
+    """Referrals still unanswered `grace_days` after their answer-by date lapse, and their
+    places go back to the pool. Each is claimed with a conditional UPDATE on its status,
+    so a provider answering at that moment, or a second run, never frees a place twice."""
+    from sqlalchemy import and_
+
+    cutoff = today - dt.timedelta(days=grace_days)
+    due = list(db.session.scalars(
+        select(Referral.id).where(Referral.status.in_(("sent", "more_info")), Referral.answer_by <= cutoff)
+        .order_by(Referral.id)
+    ))
+    lapsed = []
+    for referral_id in due:
+        claimed = db.session.execute(
+            update(Referral).where(and_(Referral.id == referral_id, Referral.status.in_(("sent", "more_info"))))
+            .values(status="lapsed", answered_at=_now()).execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:
+            continue
+        referral = db.session.get(Referral, referral_id)
+        db.session.refresh(referral, ["status", "answered_at"])
+        _release_place(referral.intake_id, referral.provision_id)
+        _event(referral, None, f"Not answered by {referral.answer_by:%d %b %Y}; the place was freed")
+        db.session.flush()
+        notices.lapsed(referral)
+        lapsed.append(referral)
+    return lapsed
 
 
 @dataclass
@@ -264,9 +335,10 @@ def shown_to(user: User, referral: Referral) -> ReferralView:
     for e in referral.events:
         # A note written by the provider's own staff is theirs to see; every other note
         # (the PA's background, replies and reasons) is the young person's information.
-        own = provider and e.user.organisation_id == org
-        shown = own or "background" in scopes
-        history.append({"at": e.at, "status": e.status, "by": e.user.name, "note": e.note if shown else "",
+        own = provider and (e.user is None or e.user.organisation_id == org)  # the service's own notes are for both
+        shown = own or "background" in scopes or e.user is None
+        history.append({"at": e.at, "status": e.status, "by": e.user.name if e.user else "The service",
+                        "note": e.note if shown else "",
                         "withheld": bool(e.note) and not shown})
     return ReferralView(
         consent=consent,
@@ -350,6 +422,7 @@ class InboxQuery:
     status: str = ""
     need: str = ""
     due: str = ""
+    listing: Optional[int] = None  # one of the organisation's listings (provision id)
     sort: str = "answer_by"
     page: int = 1
 
@@ -360,15 +433,26 @@ class InboxQuery:
 
         pick = lambda name, allowed, default="": args.get(name, "") if args.get(name, "") in allowed else default  # noqa: E731
         return cls(q=(args.get("q") or "").strip()[:100], status=pick("status", STATUSES), need=pick("need", CATEGORIES),
-                   due=pick("due", INBOX_DUE), sort=pick("sort", INBOX_SORTS, "answer_by"), page=args.get("page", 1, type=int))
+                   due=pick("due", INBOX_DUE), listing=args.get("listing", None, type=int),
+                   sort=pick("sort", INBOX_SORTS, "answer_by"), page=args.get("page", 1, type=int))
 
     def args(self) -> dict:
-        return {"q": self.q, "status": self.status, "need": self.need, "due": self.due,
+        return {"q": self.q, "status": self.status, "need": self.need, "due": self.due, "listing": self.listing or "",
                 "sort": "" if self.sort == "answer_by" else self.sort}
 
     @property
     def filtered(self) -> bool:
-        return bool(self.q or self.status or self.need or self.due)
+        return bool(self.q or self.status or self.need or self.due or self.listing)
+
+
+def inbox_listings(user: User) -> list[tuple[int, str]]:
+    """The organisation's listings that have referrals, for the inbox's listing filter."""
+    rows = db.session.execute(
+        select(Provision.id, Provision.name).where(Provision.id.in_(
+            select(Referral.provision_id).where(Referral.organisation_id == user.organisation_id)))
+        .order_by(Provision.name, Provision.id)
+    )
+    return [(pid, name) for pid, name in rows]
 
 
 def search_inbox(user: User, query: InboxQuery, today: dt.date):
@@ -380,6 +464,8 @@ def search_inbox(user: User, query: InboxQuery, today: dt.date):
     stmt = select(Referral).where(Referral.organisation_id == user.organisation_id)
     if query.status:
         stmt = stmt.where(Referral.status == query.status)
+    if query.listing:
+        stmt = stmt.where(Referral.provision_id == query.listing)
     if query.need:
         stmt = stmt.where(Referral.need_id.in_(select(ClientNeed.id).where(ClientNeed.category == query.need)))
     if query.due == "overdue":
@@ -398,5 +484,18 @@ def search_inbox(user: User, query: InboxQuery, today: dt.date):
         rows.sort(key=lambda r: (r.intake.joinable_from(today), r.id))
     page = page_of(rows, query.page)
     page.extra["names"] = names
+    # The list names a young person by first name and initial (the page has the rest).
+    from broker.notifications import short_name
+
+    page.extra["short_names"] = {r.id: short_name(r.client) for r in page.items if r.id in names}
     audit_listed(user, page.items, names)
     return page
+
+
+def latest_outcomes(client_ids: list[int]) -> dict[int, Referral]:
+    """Per young person, their latest placement that ended with an outcome (one query)."""
+    rows = db.session.scalars(
+        select(Referral).where(Referral.client_id.in_(client_ids), Referral.status.in_(OUTCOMES))
+        .order_by(Referral.outcome_on, Referral.id)
+    )
+    return {r.client_id: r for r in rows}  # the latest wins

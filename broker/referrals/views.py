@@ -20,8 +20,9 @@ def inbox_page():
     today = dt.date.today()
     query = services.InboxQuery.from_args(request.args)
     page = services.search_inbox(current_user, query, today)
-    return render_template("referrals/inbox.html", page=page, query=query, names=page.extra["names"], statuses=STATUSES,
-                           due=services.INBOX_DUE, sorts=services.INBOX_SORTS, today=today)
+    return render_template("referrals/inbox.html", page=page, query=query, names=page.extra["short_names"], statuses=STATUSES,
+                           due=services.INBOX_DUE, sorts=services.INBOX_SORTS, today=today,
+                           listings=services.inbox_listings(current_user))
 
 
 @bp.get("/referrals/<int:referral_id>")
@@ -68,7 +69,8 @@ def pa_update(referral_id: int):
     form = PaActionForm().for_status(referral.status)
     if form.validate_on_submit():
         try:
-            services.pa_update(current_user, referral, form.action.data, form.note.data)
+            services.pa_update(current_user, referral, form.action.data, form.note.data, form.destination.data or "",
+                               form.outcome_on.data)
         except DomainError as exc:
             show_on_form(form, exc)
             return _render(referral, pa_form=form, status=exc.status)

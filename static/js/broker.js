@@ -21,3 +21,10 @@ if (autocomplete) {
     })
   }
 }
+
+// A "Print" button (data-module="app-print") opens the browser's print dialogue; without
+// JavaScript the page's print stylesheet still applies to the browser's own Print command.
+for (const button of document.querySelectorAll('[data-module="app-print"]')) {
+  button.hidden = false
+  button.addEventListener('click', () => window.print())
+}

@@ -1,5 +1,5 @@
 """Providers edit and confirm their own listings; machines replace intakes over the API;
-every change is in the history; reminders go to providers with stale listings."""
+every change is in the history; providers' staff hear of their stale listings."""
 import datetime as dt
 import json
 import subprocess
@@ -212,10 +212,13 @@ def test_feed_uploads_and_api_racing_referrals_never_overbook(app, world):
     assert intake.places_taken == len(held)
 
 
-def test_remind_stale_writes_one_message_per_provider(app, world, tmp_path):
-    from broker.providers.reminders import write_reminders
+def test_stale_listings_are_told_to_the_providers_staff_once(app, world):
+    from broker.notifications.models import Notification
+    from broker.providers.reminders import remind_stale
 
-    written = write_reminders(tmp_path, TODAY, 30)
-    assert [(path.name.split("-", 1)[1], n) for path, n in written] == [("aire-training-ltd.txt", 1)]
-    text = written[0][0].read_text()
-    assert "To: hello@aire.example" in text and "Plastering course" in text and "45 days ago" in text
+    assert remind_stale(TODAY, 30) == 1
+    db.session.commit()
+    notes = db.session.scalars(select(Notification)).all()
+    assert [(n.user_id, n.kind) for n in notes] == [(world["staff"].id, "listings-stale")]
+    assert "Plastering course" in notes[0].body and "45 days ago" in notes[0].body and "Their course" not in notes[0].body
+    assert remind_stale(TODAY, 30) == 0  # the same stale listings: nobody is told again
