@@ -213,7 +213,7 @@ def add_plan_action(user: User, client: Client, what: str, who: str, due) -> Pla
                         due=_date(due, "due"), created_by_id=user.id)
     db.session.add(action)
     db.session.flush()
-    audit.record(user, "plan_action", "client", client.id, client.id, action=action.id)
+    audit.record(user, "plan_action", "client", client.id, client.id, plan_action=action.id)
     return action
 
 
@@ -222,7 +222,7 @@ def mark_plan_action_done(user: User, client: Client, action_id: int, today: dt.
     if action is None or action.client_id != client.id:
         raise NotFound("action_id", f"{client.display_name}'s plan has no action {action_id}")
     action.done_on = today or dt.date.today()
-    audit.record(user, "plan_action_done", "client", client.id, client.id, action=action.id)
+    audit.record(user, "plan_action_done", "client", client.id, client.id, plan_action=action.id)
     return action
 
 
@@ -365,5 +365,5 @@ def mark_action_done(user: User, action_id: int, today: dt.date | None = None) -
     if action is None or action.owner_user_id != user.id:
         raise NotFound("action_id", f"no action {action_id} of yours")
     action.done_on = today or dt.date.today()
-    audit.record(user, "action_done", "conference", action.conference_id, action.conference.client_id, action=action.id)
+    audit.record(user, "action_done", "conference", action.conference_id, action.conference.client_id, conference_action=action.id)
     return action
