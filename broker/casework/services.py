@@ -312,19 +312,21 @@ def conferences(client: Client) -> list[CaseConference]:
 def conference_view(user: User, conference_id: int) -> dict:
     """A conference as this user may see it (audited), else 404.
 
-    The young person's PA (or a lead, or a PA they share with) sees it all. Provider staff
-    of an agency that attended see what consent covers for their agency: with referral
+    The young person's PA (or their lead, or a PA they share with) and colleagues who
+    attended see it all. Provider staff of an agency that attended see what consent covers for their agency: with referral
     consent the young person's name, the decisions and the actions; with assessment
     consent the notes too. Without consent in force they see nothing."""
     from broker.clients.services import can_see, consent_in_force
 
     conference = db.session.get(CaseConference, conference_id)
     client = db.session.get(Client, conference.client_id) if conference else None
-    full = client is not None and can_see(user, client)
+    attended = conference is not None and any(a.user_id == user.id for a in conference.attendees)
+    # Colleagues who were in the room see the record of it; provider staff only what consent covers.
+    full = client is not None and (can_see(user, client) or (attended and user.role != "provider"))
     referral = assessment = full
     agency_attended = (
         conference is not None and user.role == "provider" and user.organisation_id is not None
-        and any(a.organisation_id == user.organisation_id for a in conference.attendees)
+        and (attended or any(a.organisation_id == user.organisation_id for a in conference.attendees))
     )
     if not full and agency_attended:
         referral = consent_in_force(client.id, user.organisation_id, "referral")
@@ -349,15 +351,14 @@ def my_actions(user: User, include_done: bool = False) -> list[ConferenceAction]
 
 
 def action_client_name(user: User, action: ConferenceAction) -> str | None:
-    """The young person's name on an action, if this owner may see it (their record, or consent for their agency)."""
-    from broker.clients.services import can_see, consent_in_force
+    """The young person's name on an action, if its owner may see it: colleagues were given the
+    action about them by name; provider staff see it only with consent for their agency."""
+    from broker.clients.services import consent_in_force
 
     client = db.session.get(Client, action.conference.client_id)
-    if can_see(user, client):
-        return client.display_name
-    if user.organisation_id and consent_in_force(client.id, user.organisation_id, "referral"):
-        return client.display_name
-    return None
+    if user.role == "provider":
+        return client.display_name if consent_in_force(client.id, user.organisation_id, "referral") else None
+    return client.display_name
 
 
 def mark_action_done(user: User, action_id: int, today: dt.date | None = None) -> ConferenceAction:

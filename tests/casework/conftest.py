@@ -22,8 +22,9 @@ def team(app):
     complex_case = pf.client(pa2, first_name="Cara", last_name="Complex", urgency=3)
     theirs = pf.client(outsider, first_name="Nadia", last_name="Notours", urgency=3, assessment_date=today - dt.timedelta(days=60),
                        review_date=today - dt.timedelta(days=3))
-    return dict(lead=lead, pa1=pa1, pa2=pa2, outsider=outsider, overdue=overdue, complex=complex_case, theirs=theirs,
-                org=f.organisation("Aire Training Ltd"))
+    org = f.organisation("Aire Training Ltd")
+    db.session.commit()
+    return dict(lead=lead, pa1=pa1, pa2=pa2, outsider=outsider, overdue=overdue, complex=complex_case, theirs=theirs, org=org)
 
 
 def sign_in(client, user):
