@@ -53,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     # Import models so that metadata and migrations see every table.
     from broker.audit import models as _audit  # noqa: F401
     from broker.auth import models as _auth  # noqa: F401
+    from broker.casework import models as _casework  # noqa: F401
     from broker.clients import models as _clients  # noqa: F401
     from broker.directory import index_sync, models  # noqa: F401
     from broker.insight import models as _insight  # noqa: F401
@@ -77,6 +78,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from broker.audit.views import bp as admin_views
     from broker.auth.views import bp as auth_views
+    from broker.casework.views import bp as casework_views
     from broker.clients.views import bp as client_views
     from broker.directory.oruk.publish import bp as oruk_api
     from broker.directory.oruk.review import bp as review_views
@@ -89,7 +91,7 @@ def create_app(config: dict | None = None) -> Flask:
     from broker.referrals.views import bp as referral_views
 
     for blueprint in (directory_views, home_views, auth_views, client_views, referral_views, admin_views, provider_views,
-                      insight_views, job_views, review_views, oruk_api, notification_views):
+                      insight_views, job_views, review_views, oruk_api, notification_views, casework_views):
         app.register_blueprint(blueprint)
 
     from broker import api

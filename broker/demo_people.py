@@ -43,7 +43,19 @@ def create_demo_people() -> list[tuple[str, str, str]]:
     _demo_caseload(pa, org_id)
     pa2 = db.session.scalar(select(User).where(User.email == "pa2@demo.example"))
     _generated_caseload([pa, pa2], org_id)
+    created += create_demo_lead([pa, pa2])
     return created
+
+
+def create_demo_lead(pas: list[User]) -> list[tuple[str, str, str]]:
+    """A team lead supervising the demo PAs; returns (role, email, password) to print."""
+    from broker.casework.services import supervise
+
+    password = secrets.token_urlsafe(9)
+    lead = create_user("lead@demo.example", "Lee Team-Lead", "lead", password)
+    for pa in pas:
+        supervise(lead, pa)
+    return [("lead", "lead@demo.example", password)]
 
 
 def _demo_caseload(pa: User, org_id: int | None) -> None:

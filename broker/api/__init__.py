@@ -37,6 +37,7 @@ API_CONFIG = {
 def blueprints() -> list[ApiBlueprint]:
     """Every API blueprint, in the order the document lists them."""
     from broker.auth.api import bp as auth_api
+    from broker.casework.api import bp as casework_api
     from broker.clients.api import bp as clients_api
     from broker.directory.api import bp as directory_api
     from broker.insight.api import bp as insight_api
@@ -44,7 +45,7 @@ def blueprints() -> list[ApiBlueprint]:
     from broker.providers.api import bp as providers_api
     from broker.referrals.api import bp as referrals_api
 
-    return [directory_api, providers_api, auth_api, clients_api, referrals_api, insight_api, notifications_api]
+    return [directory_api, providers_api, auth_api, clients_api, casework_api, referrals_api, insight_api, notifications_api]
 
 
 def init_app(app: Flask, csrf) -> Api:

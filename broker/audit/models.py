@@ -45,5 +45,13 @@ ACTION_WORDS = {
     "reply": "replied with more information on",
     "withdraw": "withdrew",
     "started": "marked as started",
+    # casework
+    "reassign": "reassigned to another Personal Adviser",
+    "supervision_note": "wrote a supervision note about",
+    "plan_action": "added a plan action to",
+    "plan_action_done": "marked a plan action done on",
+    "review": "recorded a review of",
+    "conference": "recorded a case conference on",
+    "action_done": "marked an action done from",
 }
-SUBJECT_WORDS = {"client": "young person", "referral": "referral"}
+SUBJECT_WORDS = {"client": "young person", "referral": "referral", "conference": "case conference"}

@@ -13,6 +13,7 @@ from broker.extensions import NO_ID_REUSE, db
 
 ROLES = {
     "pa": "Personal Adviser",
+    "lead": "Team lead",
     "provider": "Provider staff",
     "manager": "Manager",
     "admin": "Administrator",
@@ -30,6 +31,9 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(200))
     # Provider staff belong to one organisation and see only its referrals and listings.
     organisation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisation.id"))
+    # A PA in a specialist team (e.g. "Youth Offending Team"); sharing a complex case with
+    # one of them counts as specialist involvement on the caseload.
+    specialist_team: Mapped[Optional[str]] = mapped_column(String(100))
     active: Mapped[bool] = mapped_column(default=True)
     # How a provider reaches a referral's PA besides e-mail.
     phone: Mapped[str] = mapped_column(String(40), default="", server_default="")

@@ -173,10 +173,10 @@ def with_client(action: str = "view"):
 
 
 @bp.get("/clients")
-@bp.token_required("pa")
+@bp.token_required("pa", "lead")
 @bp.response(200, Caseload)
 def list_clients():
-    """The PA's caseload: their own young people and those shared with them."""
+    """The PA's caseload: their own young people and those shared with them (a team lead: their PAs' young people)."""
     return {"clients": clients.list_caseload(caller())}
 
 
@@ -190,7 +190,7 @@ def create_client(body):
 
 
 @bp.get("/clients/<int:client_id>")
-@bp.token_required("pa")
+@bp.token_required("pa", "lead")
 @with_client()
 @bp.response(200, ClientRecord)
 @bp.errors(404)

@@ -34,14 +34,12 @@ def _shared_ids(user: User):
 
 
 def caseload(user: User) -> list[Client]:
-    """The PA's own clients and those explicitly shared with them."""
-    if user.role != "pa":
+    """The PA's own clients and those explicitly shared with them; a team lead's PAs' clients."""
+    if user.role not in ("pa", "lead"):
         return []
     return list(
         db.session.scalars(
-            select(Client)
-            .where(or_(Client.pa_id == user.id, Client.id.in_(_shared_ids(user))))
-            .order_by(Client.urgency.desc(), Client.last_name)
+            select(Client).where(visible_to(user)).order_by(Client.urgency.desc(), Client.last_name)
         )
     )
 
@@ -62,6 +60,10 @@ def referral_counts(client_ids: list[int]) -> dict[int, dict[str, int]]:
 
 
 def can_see(user: User, client: Client) -> bool:
+    if user.role == "lead":
+        from broker.casework.services import supervises
+
+        return supervises(user, client.pa_id)
     if user.role != "pa":
         return False
     if client.pa_id == user.id:
@@ -289,7 +291,14 @@ class CaseloadQuery:
 
 
 def visible_to(user: User):
-    """The SQL condition for the young people this PA may see: their own and those shared with them."""
+    """The SQL condition for the young people this PA may see: their own and those shared with
+    them; for a team lead, those of the PAs they supervise."""
+    if user.role == "lead":
+        from broker.casework.services import supervised_pa_ids
+
+        return Client.pa_id.in_(supervised_pa_ids(user))
+    if user.role != "pa":
+        return Client.id.is_(None)
     return or_(Client.pa_id == user.id, Client.id.in_(_shared_ids(user)))
 
 

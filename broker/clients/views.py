@@ -6,6 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from broker.auth.services import local_path, roles_required
+from broker.casework.services import without_specialist
 from broker.clients import services
 from broker.clients.forms import ClientForm, ConsentForm, NeedForm
 from broker.clients.models import CONSENT_PURPOSES
@@ -28,7 +29,7 @@ def _form_data(form) -> dict:
 
 
 @bp.get("/")
-@roles_required("pa")
+@roles_required("pa", "lead")
 def caseload_page():
     today = dt.date.today()
     query = services.CaseloadQuery.from_args(request.args)
@@ -37,6 +38,7 @@ def caseload_page():
         "clients/caseload.html", page=page, query=query, referrals=services.referral_counts([c.id for c in page.items]),
         statuses=STATUSES, caseload_statuses=services.CASELOAD_STATUSES, sorts=services.CASELOAD_SORTS, today=today,
         outcomes=latest_outcomes([c.id for c in page.items]),
+        no_specialist=without_specialist([c.id for c in page.items]),
     )
 
 
@@ -56,13 +58,15 @@ def new_client():
 
 
 @bp.get("/<int:client_id>")
-@roles_required("pa")
+@roles_required("pa", "lead")
 def client_page(client_id: int):
     return _record(services.client_for(current_user, client_id))
 
 
-def _record(client, need_form=None, share_error=None, status=200):
-    """The young person's record; a need or share that failed comes back with its error."""
+def _record(client, need_form=None, share_error=None, status=200, **casework_forms):
+    """The young person's record; a need, share or casework form that failed comes back with its error."""
+    from broker.casework.views import record_sections
+
     referrals = db.session.scalars(select(Referral).where(Referral.client_id == client.id).order_by(Referral.id.desc())).all()
     return render_template(
         "clients/client.html",
@@ -74,6 +78,7 @@ def _record(client, need_form=None, share_error=None, status=200):
         referrals=referrals,
         purposes=CONSENT_PURPOSES,
         shared_with=services.shared_with(client),
+        **record_sections(client, current_user, **casework_forms),
     ), status
 
 

@@ -21,12 +21,32 @@ def pa_panels(user: User, today: dt.date) -> dict:
     from broker.clients import services as clients
     from broker.referrals import services as referrals
 
-    # Consent expiries and actions owned join these as their own panels (templates/home/pa.html).
+    # Consent expiries join these as their own panel (templates/home/pa.html).
     return {
         "answers": referrals.answers_received(user, today),
         "more_info": referrals.asked_for_more_information(user),
         "reviews": clients.reviews_due(user, today),
         "waiting": clients.waiting_longest(user, today),
+        **actions_panel(user, today),
+    }
+
+
+def actions_panel(user: User, today: dt.date) -> dict:
+    """The case conference actions this person owns (templates/home/_actions.html)."""
+    from broker.casework import services as casework
+
+    rows = casework.my_actions(user)
+    return {"actions": rows, "action_names": {a.id: casework.action_client_name(user, a) for a in rows}}
+
+
+def lead_panels(user: User, today: dt.date) -> dict:
+    from broker.casework import services as casework
+
+    return {
+        "overdue": casework.overdue_reviews(user, today),
+        "unanswered": casework.unanswered_referrals(user, today),
+        "no_specialist": casework.complex_without_specialist(user),
+        **actions_panel(user, today),
     }
 
 
@@ -43,6 +63,7 @@ def provider_panels(user: User, today: dt.date) -> dict:
         "names": names,
         "stale": providers.stale_listings(user.organisation_id, today, current_app.config["BROKER_STALE_DAYS"]),
         "stale_days": current_app.config["BROKER_STALE_DAYS"],
+        **actions_panel(user, today),
     }
 
 
@@ -73,6 +94,7 @@ def admin_panels(user: User, today: dt.date) -> dict:
 # role -> the function that gathers its home page (rendered with templates/home/<role>.html).
 PANELS: dict[str, Callable[[User, dt.date], dict]] = {
     "pa": pa_panels,
+    "lead": lead_panels,
     "provider": provider_panels,
     "manager": manager_panels,
     "admin": admin_panels,

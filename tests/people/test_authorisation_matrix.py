@@ -1,13 +1,18 @@
 """Every role against every client and referral route, over pages and the API.
 
-Only the client's own PA sees the client's record; only the provider the referral
-went to sees the referral (and only what consent covers). Everyone else is denied:
+Only the client's own PA and their team lead see the client's record; only the provider
+the referral went to sees the referral (and only what consent covers); a case conference
+is seen by the PA, their lead and an agency that attended with consent. Everyone else is denied:
 404 where the record is someone else's (its existence is not revealed), 403 where
 the role never has access, a sign-in redirect or 401 without credentials.
 """
+import datetime as dt
+
 import pytest
 
+from broker.casework.services import convene, supervise
 from broker.clients.services import record_consent
+from broker.extensions import db
 from broker.referrals.services import send_referral
 from tests.directory import factories as f
 from tests.people import factories as pf
@@ -25,15 +30,26 @@ def world(app):
     yp = pf.client(owner)
     record_consent(owner, yp, org.id, "referral", True)
     referral = send_referral(owner, yp, yp.needs[0].id, course.intakes[0].id, "Background for the provider here.")
+    lead, other_lead = pf.user("lead"), pf.user("lead")
+    other_pa = pf.user("pa")
+    supervise(lead, owner)
+    supervise(lead, other_pa)
+    supervise(other_lead, other_pa)
+    conference = convene(owner, yp, {"held_on": dt.date.today(), "attendee_organisation_ids": [org.id],
+                                     "actions": [{"what": "Call the hostel", "owner_user_id": owner.id, "due": dt.date.today()}]})
+    db.session.commit()
     users = {
         "owner_pa": owner,
-        "other_pa": pf.user("pa"),
+        "lead": lead,
+        "other_lead": other_lead,
+        "other_pa": other_pa,
         "provider": pf.user("provider", organisation=org),
         "other_provider": pf.user("provider", organisation=other_org),
         "manager": pf.user("manager"),
         "admin": pf.user("admin"),
     }
-    return dict(users=users, client_id=yp.id, need_id=yp.needs[0].id, intake_id=course.intakes[0].id, referral_id=referral.id)
+    return dict(users=users, client_id=yp.id, need_id=yp.needs[0].id, intake_id=course.intakes[0].id, referral_id=referral.id,
+                conference_id=conference.id, other_pa_id=other_pa.id, owner_id=owner.id)
 
 
 PAGES = [
@@ -46,6 +62,15 @@ PAGES = [
     ("GET", "/referrals/{referral_id}"),
     ("POST", "/referrals/{referral_id}/answer"),
     ("POST", "/referrals/{referral_id}/update"),
+    ("GET", "/clients/?sort=name"),
+    ("POST", "/clients/{client_id}/reassign"),
+    ("POST", "/clients/{client_id}/plan"),
+    ("POST", "/clients/{client_id}/reviews"),
+    ("GET", "/clients/{client_id}/conferences/new"),
+    ("GET", "/conferences/{conference_id}"),
+    ("GET", "/team"),
+    ("GET", "/team/{owner_id}"),
+    ("GET", "/actions"),
 ]
 API = [
     ("GET", "/api/v1/clients/{client_id}"),
@@ -55,10 +80,26 @@ API = [
     ("GET", "/api/v1/referrals/{referral_id}"),
     ("POST", "/api/v1/referrals/{referral_id}/answer"),
     ("POST", "/api/v1/referrals/{referral_id}/update"),
+    ("GET", "/api/v1/clients"),
+    ("POST", "/api/v1/clients/{client_id}/conferences"),
+    ("GET", "/api/v1/conferences/{conference_id}"),
+    ("GET", "/api/v1/actions"),
 ]
 # Who may use each route; everyone else must be denied.
+EVERYONE = {"owner_pa", "lead", "other_lead", "other_pa", "provider", "other_provider", "manager", "admin"}
 MAY = {
+    "/clients/{client_id}": {"owner_pa", "lead"},
+    "/clients/?sort=name": {"owner_pa", "lead", "other_lead", "other_pa"},  # the caseload list: each sees their own
     "/clients/": {"owner_pa"},
+    "/clients/{client_id}/reassign": {"lead"},
+    "/conferences/{conference_id}": {"owner_pa", "lead", "provider"},
+    "/team": {"lead", "other_lead"},
+    "/team/{owner_id}": {"lead"},
+    "/actions": EVERYONE,
+    "/api/v1/clients": {"owner_pa", "lead", "other_lead", "other_pa"},
+    "/api/v1/clients/{client_id}": {"owner_pa", "lead"},
+    "/api/v1/conferences/{conference_id}": {"owner_pa", "lead", "provider"},
+    "/api/v1/actions": EVERYONE,
     "/referrals/{referral_id}": {"owner_pa", "provider"},
     "/referrals/{referral_id}/answer": {"provider"},
     "/referrals/{referral_id}/update": {"owner_pa"},
@@ -72,10 +113,10 @@ MAY = {
 def _may(route: str) -> set[str]:
     if route in MAY:
         return MAY[route]
-    return next(who for prefix, who in MAY.items() if route.startswith(prefix))
+    return next(who for prefix, who in MAY.items() if route.startswith(prefix) and prefix.endswith("/"))
 
 
-ROLES = ["owner_pa", "other_pa", "provider", "other_provider", "manager", "admin", "anonymous"]
+ROLES = ["owner_pa", "lead", "other_lead", "other_pa", "provider", "other_provider", "manager", "admin", "anonymous"]
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -131,3 +172,15 @@ def test_caseload_lists_only_own_clients(app, client, world):
     other = world["users"]["other_pa"]
     client.post("/login", data={"email": other.email, "password": pf.PASSWORD})
     assert "Jordan" not in client.get("/clients/").get_data(as_text=True)
+
+
+def test_a_lead_lists_only_their_own_pas_young_people(app, client, world):
+    other_lead = world["users"]["other_lead"]
+    client.post("/login", data={"email": other_lead.email, "password": pf.PASSWORD})
+    assert "Jordan" not in client.get("/clients/").get_data(as_text=True)
+    token = client.post("/api/v1/auth/token", json={"email": other_lead.email, "password": pf.PASSWORD}).get_json()["token"]
+    assert client.get("/api/v1/clients", headers={"Authorization": f"Bearer {token}"}).get_json() == {"clients": []}
+    client.post("/logout")
+    lead = world["users"]["lead"]
+    client.post("/login", data={"email": lead.email, "password": pf.PASSWORD})
+    assert "Jordan" in client.get("/clients/").get_data(as_text=True)
