@@ -9,6 +9,7 @@ from broker.auth.services import local_path, roles_required
 from broker.clients import services
 from broker.clients.forms import ClientForm, ConsentForm, NeedForm
 from broker.clients.models import CONSENT_PURPOSES
+from broker.clients.suggestion_words import in_words
 from broker.clients.suggestions import suggestions_for
 from broker.directory.models import Intake, Organisation
 from broker.errors import DomainError
@@ -154,7 +155,9 @@ def consent_page(client_id: int):
 @roles_required("pa")
 def suggestions_page(client_id: int):
     client = services.client_for(current_user, client_id, action="view_suggestions")
-    return render_template("clients/suggestions.html", client=client, needs=suggestions_for(client), today=dt.date.today())
+    today = dt.date.today()
+    needs = in_words(client, suggestions_for(client, today, max_excluded=None), today)
+    return render_template("clients/suggestions.html", client=client, needs=needs, today=today)
 
 
 @bp.route("/<int:client_id>/refer", methods=["GET", "POST"])
