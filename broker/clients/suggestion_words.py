@@ -64,8 +64,12 @@ def who_for(provision) -> str:
         ages = f"aged {lo} and over" if lo is not None else f"aged up to {hi}"
     else:
         ages = ""
-    who = f"{groups} {ages}".strip() if groups else ages if ages.endswith("s") and not ages.startswith("aged") else (
-        f"young people {ages}" if ages else "")
+    if groups:
+        who = f"{groups} {ages}".strip()
+    elif ages.startswith("aged"):
+        who = f"young people {ages}"
+    else:
+        who = ages
     if provision.areas:
         who = f"{who or 'young people'} living in {_areas(provision.areas)}"
     return f"for {who}" if who else ""
