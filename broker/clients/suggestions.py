@@ -40,6 +40,8 @@ class NeedView:
     need: ClientNeed
     options: list[OptionView] = field(default_factory=list)
     excluded: list[tuple[Provision, str, float]] = field(default_factory=list)
+    # The same start dates with the matcher's rule names (matching.Excluded), for the page's groups.
+    ruled_out: list[tuple[Provision, matching.Excluded]] = field(default_factory=list)
     excluded_count: int = 0
     eligible_count: int = 0
     note: str = ""
@@ -166,12 +168,16 @@ def _live_listings(categories) -> list[_Listing]:
     return list(listings.values())
 
 
-def suggestions_for(client: Client, today: dt.date | None = None, top_n: int = 5) -> list[NeedView]:
-    """Ranked, explained options for each open need (one per category)."""
+def suggestions_for(
+    client: Client, today: dt.date | None = None, top_n: int = 5, max_excluded: int | None = 10,
+) -> list[NeedView]:
+    """Ranked, explained options for each open need (one per category); `max_excluded=None`
+    keeps every ruled-out start date (the page lists them all)."""
     today = today or dt.date.today()
     categories = {n.category for n in client.open_needs}
     problem = build_problem(client, _live_listings(categories), today)
-    result = matching.suggest(problem, str(client.id), top_n=top_n, max_excluded=10)
+    result = matching.suggest(problem, str(client.id), top_n=top_n,
+                               max_excluded=10**9 if max_excluded is None else max_excluded)
     # Only the listings shown are loaded as models, with their providers and intakes.
     shown = {int(o.provision) for ns in result.needs for o in ns.options} | {
         int(e.provision) for ns in result.needs for e in ns.excluded}
@@ -199,4 +205,5 @@ def suggestions_for(client: Client, today: dt.date | None = None, top_n: int = 5
             p = by_id[o.provision]
             view.options.append(OptionView(p, intakes[o.intake], o, p.is_stale(today, stale_days)))
         view.excluded = [(by_id[e.provision], e.reason, e.km) for e in ns.excluded]
+        view.ruled_out = [(by_id[e.provision], e) for e in ns.excluded]
     return views

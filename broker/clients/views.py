@@ -7,16 +7,17 @@ from sqlalchemy import select
 
 from broker.auth.services import local_path, roles_required
 from broker.casework.services import without_specialist
-from broker.clients import services
+from broker.clients import refer_from_listing, services
 from broker.clients.forms import ClientForm, ConsentForm, NeedForm
 from broker.clients.models import CONSENT_PURPOSES
+from broker.clients.suggestion_words import in_words
 from broker.clients.suggestions import suggestions_for
-from broker.directory.models import Intake, Organisation
-from broker.errors import DomainError
+from broker.directory.models import Intake, Organisation, Provision
+from broker.errors import DomainError, InputError
 from broker.extensions import db
 from broker.form_fields import sentence, show_on_form
 from broker.inputs import optional_id
-from broker.referrals.forms import ReferralForm
+from broker.referrals.forms import ReferFromListingForm, ReferralForm
 from broker.referrals.models import STATUSES, Referral
 from broker.referrals.services import latest_outcomes, send_referral
 from broker.taxonomy import CATEGORIES
@@ -160,7 +161,9 @@ def consent_page(client_id: int):
 @roles_required("pa")
 def suggestions_page(client_id: int):
     client = services.client_for(current_user, client_id, action="view_suggestions")
-    return render_template("clients/suggestions.html", client=client, needs=suggestions_for(client), today=dt.date.today())
+    today = dt.date.today()
+    needs = in_words(client, suggestions_for(client, today, max_excluded=None), today)
+    return render_template("clients/suggestions.html", client=client, needs=needs, today=today)
 
 
 @bp.route("/<int:client_id>/refer", methods=["GET", "POST"])
@@ -198,3 +201,30 @@ def refer_page(client_id: int):
         "clients/refer.html", client=client, form=form, intake=intake, need=need, has_consent=has_consent,
         today=dt.date.today(),
     ), status
+
+
+@bp.route("/refer-from-listing/<int:provision_id>", methods=["GET", "POST"])
+@roles_required("pa")
+def refer_from_listing_page(provision_id: int):
+    """Choose who and when for a listing; the referral itself is written on the refer page."""
+    provision = db.session.get(Provision, provision_id)
+    if provision is None or provision.status != "active":
+        abort(404)
+    today = dt.date.today()
+    rows = refer_from_listing.who_can_be_referred(current_user, provision)
+    form = ReferFromListingForm().for_listing(
+        refer_from_listing.person_need_choices(rows), refer_from_listing.intake_choices(provision, today))
+    if request.method == "GET" and optional_id(request.args, "intake_id"):
+        form.intake_id.data = str(optional_id(request.args, "intake_id"))
+    if form.validate_on_submit():
+        try:
+            client, need = refer_from_listing.chosen(rows, form.person_need.data)
+            if form.intake_id.data not in {v for v, _ in refer_from_listing.intake_choices(provision, today)}:
+                raise InputError("intake_id", "Choose a start date with a place left")
+        except DomainError as exc:
+            show_on_form(form, exc)
+        else:
+            return redirect(url_for("clients.refer_page", client_id=client.id, need_id=need.id, intake_id=int(form.intake_id.data)))
+    return render_template(
+        "clients/refer_from_listing.html", provision=provision, form=form, rows=rows,
+    ), 400 if form.errors else 200

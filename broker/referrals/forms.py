@@ -51,3 +51,18 @@ class PaActionForm(FlaskForm):
                    "started": ("completed", "left_early")}.get(status, ())
         self.action.choices = choices((a, PA_ACTIONS[a]) for a in allowed)
         return self
+
+
+class ReferFromListingForm(FlaskForm):
+    """Starting a referral from a listing: which young person and need, and which start date.
+    The choices are set per request (`for_listing`); sending goes through the refer page."""
+
+    person_need = RadioField("Who is the referral for?", validators=[DataRequired("Choose the young person and their need")],
+                             widget=RadioInput(), validate_choice=False)
+    intake_id = RadioField("Start date", validators=[DataRequired("Choose a start date")], widget=RadioInput(),
+                           validate_choice=False)
+
+    def for_listing(self, person_needs, intakes) -> "ReferFromListingForm":
+        self.person_need.choices = choices(person_needs)
+        self.intake_id.choices = choices(intakes)
+        return self

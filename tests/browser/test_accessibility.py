@@ -170,7 +170,7 @@ def test_personal_adviser_pages(live_server, audit: Audit, world):
     audit.check("consent page (with errors)")
     page.goto(f"{base}/clients/{client.id}/suggestions")
     audit.check("suggestions")
-    page.get_by_role("link", name="Refer to this start date").first.click()
+    page.get_by_role("button", name="Refer to this start date").first.click()
     audit.check("refer form")
     page.get_by_label("Background for the provider").fill("short")
     page.get_by_role("button", name="Send referral and hold a place").click()

@@ -90,9 +90,9 @@ def test_pa_refers_and_provider_accepts(live_server, page: Page, people):
     page.get_by_role("link", name="Placement suggestions").click()
     first = page.locator(".option").first
     expect(first).to_contain_text("Level 1 Construction Skills")
-    expect(first).to_contain_text("Wait: 14 days")
-    expect(page.get_by_text("too far")).to_be_attached()  # Halifax is ruled out, and says why
-    first.get_by_role("link", name="Refer to this start date").click()
+    expect(first).to_contain_text("Starts in 14 days")
+    expect(page.get_by_text("Further than they can travel (1)")).to_be_visible()  # Halifax is ruled out, and says why
+    first.get_by_role("button", name="Refer to this start date").click()
 
     expect(page.get_by_label("Background for the provider")).to_have_value("Left college in October; wants to learn a trade.")
     page.get_by_role("button", name="Send referral and hold a place").click()

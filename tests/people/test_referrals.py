@@ -36,8 +36,8 @@ def test_suggestions_rank_nearby_options_and_explain_exclusions(app, client, wor
     html = client.get(f"/clients/{world['yp'].id}/suggestions").get_data(as_text=True)
     assert "Level 1 Construction" in html
     assert html.index("Level 1 Construction") < html.index("ruled out")
-    assert "Halifax joinery" in html and "too far" in html  # HX1 is ~25 km from LS9, max travel 25 km
-    assert "Wait: 14 days" in html and "Places left: 2" in html
+    assert "Halifax joinery" in html and "Further than they can travel" in html  # HX1 is ~25 km from LS9, max travel 25 km
+    assert "Starts in 14 days" in html and "2 places left" in html
 
 
 def test_referral_needs_consent_then_holds_a_place(app, client, world):
