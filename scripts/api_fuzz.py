@@ -4,7 +4,7 @@
 
 Builds a throwaway SQLite instance with the demo directory and accounts, serves it with
 waitress on a free port in a thread, then runs `schemathesis run` anonymously and with a
-PA's, a provider's and a manager's token. Exits non-zero if any run finds a failure. CI
+PA's, a team lead's, a provider's and a manager's token. Exits non-zero if any run finds a failure. CI
 runs it (see .ci/run).
 """
 from __future__ import annotations
@@ -98,7 +98,7 @@ def main() -> int:
         server, base = serve(app)
         try:
             codes = [fuzz(base, "anonymous", args.checks, args.max_examples, [], folder / "anonymous.xml")]
-            for role in ("pa", "provider", "manager"):
+            for role in ("pa", "lead", "provider", "manager"):
                 bearer = f"Authorization: Bearer {token(base, *accounts[role])}"
                 codes.append(fuzz(base, f"{role} token", args.checks, args.max_examples, [bearer], folder / f"{role}.xml"))
         finally:

@@ -41,6 +41,7 @@ def test_init_creates_database_loads_demo_and_builds_index(initialised):
     assert "Search index:" in out.stdout
     assert (tmp_path / "instance" / "broker.db").exists()
     assert "Building search index" in out.stderr  # the progress bar
+    assert "lead@demo.example" in out.stdout  # the team lead supervising the demo PAs, with the other demo accounts
 
 
 def test_init_twice_does_not_duplicate_the_directory(initialised):
