@@ -68,6 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
     from broker.directory import jobs as _directory_jobs  # noqa: F401
     from broker.insight import jobs as _insight_jobs  # noqa: F401
     from broker.providers import jobs as _provider_jobs  # noqa: F401
+    from broker.referrals import pausing as _pausing_jobs  # noqa: F401
 
     from broker.audit.views import bp as admin_views
     from broker.auth.views import bp as auth_views

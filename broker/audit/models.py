@@ -45,5 +45,8 @@ ACTION_WORDS = {
     "reply": "replied with more information on",
     "withdraw": "withdrew",
     "started": "marked as started",
+    "pause": "paused (consent withdrawn)",
+    "resume": "resumed (consent given again)",
+    "request_share": "asked to be shared",
 }
 SUBJECT_WORDS = {"client": "young person", "referral": "referral"}

@@ -27,6 +27,8 @@ class ReferralBody(Body):
     summary = Text(required=True, validate=validate.Length(20, 5000, error="give the provider some background: 20 to 5000 characters"))
     risks = Text(load_default="", validate=validate.Length(max=5000))
     answer_by = Date(load_default=None, allow_none=True, metadata={"description": "default: in BROKER_ANSWER_DAYS days"})
+    share_need_ids = fields.List(Id(), load_default=list, validate=validate.Length(max=50), metadata={
+        "description": "need to know: the young person's other needs to share with the provider too (default none)"})
 
 
 class AnswerBody(Body):
@@ -96,6 +98,7 @@ class ReferralRecord(Schema):
     provision = fields.Nested(ProvisionRef)
     intake = fields.Nested(IntakeRef)
     need = fields.String(attribute="need.category")
+    shared_needs = computed(fields.List(fields.String()), lambda r: _shown(r).shared_needs)
     answer_by = fields.Date()
     sent_at = Instant()
     decline_reason = fields.String(allow_none=True)
@@ -146,12 +149,15 @@ def list_referrals():
 @bp.token_required("pa")
 @bp.arguments(ReferralBody)
 @bp.response(201, ReferralRecord)
-@bp.errors(403, 404, 409)
+@bp.errors(403, 404, 409, 422)
 def send_referral(body):
-    """Send a referral for an open need to an intake, with consent; it holds a place (409 when none is left)."""
+    """Send a referral for an open need to an intake, with consent in force; it holds a place (409 when none is left).
+
+    422 `assessment_date`: urgent or complex needs and no assessment in the last 6 months."""
     client = clients.client_for(caller(), body["client_id"], action="view")
     return referrals.send_referral(
         caller(), client, body["need_id"], body["intake_id"], body["summary"], body["risks"], body["answer_by"],
+        share_need_ids=body["share_need_ids"],
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from sqlalchemy import Date, DateTime, ForeignKey, String, Text
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from broker.auth.models import User
@@ -19,9 +19,10 @@ STATUSES = {
     "declined": "Declined",
     "withdrawn": "Withdrawn",
     "started": "Started",
+    "paused": "Paused: consent withdrawn",
 }
 # Statuses in which the referral holds a place on its intake.
-HOLDS_PLACE = {"sent", "more_info", "accepted", "started"}
+HOLDS_PLACE = {"sent", "more_info", "accepted", "started", "paused"}
 DECLINE_REASONS = {
     "capacity": "No places left",
     "eligibility": "Does not meet eligibility",
@@ -43,6 +44,7 @@ EVENT_WORDS = {
     "declined": "Declined",
     "withdrawn": "Withdrawn",
     "started": "Started",
+    "paused": "Paused",
 }
 
 
@@ -65,6 +67,11 @@ class Referral(db.Model):
     answered_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))
     decline_reason: Mapped[Optional[str]] = mapped_column(String(20))
     message: Mapped[str] = mapped_column(Text, default="")  # latest message from the provider
+    # Need to know: the ids of the young person's other needs the PA chose to share with this
+    # provider, beside the one the referral is for. The provider sees no other need.
+    shared_need_ids: Mapped[list[int]] = mapped_column(JSON, default=list, server_default="[]")
+    # When consent to share with the provider was withdrawn (status paused); cleared on resuming.
+    paused_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))
 
     client: Mapped[Client] = relationship()
     need: Mapped[ClientNeed] = relationship()
