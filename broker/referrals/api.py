@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 
-from flask import g
+from flask import request
 from marshmallow import Schema, fields, missing, validate
 
 from broker.api import ApiBlueprint, caller
@@ -86,7 +86,8 @@ class ClientView(Schema):
 def _shown(r: Referral) -> referrals.ReferralView:
     """What the caller may see of the referral (referrals.shown_to, the one place that
     decides it for the page and the API), worked out once per referral per request."""
-    views = g.setdefault("referral_views", {})
+    # Kept on the request, not on `g`: an app context can outlive one request (tests share one).
+    views = request.environ.setdefault("broker.referral_views", {})
     if r.id not in views:
         views[r.id] = referrals.shown_to(caller(), r)
     return views[r.id]
