@@ -75,6 +75,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     mail.init_app(app)
     mail.install()
+    from broker.referrals import pausing as _pausing_jobs  # noqa: F401
 
     from broker.audit.views import bp as admin_views
     from broker.auth.views import bp as auth_views

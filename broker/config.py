@@ -35,6 +35,8 @@ class Config:
         self.BROKER_MAIL_FROM = env("BROKER_MAIL_FROM", "broker@localhost")
         # The service's public address, for the links in e-mails (e.g. https://broker.example.org).
         self.BROKER_BASE_URL = env("BROKER_BASE_URL", "")
+        # Months a young person's consent to share runs, from when it is given, unless they agree another date.
+        self.BROKER_CONSENT_MONTHS = int(env("BROKER_CONSENT_MONTHS", "12"))
         # Largest request body (vacancy files): bigger gets a clear 413.
         self.MAX_CONTENT_LENGTH = int(float(env("BROKER_MAX_UPLOAD_MB", "2")) * 1_000_000)
         # API tokens expire after this many hours; signing out or DELETE /api/v1/auth/token ends them sooner.

@@ -53,5 +53,8 @@ ACTION_WORDS = {
     "review": "recorded a review of",
     "conference": "recorded a case conference on",
     "action_done": "marked an action done from",
+    "pause": "paused (consent withdrawn)",
+    "resume": "resumed (consent given again)",
+    "request_share": "asked to be shared",
 }
 SUBJECT_WORDS = {"client": "young person", "referral": "referral", "conference": "case conference"}

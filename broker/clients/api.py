@@ -7,7 +7,7 @@ import functools
 from marshmallow import Schema, fields, validate
 
 from broker.api import ApiBlueprint, caller
-from broker.api.schemas import Body, Date, Flag, Id, Text, Whole, computed
+from broker.api.schemas import Body, Date, Flag, Id, Instant, Text, Whole, computed
 from broker.clients import services as clients
 from broker.clients.models import CONSENT_PURPOSES
 from broker.clients.suggestions import suggestions_for
@@ -37,6 +37,19 @@ class ClientBody(Body):
     review_date = Date(load_default=None, allow_none=True, metadata={"description": "on or after the assessment date"})
     summary = Text(load_default="", validate=validate.Length(max=5000))
     risks = Text(load_default="", validate=validate.Length(max=5000))
+    complex_needs = Flag(load_default=False, metadata={
+        "description": "acute or complex needs: referred only on an assessment from the last 6 months (as urgency 3)"})
+    confirm_new = Flag(load_default=False, metadata={
+        "description": "true: create it even though a record with this name and date of birth exists (409 possible_duplicate otherwise)"})
+
+
+class ShareRequestBody(Body):
+    """Who the PA was about to add, to ask the PA of a matching record to share it."""
+
+    first_name = Text(required=True, validate=validate.Length(1, 100, error="must be 1 to 100 characters"))
+    last_name = Text(required=True, validate=validate.Length(1, 100, error="must be 1 to 100 characters"))
+    date_of_birth = Date(required=True)
+    note = Text(load_default="", validate=validate.Length(max=500))
 
 
 class NeedBody(Body):
@@ -49,6 +62,8 @@ class ConsentBody(Body):
     purpose = fields.String(load_default="referral", validate=validate.OneOf(list(CONSENT_PURPOSES)))
     given = Flag(required=True, metadata={"description": "true: consent given; false: withdrawn or refused"})
     note = Text(load_default="", validate=validate.Length(max=500))
+    expires_on = Date(load_default=None, allow_none=True, metadata={
+        "description": "the last day given consent is in force; default BROKER_CONSENT_MONTHS (12) months from today"})
 
 
 # ------------------------------------------------------------------------- output
@@ -62,11 +77,25 @@ class Need(Schema):
     recorded_on = fields.Date()
 
 
+class ShareRequestOut(Schema):
+    id = fields.Integer()
+    requested_by = fields.String(attribute="requested_by.name")
+    email = fields.String(attribute="requested_by.email")
+    requested_at = Instant()
+    note = fields.String()
+
+
+class Asked(Schema):
+    message = fields.String()
+
+
 class ConsentRow(Schema):
     organisation_id = computed(fields.Integer(), lambda row: row["organisation"].id)
     organisation = computed(fields.String(), lambda row: row["organisation"].name)
     purpose = fields.String()
-    given = fields.Boolean()
+    given = fields.Boolean(metadata={"description": "in force now: given and not expired"})
+    expired = fields.Boolean()
+    expires_on = fields.Date(allow_none=True)
 
 
 class Consents(Schema):
@@ -84,11 +113,14 @@ class ClientRecord(Schema):
     urgency = fields.Integer()
     max_travel_km = fields.Float()
     assessment_date = fields.Date(allow_none=True)
+    complex_needs = fields.Boolean()
     review_date = fields.Date(allow_none=True)
     summary = fields.String()
     risks = fields.String()
     needs = fields.List(fields.Nested(Need))
     consents = computed(fields.List(fields.Nested(ConsentRow)), clients.consents_by_agency)
+    share_requests = computed(fields.List(fields.Nested(ShareRequestOut)), lambda c: (
+        clients.share_requests(c) if c.pa_id == caller().id else []))
 
 
 class ClientSummary(Schema):
@@ -184,9 +216,20 @@ def list_clients():
 @bp.token_required("pa")
 @bp.arguments(ClientBody)
 @bp.response(201, ClientRecord)
+@bp.errors(409)
 def create_client(body):
-    """Add a young person to the PA's caseload."""
+    """Add a young person to the PA's caseload (409 possible_duplicate: the same name and date of birth exist)."""
     return clients.create_client(caller(), body)
+
+
+@bp.post("/clients/share-requests")
+@bp.token_required("pa")
+@bp.arguments(ShareRequestBody)
+@bp.response(202, Asked)
+def request_share(body):
+    """Ask the PA of a record with this name and date of birth to share it; says nothing of whether one matched."""
+    clients.request_share(caller(), body["first_name"], body["last_name"], body["date_of_birth"], body["note"])
+    return {"message": "If a record matches, its Personal Adviser has been asked to share it with you."}
 
 
 @bp.get("/clients/<int:client_id>")
@@ -217,8 +260,11 @@ def add_need(body, client):
 @bp.response(201, Consents)
 @bp.errors(404)
 def record_consent(body, client):
-    """Record the young person's decision to share with an agency, for a purpose."""
-    clients.record_consent(caller(), client, body["organisation_id"], body["purpose"], body["given"], body["note"])
+    """Record the young person's decision to share with an agency, for a purpose, until `expires_on`.
+
+    Withdrawing referral consent pauses that agency's open referrals; giving it again resumes them."""
+    clients.record_consent(caller(), client, body["organisation_id"], body["purpose"], body["given"], body["note"],
+                           body["expires_on"])
     return client
 
 

@@ -4,12 +4,12 @@ The record's rules (a postcode we can place, the age range, review after assessm
 the service's (`clients.services.check_record`), so the form and the API apply the same ones.
 """
 from flask_wtf import FlaskForm
-from wtforms import FloatField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, FloatField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from broker.clients.models import CONSENT_PURPOSES
-from broker.form_fields import CharacterCount, DateInputField, GovSelect, GovTextInput, NumberInput, RadioInput
+from broker.form_fields import CharacterCount, DateInputField, GovCheckboxInput, GovSelect, GovTextInput, NumberInput, RadioInput
 from broker.taxonomy import CATEGORIES
 
 
@@ -45,11 +45,17 @@ class ClientForm(FlaskForm):
         widget=NumberInput(),
     )
     assessment_date = DateInputField("Assessment date")
+    complex_needs = BooleanField(
+        "Has complex needs", widget=GovCheckboxInput(),
+        description="Like urgency 3, they can be referred only on an assessment from the last 6 months",
+    )
     review_date = DateInputField("Review date")
     summary = TextAreaField("Assessment summary", validators=[Length(max=5000)], widget=CharacterCount(),
                             description="Background a provider needs; shared only with consent")
     risks = TextAreaField("Risks", validators=[Length(max=5000)], widget=CharacterCount(),
                           description="Shared only where the young person consents to share the assessment")
+    # Shown after the record matched an existing one (same name and date of birth).
+    confirm_new = BooleanField("Create a new record anyway: this is a different young person", widget=GovCheckboxInput())
 
 
 class NeedForm(FlaskForm):
@@ -77,6 +83,8 @@ class ConsentForm(FlaskForm):
                        validators=[DataRequired("Choose their decision")], widget=RadioInput())
     note = StringField("How consent was given (optional)", validators=[Length(max=500)], widget=GovTextInput(),
                        description="For example: agreed in person at the one-stop shop")
+    expires_on = DateInputField("Consent runs until (optional)",
+                                description="Leave blank for the standard period from today. Ignored when consent is withdrawn")
 
     def agencies(self, organisations) -> None:
         self.organisation_id.choices = [SelectChoice("", "Choose an agency")] + [

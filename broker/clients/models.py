@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, String, Text, UniqueConstraint, func
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from broker.auth.models import User
@@ -46,6 +46,8 @@ class Client(db.Model):
     urgency: Mapped[int] = mapped_column(default=1)
     max_travel_km: Mapped[float] = mapped_column(default=25.0)
     assessment_date: Mapped[Optional[dt.date]] = mapped_column(Date)
+    # Acute or complex needs: like urgency 3, no referral without an assessment in the last 6 months (APIR).
+    complex_needs: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     review_date: Mapped[Optional[dt.date]] = mapped_column(Date)
     summary: Mapped[str] = mapped_column(Text, default="")
     risks: Mapped[str] = mapped_column(Text, default="")
@@ -106,6 +108,9 @@ class Consent(db.Model):
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     note: Mapped[str] = mapped_column(Text, default="")
+    # The last day a given consent is in force (BROKER_CONSENT_MONTHS after it was given,
+    # unless the young person agreed another date); after it, it counts as no consent.
+    expires_on: Mapped[Optional[dt.date]] = mapped_column(Date)
 
     client: Mapped[Client] = relationship(back_populates="consents")
     organisation: Mapped[Organisation] = relationship()
@@ -123,6 +128,29 @@ class ClientShare(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     shared_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     shared_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # What the young person agreed the other PA may see the record for (their consent to this sharing).
+    purpose: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class ShareRequest(db.Model):
+    """A PA who was about to create a record that may already exist asks its PA to share it.
+
+    The asking PA never learns which record matched; the record's own PA sees the request."""
+
+    __tablename__ = "share_request"
+    __table_args__ = NO_ID_REUSE
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open | shared
+
+    client: Mapped[Client] = relationship()
+    requested_by: Mapped[User] = relationship()
 
 
 class ClientPreference(db.Model):

@@ -9,19 +9,22 @@ from dataclasses import dataclass
 from typing import Optional
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
 
 from broker.audit import services as audit
 from broker.auth.models import User
-from broker.clients.models import CONSENT_PURPOSES, NEED_STATUSES, Client, ClientNeed, ClientShare, Consent
+from broker.clients.models import CONSENT_PURPOSES, NEED_STATUSES, Client, ClientNeed, ClientShare, Consent, ShareRequest
 from broker.directory.models import Organisation
-from broker.errors import InputError, NotFound
+from broker.errors import Conflict, InputError, NotFound
 from broker.extensions import db
 from broker.inputs import check_date, check_id
 from broker.geography import Place, UnknownPlace, normalise_postcode, resolve_place
 
+Consent_ = aliased(Consent)  # the decision itself, beside newer ones for the same agency and purpose
+
 CLIENT_FIELDS = (
     "first_name", "last_name", "date_of_birth", "home_postcode", "available_from", "urgency",
-    "max_travel_km", "assessment_date", "review_date", "summary", "risks",
+    "max_travel_km", "assessment_date", "review_date", "summary", "risks", "complex_needs",
 )
 
 
@@ -137,6 +140,8 @@ def _apply(client: Client, data: dict) -> dict:
             value = data[name]
             if name == "urgency":
                 value = int(value)
+            elif name == "complex_needs":
+                value = bool(value)
             if getattr(client, name) != value:
                 changed[name] = True  # which fields changed, never their values (they are personal)
                 setattr(client, name, value)
@@ -145,8 +150,32 @@ def _apply(client: Client, data: dict) -> dict:
     return changed
 
 
+def _same_person(first_name: str, last_name: str, born: dt.date):
+    """Records with this name (any case, spaces trimmed) and date of birth, on anyone's caseload."""
+    return select(Client).where(
+        func.lower(Client.first_name) == (first_name or "").strip().lower(),
+        func.lower(Client.last_name) == (last_name or "").strip().lower(),
+        Client.date_of_birth == born,
+    ).order_by(Client.id)
+
+
 def create_client(user: User, data: dict) -> Client:
+    """A new record. One with the name and date of birth of an existing record (anyone's) is
+    refused as a possible duplicate, without saying whose or which, unless `confirm_new`."""
+    data = dict(data)
+    confirm_new = bool(data.pop("confirm_new", False))
     client = Client(pa_id=user.id, summary="", risks="")
+    check_record(data)
+    if not confirm_new and data.get("date_of_birth"):
+        match = db.session.scalars(_same_person(data.get("first_name"), data.get("last_name"), data["date_of_birth"])).first()
+        if match is not None:
+            audit.record_denial(user, "create", "client", None, match.id, reason="possible duplicate")
+            raise Conflict(
+                "confirm_new",
+                "A record with this name and date of birth already exists. If it is the same young person, ask their "
+                "Personal Adviser to share it with you; if not, confirm this is a new record",
+                error="possible_duplicate",
+            )
     _apply(client, data)
     db.session.add(client)
     db.session.flush()
@@ -179,46 +208,105 @@ def set_need_status(user: User, client: Client, need_id: int, status: str) -> Cl
     return need
 
 
-def record_consent(user: User, client: Client, organisation_id: int, purpose: str, given: bool, note: str = "") -> Consent:
+def months_on(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later (the month's last day when it is shorter: 31 Jan + 1 = 28/29 Feb)."""
+    import calendar
+
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def record_consent(
+    user: User, client: Client, organisation_id: int, purpose: str, given: bool, note: str = "",
+    expires_on: Optional[dt.date] = None,
+) -> Consent:
+    """Record the young person's decision. Given consent runs until `expires_on` (default
+    BROKER_CONSENT_MONTHS from today). Withdrawing referral consent pauses that agency's open
+    referrals at once; giving it again resumes them (broker.referrals.pausing)."""
+    from flask import current_app
+
+    from broker.referrals import pausing  # referrals build on clients: import here, not at the top
+
     if purpose not in CONSENT_PURPOSES:
         raise InputError("purpose", f"must be one of {', '.join(CONSENT_PURPOSES)}")
     organisation_id = check_id(organisation_id, "organisation_id")
     if db.session.get(Organisation, organisation_id) is None:
         raise InputError("organisation_id", f"no agency with id {organisation_id}")
+    today = dt.date.today()
+    if not given:
+        expires_on = None
+    elif expires_on is None:
+        expires_on = months_on(today, current_app.config["BROKER_CONSENT_MONTHS"])
+    else:
+        check_date(expires_on, "expires_on")
+        if expires_on < today:
+            raise InputError("expires_on", "must be today or later")
     consent = Consent(
         client=client, organisation_id=organisation_id, purpose=purpose, given=given,
-        recorded_at=_now(), recorded_by_id=user.id, note=note or "",
+        recorded_at=_now(), recorded_by_id=user.id, note=note or "", expires_on=expires_on,
     )
     db.session.add(consent)
-    audit.record(user, "consent", "client", client.id, client.id, organisation=organisation_id, purpose=purpose, given=given)
+    audit.record(user, "consent", "client", client.id, client.id, organisation=organisation_id, purpose=purpose, given=given,
+                 expires_on=expires_on)
     db.session.flush()
+    if purpose == "referral":
+        pausing.follow_consent(user, client.id, organisation_id, given)
     return consent
 
 
+def in_force(consent: Optional[Consent], today: Optional[dt.date] = None) -> bool:
+    """A decision is consent in force if it was given and has not expired (expired counts as none)."""
+    if consent is None or not consent.given:
+        return False
+    return consent.expires_on is None or consent.expires_on >= (today or dt.date.today())
+
+
 def consent_in_force(client_id: int, organisation_id: int, purpose: str) -> bool:
-    """Whether the young person's latest decision for this agency and purpose is 'given'."""
+    """Whether the young person's latest decision for this agency and purpose is 'given' and not expired."""
     latest = db.session.scalar(
         select(Consent)
         .where(Consent.client_id == client_id, Consent.organisation_id == organisation_id, Consent.purpose == purpose)
         .order_by(Consent.recorded_at.desc(), Consent.id.desc())
         .limit(1)
     )
-    return bool(latest and latest.given)
+    return in_force(latest)
 
 
 def consents_by_agency(client: Client) -> list[dict]:
-    """The consent in force per agency and purpose, newest decision first."""
+    """The latest decision per agency and purpose; `given` only while it is in force."""
+    today = dt.date.today()
     latest: dict[tuple[int, str], Consent] = {}
     for c in client.consents:
         latest[(c.organisation_id, c.purpose)] = c  # ordered by id, so the last one wins
     return sorted(
-        ({"organisation": c.organisation, "purpose": c.purpose, "given": c.given, "consent": c} for c in latest.values()),
+        ({"organisation": c.organisation, "purpose": c.purpose, "given": in_force(c, today),
+          "expired": c.given and not in_force(c, today), "expires_on": c.expires_on if c.given else None, "consent": c}
+         for c in latest.values()),
         key=lambda row: (row["organisation"].name, row["purpose"]),
     )
 
 
-def share_client(user: User, client: Client, email: str) -> User:
-    """Share the record with another PA (e.g. a specialist team's), by their email."""
+def consents_expiring(within_days: int = 14, today: Optional[dt.date] = None, user: Optional[User] = None) -> list[Consent]:
+    """Consent in force now that ends within `within_days` (soonest first), so the PA can ask the
+    young person again; `user` limits it to that PA's young people (own and shared)."""
+    today = today or dt.date.today()
+    newer = select(Consent.id).where(
+        Consent.client_id == Consent_.client_id, Consent.organisation_id == Consent_.organisation_id,
+        Consent.purpose == Consent_.purpose, Consent.id > Consent_.id,
+    ).correlate(Consent_)
+    stmt = select(Consent_).where(
+        Consent_.given.is_(True), Consent_.expires_on >= today, Consent_.expires_on <= today + dt.timedelta(days=within_days),
+        ~newer.exists(),
+    )
+    if user is not None:
+        stmt = stmt.join(Client, Client.id == Consent_.client_id).where(visible_to(user))
+    return list(db.session.scalars(stmt.order_by(Consent_.expires_on, Consent_.id)))
+
+
+def share_client(user: User, client: Client, email: str, purpose: str = "", consent: bool = False) -> User:
+    """Share the record with another PA (e.g. a specialist team's), by their email, with the
+    young person's consent to that sharing recorded: what it is for (`purpose`) and that they agreed."""
     if client.pa_id != user.id:
         raise InputError("email", "only the young person's own Personal Adviser can share their record")
     other = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
@@ -226,9 +314,42 @@ def share_client(user: User, client: Client, email: str) -> User:
         raise InputError("email", "no Personal Adviser has that email address")
     if other.id == user.id or can_see(other, client):
         raise InputError("email", "they can already see this record")
-    db.session.add(ClientShare(client_id=client.id, user_id=other.id, shared_by_id=user.id, shared_at=_now()))
-    audit.record(user, "share", "client", client.id, client.id, with_user=other.id)
+    purpose = (purpose or "").strip()
+    if not purpose:
+        raise InputError("purpose", "say what the young person agrees the record is shared for")
+    if len(purpose) > 500:
+        raise InputError("purpose", "must be 500 characters or fewer")
+    if not consent:
+        raise InputError("consent", f"record that the young person agrees to share their record with {other.name}")
+    db.session.add(ClientShare(client_id=client.id, user_id=other.id, shared_by_id=user.id, shared_at=_now(), purpose=purpose))
+    for request_ in db.session.scalars(select(ShareRequest).where(
+            ShareRequest.client_id == client.id, ShareRequest.requested_by_id == other.id, ShareRequest.status == "open")):
+        request_.status = "shared"
+    audit.record(user, "share", "client", client.id, client.id, with_user=other.id, purpose=purpose, consent=True)
     return other
+
+
+def request_share(user: User, first_name: str, last_name: str, date_of_birth: dt.date, note: str = "") -> None:
+    """Ask the PA of any record with this name and date of birth to share it. The asker is
+    told nothing about whether or which record matched; each request is audited."""
+    check_date(date_of_birth, "date_of_birth")
+    for match in db.session.scalars(_same_person(first_name, last_name, date_of_birth)):
+        if can_see(user, match):
+            continue
+        already = db.session.scalar(select(ShareRequest.id).where(
+            ShareRequest.client_id == match.id, ShareRequest.requested_by_id == user.id, ShareRequest.status == "open"))
+        if already:
+            continue
+        asked = ShareRequest(client_id=match.id, requested_by_id=user.id, requested_at=_now(), note=(note or "").strip()[:500])
+        db.session.add(asked)
+        db.session.flush()
+        audit.record(user, "request_share", "client", match.id, match.id, request=asked.id)
+
+
+def share_requests(client: Client) -> list[ShareRequest]:
+    """Open requests from other PAs to share this record, oldest first (its own PA sees them)."""
+    return list(db.session.scalars(select(ShareRequest).where(
+        ShareRequest.client_id == client.id, ShareRequest.status == "open").order_by(ShareRequest.id)))
 
 
 def shared_with(client: Client) -> list[User]:

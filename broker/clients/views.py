@@ -47,15 +47,24 @@ def caseload_page():
 @roles_required("pa")
 def new_client():
     form = ClientForm()
+    duplicate = False
     if form.validate_on_submit():
+        if request.form.get("ask_share") == "yes":
+            services.request_share(current_user, form.first_name.data, form.last_name.data, form.date_of_birth.data)
+            flash("If a record matches, its Personal Adviser has been asked to share it with you.")
+            return redirect(url_for("clients.caseload_page"))
         try:
-            client = services.create_client(current_user, _form_data(form))
+            client = services.create_client(current_user, {**_form_data(form), "confirm_new": form.confirm_new.data})
         except DomainError as exc:
             show_on_form(form, exc)
+            duplicate = exc.error == "possible_duplicate"
+            status = exc.status
         else:
             flash(f"Record created for {client.display_name}. Add their assessed needs next.")
             return redirect(url_for("clients.client_page", client_id=client.id))
-    return render_template("clients/edit.html", form=form, client=None), 400 if form.errors else 200
+    else:
+        status = 400 if form.errors else 200
+    return render_template("clients/edit.html", form=form, client=None, duplicate=duplicate), status
 
 
 @bp.get("/<int:client_id>")
@@ -64,7 +73,7 @@ def client_page(client_id: int):
     return _record(services.client_for(current_user, client_id))
 
 
-def _record(client, need_form=None, share_error=None, status=200, **casework_forms):
+def _record(client, need_form=None, share_error=None, share_field="email", status=200, **casework_forms):
     """The young person's record; a need, share or casework form that failed comes back with its error."""
     from broker.casework.views import record_sections
 
@@ -75,11 +84,13 @@ def _record(client, need_form=None, share_error=None, status=200, **casework_for
         today=dt.date.today(),
         need_form=need_form or NeedForm(formdata=None),
         share_error=share_error,
+        share_field=share_field,
         consents=services.consents_by_agency(client),
         referrals=referrals,
         purposes=CONSENT_PURPOSES,
         shared_with=services.shared_with(client),
         **record_sections(client, current_user, **casework_forms),
+        share_requests=services.share_requests(client) if client.pa_id == current_user.id else [],
     ), status
 
 
@@ -88,9 +99,10 @@ def _record(client, need_form=None, share_error=None, status=200, **casework_for
 def share(client_id: int):
     client = services.client_for(current_user, client_id, action="view")
     try:
-        other = services.share_client(current_user, client, request.form.get("email", ""))
+        other = services.share_client(current_user, client, request.form.get("email", ""), request.form.get("purpose", ""),
+                                      request.form.get("consent") == "yes")
     except DomainError as exc:
-        return _record(client, share_error=sentence("", exc.message), status=400)
+        return _record(client, share_error=sentence("", exc.message), share_field=exc.field or "email", status=400)
     flash(f"Shared with {other.name}.")
     return redirect(url_for("clients.client_page", client_id=client.id) + "#sharing")
 
@@ -145,7 +157,8 @@ def consent_page(client_id: int):
     if form.validate_on_submit():
         try:
             services.record_consent(
-                current_user, client, form.organisation_id.data, form.purpose.data, form.given.data == "yes", form.note.data
+                current_user, client, form.organisation_id.data, form.purpose.data, form.given.data == "yes", form.note.data,
+                form.expires_on.data,
             )
         except DomainError as exc:
             show_on_form(form, exc)
@@ -155,6 +168,23 @@ def consent_page(client_id: int):
     return render_template(
         "clients/consent.html", client=client, form=form, consents=services.consents_by_agency(client), purposes=CONSENT_PURPOSES,
     ), 400 if form.errors else 200
+
+
+@bp.get("/<int:client_id>/consent/statement")
+@roles_required("pa")
+def consent_statement(client_id: int):
+    """A printable statement for the young person: what is shared with whom, for what, until when, how to withdraw."""
+    client = services.client_for(current_user, client_id, action="view")
+    rows = [row for row in services.consents_by_agency(client) if row["given"]]
+    open_referrals = db.session.scalars(select(Referral).where(
+        Referral.client_id == client.id, Referral.status.in_(("sent", "more_info", "accepted", "started", "paused")))).all()
+    from broker.referrals.services import shared_needs
+
+    needs_by_org: dict[int, set[str]] = {}
+    for r in open_referrals:
+        needs_by_org.setdefault(r.organisation_id, set()).update(n.category for n in shared_needs(r))
+    return render_template("clients/consent_statement.html", client=client, rows=rows, purposes=CONSENT_PURPOSES,
+                           needs_by_org=needs_by_org, today=dt.date.today())
 
 
 @bp.get("/<int:client_id>/suggestions")
@@ -178,6 +208,7 @@ def refer_page(client_id: int):
     need = next((n for n in client.needs if n.id == need_id), None)
     if intake is None or need is None:
         abort(404)
+    form.other_needs(client, need)
     if request.method == "GET":
         form.intake_id.data, form.need_id.data = intake.id, need.id
         form.summary.data = client.summary
@@ -187,7 +218,8 @@ def refer_page(client_id: int):
     if form.validate_on_submit():
         try:
             referral = send_referral(
-                current_user, client, need.id, intake.id, form.summary.data, form.risks.data, form.answer_by.data
+                current_user, client, need.id, intake.id, form.summary.data, form.risks.data, form.answer_by.data,
+                share_need_ids=form.share_need_ids.data or (),
             )
         except DomainError as exc:
             show_on_form(form, exc)

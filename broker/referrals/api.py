@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 
-from flask import g
+from flask import request
 from marshmallow import Schema, fields, missing, validate
 
 from broker.api import ApiBlueprint, caller
@@ -27,6 +27,8 @@ class ReferralBody(Body):
     summary = Text(required=True, validate=validate.Length(20, 5000, error="give the provider some background: 20 to 5000 characters"))
     risks = Text(load_default="", validate=validate.Length(max=5000))
     answer_by = Date(load_default=None, allow_none=True, metadata={"description": "default: in BROKER_ANSWER_DAYS days"})
+    share_need_ids = fields.List(Id(), load_default=list, validate=validate.Length(max=50), metadata={
+        "description": "need to know: the young person's other needs to share with the provider too (default none)"})
 
 
 class AnswerBody(Body):
@@ -98,7 +100,8 @@ class ClientView(Schema):
 def _shown(r: Referral) -> referrals.ReferralView:
     """What the caller may see of the referral (referrals.shown_to, the one place that
     decides it for the page and the API), worked out once per referral per request."""
-    views = g.setdefault("referral_views", {})
+    # Kept on the request, not on `g`: an app context can outlive one request (tests share one).
+    views = request.environ.setdefault("broker.referral_views", {})
     if r.id not in views:
         views[r.id] = referrals.shown_to(caller(), r)
     return views[r.id]
@@ -110,6 +113,7 @@ class ReferralRecord(Schema):
     provision = fields.Nested(ProvisionRef)
     intake = fields.Nested(IntakeRef)
     need = fields.String(attribute="need.category")
+    shared_needs = computed(fields.List(fields.String()), lambda r: _shown(r).shared_needs)
     answer_by = fields.Date()
     sent_at = Instant()
     decline_reason = fields.String(allow_none=True)
@@ -163,12 +167,15 @@ def list_referrals():
 @bp.token_required("pa")
 @bp.arguments(ReferralBody)
 @bp.response(201, ReferralRecord)
-@bp.errors(403, 404, 409)
+@bp.errors(403, 404, 409, 422)
 def send_referral(body):
-    """Send a referral for an open need to an intake, with consent; it holds a place (409 when none is left)."""
+    """Send a referral for an open need to an intake, with consent in force; it holds a place (409 when none is left).
+
+    422 `assessment_date`: urgent or complex needs and no assessment in the last 6 months."""
     client = clients.client_for(caller(), body["client_id"], action="view")
     return referrals.send_referral(
         caller(), client, body["need_id"], body["intake_id"], body["summary"], body["risks"], body["answer_by"],
+        share_need_ids=body["share_need_ids"],
     )
 
 

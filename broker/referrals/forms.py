@@ -1,5 +1,6 @@
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, RadioField, SelectField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput
+from wtforms import HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from broker.clients.forms import choices
@@ -19,6 +20,19 @@ class ReferralForm(FlaskForm):
     )
     risks = TextAreaField("Risks the provider should know about", validators=[Length(max=5000)], widget=CharacterCount())
     answer_by = DateInputField("Answer needed by")
+    # Need to know: the page offers the young person's other open needs (`other_needs`).
+    share_need_ids = SelectMultipleField(
+        "Other needs to share with this provider", coerce=int, validate_choice=False, widget=GovCheckboxesInput(),
+        description="The provider sees only the need this referral is for, and any you tick here. Leave them all unticked "
+                    "unless the provider needs to know.",
+    )
+
+    def other_needs(self, client, need) -> "ReferralForm":
+        from broker.taxonomy import category_label
+
+        self.share_need_ids.choices = choices(
+            (n.id, category_label(n.category)) for n in client.open_needs if n.id != need.id)
+        return self
 
 
 class AnswerForm(FlaskForm):
@@ -48,7 +62,8 @@ class PaActionForm(FlaskForm):
 
     def for_status(self, status: str) -> "PaActionForm":
         allowed = {"more_info": ("reply", "withdraw"), "sent": ("withdraw",), "accepted": ("started", "withdraw"),
-                   "started": ("completed", "left_early")}.get(status, ())
+                   "started": ("completed", "left_early"),
+                   "paused": ("withdraw",)}.get(status, ())
         self.action.choices = choices((a, PA_ACTIONS[a]) for a in allowed)
         return self
 

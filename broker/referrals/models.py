@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from sqlalchemy import Date, DateTime, ForeignKey, String, Text
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from broker.auth.models import User
@@ -22,9 +22,10 @@ STATUSES = {
     "lapsed": "Lapsed: not answered in time",
     "completed": "Completed",
     "left_early": "Left early",
+    "paused": "Paused: consent withdrawn",
 }
 # Statuses in which the referral holds a place on its intake.
-HOLDS_PLACE = {"sent", "more_info", "accepted", "started"}
+HOLDS_PLACE = {"sent", "more_info", "accepted", "started", "paused"}
 DECLINE_REASONS = {
     "capacity": "No places left",
     "eligibility": "Does not meet eligibility",
@@ -51,6 +52,7 @@ EVENT_WORDS = {
     "lapsed": "Lapsed: not answered in time, place freed",
     "completed": "Completed",
     "left_early": "Left early",
+    "paused": "Paused",
 }
 # Where the young person went after the placement (recorded with completed / left early).
 DESTINATIONS = {
@@ -87,6 +89,11 @@ class Referral(db.Model):
     destination: Mapped[Optional[str]] = mapped_column(String(20))
     outcome_on: Mapped[Optional[dt.date]] = mapped_column(Date)
     outcome_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Need to know: the ids of the young person's other needs the PA chose to share with this
+    # provider, beside the one the referral is for. The provider sees no other need.
+    shared_need_ids: Mapped[list[int]] = mapped_column(JSON, default=list, server_default="[]")
+    # When consent to share with the provider was withdrawn (status paused); cleared on resuming.
+    paused_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))
 
     client: Mapped[Client] = relationship()
     need: Mapped[ClientNeed] = relationship()

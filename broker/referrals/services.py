@@ -16,10 +16,10 @@ from sqlalchemy import select, update
 from broker.audit import services as audit
 from broker.auth.models import User
 from broker.clients.models import Client
-from broker.clients.services import consent_in_force, visible_to
+from broker.clients.services import consent_in_force, in_force, visible_to
 from broker.directory import index_sync
 from broker.directory.models import Intake, Provision
-from broker.errors import Conflict, Forbidden, InputError, NotFound
+from broker.errors import Conflict, Forbidden, InputError, NotFound, Unprocessable
 from broker.extensions import db
 from broker.inputs import check_date
 from broker.referrals import notices
@@ -75,9 +75,12 @@ def _release_place(intake_id: int, provision_id: int) -> None:
 
 def send_referral(
     user: User, client: Client, need_id: int, intake_id: int, summary: str, risks: str = "",
-    answer_by: Optional[dt.date] = None,
+    answer_by: Optional[dt.date] = None, share_need_ids: tuple[int, ...] = (),
 ) -> Referral:
-    """Send a structured referral for one of the client's open needs, holding a place."""
+    """Send a structured referral for one of the client's open needs, holding a place.
+
+    `share_need_ids`: the young person's other needs the PA chooses to share with the
+    provider too (need to know); the provider sees no other need."""
     today = dt.date.today()
     need = next((n for n in client.needs if n.id == need_id), None)
     if need is None or need.status != "open":
@@ -93,6 +96,7 @@ def send_referral(
     if provision.category != need.category:
         raise InputError("need", f"this listing offers {category_label(provision.category).lower()}, "
                                  f"not {category_label(need.category).lower()}")
+    shared = _need_to_know(client, need, share_need_ids)
     if len((summary or "").strip()) < 20:
         raise InputError("summary", "give the provider some background: at least 20 characters")
     if not consent_in_force(client.id, provision.organisation_id, "referral"):
@@ -100,6 +104,7 @@ def send_referral(
             "consent",
             f"record the young person's consent to share their details with {provision.organisation.name} first",
         )
+    _check_apir(client, today)
     if answer_by is None:
         answer_by = today + dt.timedelta(days=current_app.config["BROKER_ANSWER_DAYS"])
     elif answer_by < today:
@@ -118,7 +123,7 @@ def send_referral(
     referral = Referral(
         client_id=client.id, need_id=need.id, provision_id=provision.id, intake_id=intake.id,
         organisation_id=provision.organisation_id, pa_id=user.id, status="sent",
-        summary=summary.strip(), risks=(risks or "").strip(), answer_by=answer_by, sent_at=_now(),
+        summary=summary.strip(), risks=(risks or "").strip(), answer_by=answer_by, sent_at=_now(), shared_need_ids=shared,
     )
     db.session.add(referral)
     db.session.flush()
@@ -126,6 +131,41 @@ def send_referral(
     audit.record(user, "send", "referral", referral.id, client.id, intake=intake.id)
     notices.sent(referral)
     return referral
+
+
+def _need_to_know(client: Client, need, share_need_ids) -> list[int]:
+    """The other needs shared with the provider: each one of the young person's own, never the
+    referral's need again. Returns their ids in the record's order."""
+    wanted = set(share_need_ids or ())
+    own = {n.id for n in client.needs}
+    if wanted - own:
+        raise InputError("share_need_ids", "choose only this young person's own needs to share")
+    return [n.id for n in client.needs if n.id in wanted and n.id != need.id]
+
+
+APIR_MONTHS = 6
+
+
+def _check_apir(client: Client, today: dt.date) -> None:
+    """APIR: a young person with acute (urgency 3) or complex needs is referred only on an
+    assessment from the last six months."""
+    from broker.clients.services import months_on
+
+    if client.urgency < 3 and not client.complex_needs:
+        return
+    if client.assessment_date is None or months_on(client.assessment_date, APIR_MONTHS) < today:
+        why = "urgent" if client.urgency >= 3 else "complex"
+        raise Unprocessable(
+            "assessment_date",
+            f"a young person with {why} needs is referred only on an assessment from the last {APIR_MONTHS} months: "
+            "assess them again and record the date",
+        )
+
+
+def shared_needs(referral: Referral) -> list:
+    """The needs the provider may know about: the referral's own, then those the PA ticked."""
+    extra = set(referral.shared_need_ids or ())
+    return [referral.need] + [n for n in referral.client.needs if n.id in extra and n.id != referral.need_id]
 
 
 def referral_for(user: User, referral_id: int, action: str = "view") -> Referral:
@@ -169,6 +209,8 @@ def answer(user: User, referral: Referral, decision: str, reason: str = "", mess
         _deny(user, "answer", referral.id, referral)
     if referral.status not in ("sent", "more_info"):
         raise Conflict("decision", f"this referral is {referral.status_label.lower()}; it cannot be answered now")
+    if not consent_in_force(referral.client_id, referral.organisation_id, "referral"):
+        raise Conflict("decision", "the young person's consent to share with you is not in force; it cannot be answered now")
     _still(referral, ("sent", "more_info"), "decision")
     message = (message or "").strip()
     if decision == "accept":
@@ -214,7 +256,7 @@ def pa_update(user: User, referral: Referral, action: str, note: str = "", desti
         referral.summary = f"{referral.summary}\n\nMore information ({dt.date.today():%d %b %Y}): {note}"
         referral.status = "sent"
     elif action == "withdraw":
-        if referral.status not in ("sent", "more_info", "accepted"):
+        if referral.status not in ("sent", "more_info", "accepted", "paused"):
             raise Conflict("action", f"a referral that is {referral.status_label.lower()} cannot be withdrawn")
         referral.status = "withdrawn"
         _release_place(referral.intake_id, referral.provision_id)
@@ -290,6 +332,7 @@ class ReferralView:
     risks: Optional[str]
     need_notes: dict[str, str]
     history: list[dict] = field(default_factory=list)  # {"at", "status", "by", "note", "withheld"}
+    shared_needs: list[str] = field(default_factory=list)  # the other needs shared with the provider
 
 
 def shown_to(user: User, referral: Referral) -> ReferralView:
@@ -300,13 +343,18 @@ def shown_to(user: User, referral: Referral) -> ReferralView:
     the young person's details, the background and the PA's notes in the history only
     while referral consent is in force; risks and need notes only while assessment consent
     is in force too; and always the steps of the history and what its own staff wrote.
-    Each piece is guarded by a scope, so a finer need-to-know can add scopes here.
+    Each piece is guarded by a scope, so a finer need-to-know can add scopes here. Need to
+    know: of the young person's needs the provider sees only the referral's own and those the
+    PA chose to share with it (`shared_needs`), never the rest; a paused referral shows the
+    provider only that it is paused.
     """
     client = referral.client
     org = referral.organisation_id
     consent = consent_in_force(client.id, org, "referral")
     assessment = consent and consent_in_force(client.id, org, "assessment")
     provider = user.role == "provider"
+    if provider and referral.status == "paused":
+        consent = assessment = False  # paused: the provider sees only that it is paused
     if provider:
         scopes = ({"identity", "background"} if consent else set()) | ({"assessment"} if assessment else set())
     elif can_see(user, referral):
@@ -324,12 +372,12 @@ def shown_to(user: User, referral: Referral) -> ReferralView:
                 name=client.display_name,
                 age=client.age_on(dt.date.today()),
                 area=client.home_postcode.split(" ")[0],
-                needs=[n.category for n in client.open_needs] or [referral.need.category],
+                needs=[n.category for n in shared_needs(referral)],
             )
         if "background" in scopes:
             person.update(summary=referral.summary)
         if "assessment" in scopes:
-            person.update(risks=referral.risks, need_notes={n.category: n.notes for n in client.needs if n.notes})
+            person.update(risks=referral.risks, need_notes=_need_notes(referral))
 
     history = []
     for e in referral.events:
@@ -346,9 +394,15 @@ def shown_to(user: User, referral: Referral) -> ReferralView:
         client=person,
         summary=referral.summary if "background" in scopes else None,
         risks=referral.risks if "assessment" in scopes else None,
-        need_notes={n.category: n.notes for n in client.needs if n.notes} if "assessment" in scopes else {},
+        need_notes=(_need_notes(referral) if provider else {n.category: n.notes for n in client.needs if n.notes})
+        if "assessment" in scopes else {},
         history=history,
+        shared_needs=[n.category for n in shared_needs(referral)[1:]] if "identity" in scopes else [],
     )
+
+
+def _need_notes(referral: Referral) -> dict[str, str]:
+    return {n.category: n.notes for n in shared_needs(referral) if n.notes}
 
 
 # ---- Lists for the home pages and the provider's inbox.
@@ -407,9 +461,11 @@ def consented_names(referrals: list[Referral]) -> dict[int, str]:
                Consent.purpose == "referral")
         .order_by(Consent.recorded_at, Consent.id)
     )
+    today = dt.date.today()
     for c in rows:
-        latest[(c.client_id, c.organisation_id)] = c.given  # the latest decision wins
-    return {r.id: r.client.display_name for r in referrals if latest.get((r.client_id, r.organisation_id))}
+        latest[(c.client_id, c.organisation_id)] = in_force(c, today)  # the latest decision wins; expired is none
+    return {r.id: r.client.display_name for r in referrals
+            if r.status != "paused" and latest.get((r.client_id, r.organisation_id))}
 
 
 INBOX_SORTS = {"answer_by": "Answer needed soonest", "newest": "Newest first", "start": "Start date soonest"}

@@ -43,7 +43,7 @@ def test_pa_journey_over_the_api(app, client, world):
         json={
             "first_name": "Alex", "last_name": "Api", "date_of_birth": dob, "home_postcode": "ls97ab",
             "available_from": dt.date.today().isoformat(), "urgency": 3, "max_travel_km": 20,
-            "summary": "Wants construction work.",
+            "summary": "Wants construction work.", "assessment_date": dt.date.today().isoformat(),  # APIR: urgent needs a recent one
         },
     )
     assert created.status_code == 201, created.get_json()

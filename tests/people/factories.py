@@ -39,7 +39,8 @@ def client(pa, needs=("training",), postcode="LS9 7AB", age=17, urgency=2, conse
         risks="Anxious with new adults.",
     )
     data.update(kw)
-    c = clients.create_client(pa, data)
+    # Tests make many "Jordan Test"s: each is a new young person, not a possible duplicate.
+    c = clients.create_client(pa, {"confirm_new": True, **data})
     for category in needs:
         clients.add_need(pa, c, category, f"notes on {category}")
     for org in consent_to:

@@ -184,3 +184,61 @@ def test_a_lead_lists_only_their_own_pas_young_people(app, client, world):
     lead = world["users"]["lead"]
     client.post("/login", data={"email": lead.email, "password": pf.PASSWORD})
     assert "Jordan" in client.get("/clients/").get_data(as_text=True)
+
+
+# ---- Paused referrals and expired consent: the same routes, the same answers, and the
+# provider (the only outsider allowed in) sees nothing of the young person and cannot answer.
+
+def _paused(world):
+    from broker.clients.models import Client
+
+    owner = world["users"]["owner_pa"]
+    org_id = world["users"]["provider"].organisation_id
+    record_consent(owner, db.session.get(Client, world["client_id"]), org_id, "referral", False)
+    db.session.commit()
+
+
+def _expired(world):
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from broker.clients.models import Consent
+
+    db.session.execute(update(Consent).values(expires_on=dt.date.today() - dt.timedelta(days=1)))
+    db.session.commit()
+
+
+REFERRAL_PAGES = [p for p in PAGES if p[1].startswith("/referrals/")]
+REFERRAL_API = [p for p in API if p[1].startswith("/api/v1/referrals/")]
+
+
+@pytest.mark.parametrize("state", ["paused", "expired"])
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("method,route", REFERRAL_PAGES + REFERRAL_API)
+def test_paused_referrals_and_expired_consent(app, client, world, state, role, method, route):
+    {"paused": _paused, "expired": _expired}[state](world)
+    api = route.startswith("/api/")
+    headers = {}
+    if role != "anonymous":
+        user = world["users"][role]
+        if api:
+            token = client.post("/api/v1/auth/token", json={"email": user.email, "password": pf.PASSWORD}).get_json()["token"]
+            headers = {"Authorization": f"Bearer {token}"}
+        else:
+            assert client.post("/login", data={"email": user.email, "password": pf.PASSWORD}).status_code == 302
+    url = route.format(**world)
+    body = {"decision": "accept"} if route.endswith("/answer") else {}
+    resp = client.open(url, method=method, headers=headers, **({"json": body} if api else {"data": body}))
+    text = resp.get_data(as_text=True)
+    if role == "anonymous":
+        assert resp.status_code in {302, 401}
+    elif role not in _may(route):
+        assert resp.status_code in DENIED, (role, url, resp.status_code)
+    elif role == "provider" and route.endswith("/answer"):
+        # Paused, or consent expired (before the due job pauses it): it cannot be answered.
+        assert resp.status_code == 409, resp.status_code
+    else:
+        assert resp.status_code in ALLOWED | {302, 400}, resp.status_code
+    if role != "owner_pa":
+        assert "Jordan" not in text and "Background for the provider" not in text, (role, url)

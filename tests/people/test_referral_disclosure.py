@@ -59,7 +59,7 @@ def test_withdrawn_consent_hides_the_pas_notes_from_the_history_everywhere(app, 
             assert secret not in seen[where], (where, secret)
         assert QUESTION in seen[where], where  # what the provider's own staff wrote stays
     # The steps are still there, in order, so the provider knows where the referral stands.
-    assert [e["status"] for e in seen["history"]] == ["sent", "more_info", "sent"]
+    assert [e["status"] for e in seen["history"]] == ["sent", "more_info", "sent", "paused"]
     assert "note hidden: consent is not in force" in seen["page"]
 
 
@@ -68,5 +68,5 @@ def test_the_pa_still_sees_the_whole_history(app, client, world):
     db.session.commit()
     token = client.post("/api/v1/auth/token", json={"email": world["pa"].email, "password": pf.PASSWORD}).get_json()["token"]
     record = client.get(f"/api/v1/referrals/{world['referral'].id}", headers={"Authorization": f"Bearer {token}"}).get_json()
-    assert [e["note"] for e in record["history"]] == ["Referral sent", QUESTION, REPLY]
+    assert [e["note"] for e in record["history"]] == ["Referral sent", QUESTION, REPLY, "Consent withdrawn: the referral is paused"]
     assert REPLY in record["summary"]

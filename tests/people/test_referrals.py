@@ -173,7 +173,7 @@ def test_sharing_a_record_lets_another_pa_see_it(app, client, world):
     login(client, world["pa"])
     refused = client.post(f"/clients/{yp.id}/share", data={"email": "provider@test.example"})
     assert refused.status_code == 400 and "No Personal Adviser has that email" in refused.get_data(as_text=True)
-    client.post(f"/clients/{yp.id}/share", data={"email": "Specialist@test.example"})
+    client.post(f"/clients/{yp.id}/share", data={"email": "Specialist@test.example", "purpose": "Housing support", "consent": "yes"})
     client.post("/logout")
     login(client, specialist)
     assert client.get(f"/clients/{yp.id}").status_code == 200
