@@ -11,7 +11,8 @@ from broker.clients.forms import ClientForm, ConsentForm, NeedForm
 from broker.clients.models import CONSENT_PURPOSES
 from broker.clients.suggestions import suggestions_for
 from broker.directory.models import Intake, Organisation
-from broker.errors import DomainError
+from broker.eligibility import broken_rules
+from broker.errors import DomainError, Ineligible
 from broker.extensions import db
 from broker.form_fields import sentence, show_on_form
 from broker.inputs import optional_id
@@ -95,6 +96,7 @@ def edit_client(client_id: int):
     form = ClientForm(obj=client if request.method == "GET" else None)
     if request.method == "GET":
         form.urgency.data = str(client.urgency)
+        form.area.data = client.area or ""
     if form.validate_on_submit():
         try:
             services.update_client(current_user, client, _form_data(form))
@@ -174,12 +176,19 @@ def refer_page(client_id: int):
         form.summary.data = client.summary
         form.risks.data = client.risks
     has_consent = services.consent_in_force(client.id, intake.provision.organisation_id, "referral")
+    ineligible = broken_rules(intake.provision, client, max(intake.start, client.available_from, dt.date.today()))
     status = 200
     if form.validate_on_submit():
         try:
             referral = send_referral(
-                current_user, client, need.id, intake.id, form.summary.data, form.risks.data, form.answer_by.data
+                current_user, client, need.id, intake.id, form.summary.data, form.risks.data, form.answer_by.data,
+                override_reason=form.override_reason.data,
             )
+        except Ineligible as exc:
+            # The rules are listed above the form; the reason to refer anyway is what to give.
+            form.override_reason.errors = list(form.override_reason.errors) + [
+                "Say why you are referring anyway, or choose another listing"]
+            status = exc.status
         except DomainError as exc:
             show_on_form(form, exc)
             status = exc.status
@@ -190,5 +199,5 @@ def refer_page(client_id: int):
         status = 400
     return render_template(
         "clients/refer.html", client=client, form=form, intake=intake, need=need, has_consent=has_consent,
-        today=dt.date.today(),
+        today=dt.date.today(), ineligible=ineligible,
     ), status

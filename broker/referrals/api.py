@@ -27,6 +27,10 @@ class ReferralBody(Body):
     summary = Text(required=True, validate=validate.Length(20, 5000, error="give the provider some background: 20 to 5000 characters"))
     risks = Text(load_default="", validate=validate.Length(max=5000))
     answer_by = Date(load_default=None, allow_none=True, metadata={"description": "default: in BROKER_ANSWER_DAYS days"})
+    override_reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=2000), metadata={
+        "description": "refer anyway although the listing's rules (age on the start day, area, criteria) exclude "
+                       "the young person, saying why; shown to the provider. Without it such a referral is "
+                       "refused with 422 ineligible"})
 
 
 class AnswerBody(Body):
@@ -100,6 +104,10 @@ class ReferralRecord(Schema):
     sent_at = Instant()
     decline_reason = fields.String(allow_none=True)
     message = fields.String(allow_none=True)
+    override_reason = computed(fields.String(allow_none=True, metadata={
+        "description": "why the PA referred although the listing's rules exclude the young person (null: they meet "
+                       "them); the provider sees it while referral consent is in force, as the background"}),
+        lambda r: r.override_reason if caller().role != "provider" or _shown(r).consent else None)
     history = computed(fields.List(fields.Nested(Event)), lambda r: _shown(r).history)
     client = computed(fields.Nested(ClientView), lambda r: _shown(r).client)
     summary = computed(fields.String(), lambda r: _for_pa(_shown(r).summary))
@@ -146,12 +154,16 @@ def list_referrals():
 @bp.token_required("pa")
 @bp.arguments(ReferralBody)
 @bp.response(201, ReferralRecord)
-@bp.errors(403, 404, 409)
+@bp.errors(403, 404, 409, 422)
 def send_referral(body):
-    """Send a referral for an open need to an intake, with consent; it holds a place (409 when none is left)."""
+    """Send a referral for an open need to an intake, with consent; it holds a place (409 when none is left).
+
+    422 `ineligible` (field `intake_id`, `rules` naming them) when the listing's rules exclude
+    the young person on the intake's start day, unless `override_reason` says why to refer anyway."""
     client = clients.client_for(caller(), body["client_id"], action="view")
     return referrals.send_referral(
         caller(), client, body["need_id"], body["intake_id"], body["summary"], body["risks"], body["answer_by"],
+        override_reason=body["override_reason"],
     )
 
 

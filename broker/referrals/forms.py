@@ -19,6 +19,13 @@ class ReferralForm(FlaskForm):
     )
     risks = TextAreaField("Risks the provider should know about", validators=[Length(max=5000)], widget=CharacterCount())
     answer_by = DateInputField("Answer needed by")
+    override_reason = TextAreaField(
+        "Refer anyway, because",
+        validators=[Length(max=2000, message="Keep the reason to refer anyway under 2000 characters")],
+        widget=CharacterCount(),
+        description="Only if you know they can use it all the same, e.g. the provider has agreed an exception. "
+                    "The provider sees this.",
+    )
 
 
 class AnswerForm(FlaskForm):

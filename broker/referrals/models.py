@@ -65,6 +65,8 @@ class Referral(db.Model):
     answered_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))
     decline_reason: Mapped[Optional[str]] = mapped_column(String(20))
     message: Mapped[str] = mapped_column(Text, default="")  # latest message from the provider
+    # Why the PA referred although the listing's rules exclude the young person (None: they did not need to).
+    override_reason: Mapped[Optional[str]] = mapped_column(Text)
 
     client: Mapped[Client] = relationship()
     need: Mapped[ClientNeed] = relationship()

@@ -23,6 +23,7 @@ from broker.errors import Conflict, Forbidden, InputError, NotFound
 from broker.extensions import db
 from broker.inputs import check_date
 from broker.referrals.models import DECLINE_REASONS, HOLDS_PLACE, Referral, ReferralEvent
+from broker.referrals.screening import screen
 from broker.taxonomy import category_label
 
 
@@ -59,9 +60,12 @@ def _release_place(intake_id: int, provision_id: int) -> None:
 
 def send_referral(
     user: User, client: Client, need_id: int, intake_id: int, summary: str, risks: str = "",
-    answer_by: Optional[dt.date] = None,
+    answer_by: Optional[dt.date] = None, override_reason: Optional[str] = None,
 ) -> Referral:
-    """Send a structured referral for one of the client's open needs, holding a place."""
+    """Send a structured referral for one of the client's open needs, holding a place.
+
+    A young person the listing's rules exclude is refused (screening.screen) unless the PA
+    gives `override_reason`, which the referral keeps."""
     today = dt.date.today()
     need = next((n for n in client.needs if n.id == need_id), None)
     if need is None or need.status != "open":
@@ -84,6 +88,7 @@ def send_referral(
             "consent",
             f"record the young person's consent to share their details with {provision.organisation.name} first",
         )
+    override_reason = screen(client, provision, intake, today, override_reason)
     if answer_by is None:
         answer_by = today + dt.timedelta(days=current_app.config["BROKER_ANSWER_DAYS"])
     elif answer_by < today:
@@ -103,11 +108,13 @@ def send_referral(
         client_id=client.id, need_id=need.id, provision_id=provision.id, intake_id=intake.id,
         organisation_id=provision.organisation_id, pa_id=user.id, status="sent",
         summary=summary.strip(), risks=(risks or "").strip(), answer_by=answer_by, sent_at=_now(),
+        override_reason=override_reason,
     )
     db.session.add(referral)
     db.session.flush()
-    _event(referral, user, "Referral sent")
-    audit.record(user, "send", "referral", referral.id, client.id, intake=intake.id)
+    _event(referral, user, "Referral sent" if not override_reason else "Referral sent although the listing's rules exclude them")
+    audit.record(user, "send", "referral", referral.id, client.id, intake=intake.id,
+                 **({"override": True} if override_reason else {}))
     return referral
 
 
