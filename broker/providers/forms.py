@@ -20,7 +20,9 @@ class ListingForm(FlaskForm):
     description = TextAreaField("Description", validators=[Length(max=5000)], widget=CharacterCount())
     kind = SelectField("Kind", choices=choices([("", "Not given")] + sorted(
         {(k, label) for kinds in KINDS.values() for k, label in kinds.items()}, key=lambda kv: kv[1])),
-        widget=GovSelect(), description="What sort of service it is within its category")
+        widget=GovSelect(), description="What sort of service it is within its category",
+        # Not given (a form or client from before kinds): none; the service checks the kind against the category.
+        validate_choice=False)
     areas = SelectMultipleField(
         "Councils whose young people it serves",
         choices=choices(sorted(COUNCIL_CODES.items(), key=lambda kv: kv[1])),
