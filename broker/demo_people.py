@@ -10,6 +10,7 @@ from broker.auth.models import User
 from broker.auth.services import create_user
 from broker.clients import services as clients
 from broker.directory.models import Organisation, Provision
+from broker.eligibility import broken_rules, client_area
 from broker.extensions import db
 
 
@@ -59,24 +60,63 @@ def create_demo_lead(pas: list[User]) -> list[tuple[str, str, str]]:
 
 
 def _demo_caseload(pa: User, org_id: int | None) -> None:
+    """The named demo young people: each shows a rule suggestions and referrals respect."""
     today = dt.date.today()
+
+    def born(age: int, birthday_in_days: int) -> dt.date:
+        """Aged `age` today, with the next birthday in `birthday_in_days` days."""
+        next_birthday = today + dt.timedelta(days=birthday_in_days)
+        if (next_birthday.month, next_birthday.day) == (2, 29):
+            next_birthday += dt.timedelta(days=1)  # a birthday every year
+        return next_birthday.replace(year=next_birthday.year - age - 1)
+
     people = [
-        ("Jordan", "Demo", 17, "LS9 7AB", 3, ["training", "housing"], "Left college in October; sofa-surfing with friends."),
-        ("Casey", "Example", 16, "BD3 9AA", 2, ["education", "mental-health"], "Anxious in large groups; wants to finish GCSE maths."),
-        ("Riley", "Sample", 18, "WF1 2AA", 1, ["employment"], "Keen on warehouse or retail work; has a CSCS card."),
+        # first, last, born, postcode, urgency, needs, summary, extra
+        ("Jordan", "Demo", born(17, 325), "LS9 7AB", 3, ["training", "housing"],
+         "Left college in October; sofa-surfing with friends.", {}),
+        ("Casey", "Example", born(16, 325), "BD3 9AA", 2, ["education", "mental-health"],
+         "Anxious in large groups; wants to finish GCSE maths.", {}),
+        ("Riley", "Sample", born(18, 325), "WF1 2AA", 1, ["employment"],
+         "Keen on warehouse or retail work; has a CSCS card.", {}),
+        # 15 today, 16 in three weeks: 16+ courses starting after then are open to him.
+        ("Farhan", "Boundary", born(15, 21), "BD3 9AA", 2, ["training"],
+         "Finishing Year 11 early; wants a construction course.", {}),
+        # 19 today, 20 in five weeks: only what starts before then.
+        ("Kieran", "Lastchance", born(19, 35), "HD1 1AA", 2, ["training", "employment"],
+         "Left sixth form; wants to start something before he turns 20.", {}),
+        ("Jade", "Careleaver", born(18, 200), "LS9 7AB", 3, ["housing", "benefits"],
+         "Leaving her foster placement at 18; needs somewhere to live.", {"criteria": ["care_leaver"]}),
+        ("Ella", "Parent", born(17, 120), "WF1 2AA", 3, ["housing", "health"],
+         "Expecting her first baby in the spring.", {"criteria": ["young_parent"]}),
+        # Home is Bradford, but he lives in a Leeds children's home, so Leeds services are his.
+        ("Marcus", "Placed", born(16, 90), "BD3 9AA", 2, ["education"],
+         "Placed in a Leeds children's home last month.", {"area": "E08000035", "criteria": ["looked_after"]}),
     ]
-    for first, last, age, postcode, urgency, needs, summary in people:
+    for first, last, dob, postcode, urgency, needs, summary, extra in people:
         data = dict(
-            first_name=first, last_name=last, date_of_birth=today.replace(year=today.year - age) - dt.timedelta(days=40),
+            first_name=first, last_name=last, date_of_birth=dob,
             home_postcode=postcode, available_from=today, urgency=urgency, max_travel_km=20.0,
             assessment_date=today - dt.timedelta(days=7), review_date=today + dt.timedelta(days=42),
-            summary=summary, risks="",
+            summary=summary, risks="", **extra,
         )
         client = clients.create_client(pa, data)
         for category in needs:
             clients.add_need(pa, client, category, "")
+        # Their own choices: two listings they could use for their first need, best first.
+        if first in ("Jordan", "Jade", "Ella"):
+            clients.update_client(pa, client, {"preferences": _usable(client, needs[0])[:2]})
         if org_id is not None:
             clients.record_consent(pa, client, org_id, "referral", True, "Agreed at the demo set-up")
+
+
+def _usable(client, category: str) -> list[int]:
+    """Ids of active listings in `category` this young person's area and criteria let them use."""
+    area = client_area(client)
+    listings = db.session.scalars(
+        select(Provision).where(Provision.category == category, Provision.status == "active").order_by(Provision.id)
+    )
+    return [p.id for p in listings
+            if (p.areas is None or area in p.areas) and set(p.requires or ()) <= set(client.criteria or ())]
 
 
 FIRST = ["Aaliyah", "Ben", "Chloe", "Daniel", "Ellie", "Farhan", "Grace", "Harvey", "Imani", "Jack", "Kayla", "Liam",
@@ -87,6 +127,8 @@ LAST = ["Ahmed", "Brown", "Clarke", "Dawson", "Evans", "Fletcher", "Green", "Hus
 NEED_WEIGHTS = {"training": 30, "education": 20, "employment": 12, "housing": 10, "benefits": 6, "health": 4,
                 "mental-health": 8, "drugs-alcohol": 4, "anger-management": 3, "youth-offending": 3}
 GENERATED = 80
+# How often a generated young person meets each criterion services may require.
+GENERATED_CRITERIA = {"care_leaver": 0.1, "looked_after": 0.08, "young_parent": 0.06, "send": 0.1, "youth_justice": 0.06}
 
 
 def _generated_caseload(pas: list[User], org_id: int | None) -> None:
@@ -99,6 +141,8 @@ def _generated_caseload(pas: list[User], org_id: int | None) -> None:
     from broker.referrals.services import send_referral
 
     rng = random.Random(2026)
+    # Criteria and preferences come from their own sequence, so the people above stay as they were.
+    extra = random.Random(2027)
     with open(PROJECT_ROOT / "directory_data" / "geography" / "west_yorkshire_postcodes.csv", encoding="utf-8") as f:
         postcodes = [row["postcode"] for row in csv.DictReader(f)]
     today = dt.date.today()
@@ -115,6 +159,7 @@ def _generated_caseload(pas: list[User], org_id: int | None) -> None:
             urgency=rng.choice([1, 1, 2, 2, 3]), max_travel_km=float(rng.choice([10, 15, 20, 25])),
             assessment_date=today - dt.timedelta(days=rng.randint(5, 90)), review_date=today + dt.timedelta(days=rng.randint(-10, 60)),
             summary="Generated demo record.", risks="",
+            criteria=[c for c, share in GENERATED_CRITERIA.items() if extra.random() < share],
         )
         client = clients.create_client(pas[n % len(pas)], data)
         categories: list[str] = []
@@ -125,8 +170,14 @@ def _generated_caseload(pas: list[User], org_id: int | None) -> None:
                 categories.append(pick)
         for category in categories:
             clients.add_need(pas[n % len(pas)], client, category, "")
+        if extra.random() < 0.2:
+            usable = _usable(client, categories[0])
+            if usable:
+                clients.update_client(pas[n % len(pas)], client, {"preferences": extra.sample(usable, min(2, len(usable)))})
         # A few referrals waiting in the demo provider's inbox.
-        matching_listing = next((p for p in org_listings if p.category in categories), None)
+        # (one whose rules let them in: referrals are screened, docs/api.md)
+        matching_listing = next((p for p in org_listings if p.category in categories
+                                 and not broken_rules(p, client, today + dt.timedelta(days=30))), None)
         if matching_listing is not None and n % 4 == 0:
             intake = next((i for i in matching_listing.upcoming_intakes(today) if i.places_left > 0), None)
             need = next(x for x in client.needs if x.category == matching_listing.category)

@@ -83,3 +83,9 @@ class Unprocessable(DomainError):
     """Well-formed but breaks a rule of the domain (an ineligible referral, no recent assessment)."""
 
     status, error = 422, "unprocessable"
+
+
+class Ineligible(Unprocessable):
+    """A listing's rules exclude the young person: 422 with ``rules`` naming which (age, area, criteria)."""
+
+    error = "ineligible"

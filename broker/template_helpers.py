@@ -11,6 +11,7 @@ from flask_login import current_user
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from broker.councils import council_name
+from broker.eligibility import describe, eligibility_text
 from broker.form_fields import sentence
 from broker.taxonomy import CATEGORIES, category_label
 from broker.weblinks import safe_url
@@ -173,6 +174,9 @@ def register(app) -> None:
     env.filters["plural"] = _plural
     env.filters["capitalize_first"] = lambda text: (text[:1].upper() + text[1:]) if text else text
     env.filters["council_name"] = council_name
+    # Who a listing is for, said from its rules (broker.eligibility), everywhere it is shown.
+    env.filters["eligibility_text"] = eligibility_text
+    env.filters["who_for"] = lambda p: (lambda t: t[:1].upper() + t[1:])(describe(p))
     # Every stored link goes through this when shown: an unsafe one renders as no link.
     env.filters["safe_url"] = safe_url
     env.globals.update(

@@ -789,15 +789,12 @@ def generate() -> dict:
                 max_age = min(25, max_age + rng.choice([1, 2, 5]))
             route = weighted(rng, ROUTE_WEIGHTS[category])
             who = rng.choice(CATEGORY_WHO[category])
-            ages = (
-                f"Aged {min_age}-{max_age}" if min_age is not None and max_age is not None
-                else f"Aged {min_age}+" if min_age is not None
-                else f"Up to age {max_age}" if max_age is not None
-                else "Any age"
-            )
-            eligibility = f"{ages}, {who}, living in {served}"
+            # Ages and areas served are the listing's rules (min_age, max_age, areas); its
+            # eligibility text says only what else the provider asks.
+            eligibility = who[:1].upper() + who[1:]
             if category == "housing" and rng.random() < 0.4:
                 eligibility += "; must have a local connection"
+            requires = [c for word, c in ONLY_FOR.items() if word in title.lower()]
             description = " ".join(
                 [sentences[0], f"For young people {who} in {served}."] + sentences[1:]
                 + [rng.choice(PRACTICAL[mode]), ROUTE_SENTENCE[route]]
@@ -821,6 +818,8 @@ def generate() -> dict:
                 "min_age": min_age,
                 "max_age": max_age,
                 "cost": cost,
+                "areas": [COUNCIL_CODE[a] for a in areas],
+                "requires": requires,
                 "eligibility": eligibility,
                 "referral_route": route,
                 "referral_contact": contact,
@@ -849,6 +848,13 @@ def generate() -> dict:
         ),
         "organisations": organisations,
     }
+
+
+# ONS codes of the councils (as broker/councils.py), for the areas a listing serves.
+COUNCIL_CODE = {"Bradford": "E08000032", "Calderdale": "E08000033", "Kirklees": "E08000034", "Leeds": "E08000035",
+                "Wakefield": "E08000036"}
+# Listings only for some young people, by a word of their name (broker/taxonomy.py CRITERIA).
+ONLY_FOR = {"young parent": "young_parent", "care leaver": "care_leaver"}
 
 
 def main() -> None:

@@ -137,3 +137,5 @@ class Error(Schema):
     errors = fields.List(
         fields.Dict(), metadata={"description": "every problem, when there are several: {row?, field, message}"}
     )
+    rules = fields.List(fields.String(), metadata={
+        "description": "for `ineligible`: the listing's rules the young person breaks (age, area, criteria)"})

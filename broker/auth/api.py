@@ -22,6 +22,8 @@ class TokenUser(Schema):
     id = fields.Integer()
     role = fields.String()
     name = fields.String()
+    organisation_id = fields.Integer(allow_none=True, metadata={
+        "description": "the provider organisation a provider's staff work for (its listings, its referrals); null otherwise"})
 
 
 class Token(Schema):

@@ -11,7 +11,9 @@ from broker.api.schemas import Body, Date, Flag, Id, Instant, Text, Whole, compu
 from broker.clients import services as clients
 from broker.clients.models import CONSENT_PURPOSES
 from broker.clients.suggestions import suggestions_for
-from broker.taxonomy import CATEGORIES
+from broker.councils import COUNCIL_CODES
+from broker.eligibility import client_area
+from broker.taxonomy import CATEGORIES, CRITERIA
 
 bp = ApiBlueprint("Clients", __name__, description="A Personal Adviser's young people (PA token).")
 
@@ -37,6 +39,15 @@ class ClientBody(Body):
     review_date = Date(load_default=None, allow_none=True, metadata={"description": "on or after the assessment date"})
     summary = Text(load_default="", validate=validate.Length(max=5000))
     risks = Text(load_default="", validate=validate.Length(max=5000))
+    area = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(
+        sorted(COUNCIL_CODES), error="choose a council code: " + ", ".join(sorted(COUNCIL_CODES))), metadata={
+        "description": "the council (ONS code) whose services they can use, when placed away from home; "
+                       "null: their home postcode's"})
+    criteria = fields.List(fields.String(validate=validate.OneOf(list(CRITERIA), error="choose from: " + ", ".join(CRITERIA))),
+                           load_default=list, metadata={"description": "what services may require of them: " + ", ".join(CRITERIA)})
+    preferences = fields.List(Id(), load_default=list, validate=validate.Length(max=20), metadata={
+        "description": "provision ids the young person would like, best first (suggestions and allocation runs weigh them)"})
+
     complex_needs = Flag(load_default=False, metadata={
         "description": "acute or complex needs: referred only on an assessment from the last 6 months (as urgency 3)"})
     confirm_new = Flag(load_default=False, metadata={
@@ -50,6 +61,10 @@ class ShareRequestBody(Body):
     last_name = Text(required=True, validate=validate.Length(1, 100, error="must be 1 to 100 characters"))
     date_of_birth = Date(required=True)
     note = Text(load_default="", validate=validate.Length(max=500))
+
+
+class ClientChanges(ClientBody):
+    """Changes to a record (used partial: only the members given change)."""
 
 
 class NeedBody(Body):
@@ -117,6 +132,14 @@ class ClientRecord(Schema):
     review_date = fields.Date(allow_none=True)
     summary = fields.String()
     risks = fields.String()
+    area = computed(fields.String(allow_none=True, metadata={
+        "description": "the council (ONS code) whose services they can use: as recorded, else the home postcode's "
+                       "(null outside the councils served)"}), client_area)
+    area_recorded = computed(fields.Boolean(metadata={"description": "true: area was set (placed away from home)"}),
+                             lambda c: c.area is not None)
+    criteria = fields.List(fields.String())
+    preferences = computed(fields.List(fields.Integer(), metadata={"description": "provision ids, best first"}),
+                           lambda c: [p.provision_id for p in c.preferences])
     needs = fields.List(fields.Nested(Need))
     consents = computed(fields.List(fields.Nested(ConsentRow)), clients.consents_by_agency)
     share_requests = computed(fields.List(fields.Nested(ShareRequestOut)), lambda c: (
@@ -142,8 +165,14 @@ class NeedAdded(Schema):
 
 
 class Breakdown(Schema):
+    """The terms of `value` (docs/matching-problem-v2.md): it is their sum."""
+
     urgency = computed(fields.Float(), lambda o: round(o.urgency_part, 2))
-    wait = computed(fields.Float(), lambda o: -round(o.wait_cost, 2))
+    waited = computed(fields.Float(metadata={"description": "for the days the need has waited since recorded"}),
+                      lambda o: round(o.waited_part, 2))
+    preference = computed(fields.Float(metadata={"description": "for the young person's own ranking of the listing"}),
+                          lambda o: round(o.preference_part, 2))
+    wait = computed(fields.Float(metadata={"description": "urgency x days until the start"}), lambda o: -round(o.wait_cost, 2))
     travel = computed(fields.Float(), lambda o: -round(o.km_cost, 2))
 
 
@@ -240,6 +269,17 @@ def request_share(body):
 def get_client(client):
     """A young person's record with needs and the consent in force per agency."""
     return client
+
+
+@bp.patch("/clients/<int:client_id>")
+@bp.token_required("pa")
+@with_client(action="update")
+@bp.arguments(ClientChanges(partial=True))
+@bp.response(200, ClientRecord)
+@bp.errors(404)
+def update_client(body, client):
+    """Change a young person's record: only the members given change."""
+    return clients.update_client(caller(), client, body)
 
 
 @bp.post("/clients/<int:client_id>/needs")

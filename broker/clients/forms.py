@@ -4,13 +4,16 @@ The record's rules (a postcode we can place, the age range, review after assessm
 the service's (`clients.services.check_record`), so the form and the API apply the same ones.
 """
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FloatField, RadioField, SelectField, StringField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput
+from wtforms import BooleanField, FloatField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from broker.clients.models import CONSENT_PURPOSES
+from broker.councils import COUNCIL_CODES
 from broker.form_fields import CharacterCount, DateInputField, GovCheckboxInput, GovSelect, GovTextInput, NumberInput, RadioInput
-from broker.taxonomy import CATEGORIES
+from broker.taxonomy import CATEGORIES, CRITERIA
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -28,6 +31,19 @@ class ClientForm(FlaskForm):
     home_postcode = StringField(
         "Home postcode", validators=[DataRequired("Enter a home postcode")], widget=GovTextInput(),
         description="Used only to measure travel; providers see the district, for example LS9",
+    )
+    area = SelectField(
+        "Council whose services they use",
+        choices=choices([("", "Where their home postcode is"), *sorted(COUNCIL_CODES.items(), key=lambda kv: kv[1])]),
+        default="",
+        widget=GovSelect(),
+        description="Change this only when they are placed elsewhere, for example in care out of their home area",
+    )
+    criteria = SelectMultipleField(
+        "Services for particular young people they can use",
+        choices=choices((slug, label[:1].upper() + label[1:]) for slug, label in CRITERIA.items()),
+        widget=GovCheckboxesInput(),
+        description="Some services are only for, say, care leavers or young parents. Select all that apply.",
     )
     available_from = DateInputField("Available from", required="Enter the date they could start",
                                     description="The first day they could start a placement")

@@ -12,9 +12,13 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
 from broker.audit import services as audit
+from broker.councils import COUNCIL_CODES
+from broker.taxonomy import CRITERIA
 from broker.auth.models import User
-from broker.clients.models import CONSENT_PURPOSES, NEED_STATUSES, Client, ClientNeed, ClientShare, Consent, ShareRequest
-from broker.directory.models import Organisation
+from broker.clients.models import (
+    CONSENT_PURPOSES, NEED_STATUSES, Client, ClientNeed, ClientPreference, ClientShare, Consent, ShareRequest,
+)
+from broker.directory.models import Organisation, Provision
 from broker.errors import Conflict, InputError, NotFound
 from broker.extensions import db
 from broker.inputs import check_date, check_id
@@ -24,7 +28,7 @@ Consent_ = aliased(Consent)  # the decision itself, beside newer ones for the sa
 
 CLIENT_FIELDS = (
     "first_name", "last_name", "date_of_birth", "home_postcode", "available_from", "urgency",
-    "max_travel_km", "assessment_date", "review_date", "summary", "risks", "complex_needs",
+    "max_travel_km", "assessment_date", "review_date", "summary", "risks", "complex_needs", "area", "criteria",
 )
 
 
@@ -126,6 +130,15 @@ def check_record(data: dict, today: dt.date | None = None) -> Optional[Place]:
     for name in ("date_of_birth", "available_from", "assessment_date", "review_date"):
         if data.get(name) is not None:
             check_date(data[name], name)
+    if data.get("area") is not None and data["area"] not in COUNCIL_CODES:
+        raise InputError("area", f"Choose a council: {', '.join(sorted(COUNCIL_CODES))}, or leave it empty to use the home postcode's")
+    if "area" in data and not data["area"]:
+        data["area"] = None
+    if data.get("criteria") is not None:
+        unknown = [c for c in data["criteria"] if c not in CRITERIA]
+        if not isinstance(data["criteria"], (list, tuple)) or unknown:
+            raise InputError("criteria", f"Choose from: {', '.join(CRITERIA)}")
+        data["criteria"] = sorted(set(data["criteria"]))
     assessed, review = data.get("assessment_date"), data.get("review_date")
     if assessed and review and review < assessed:
         raise InputError("review_date", "Review date must be on or after the assessment date")
@@ -179,14 +192,34 @@ def create_client(user: User, data: dict) -> Client:
     _apply(client, data)
     db.session.add(client)
     db.session.flush()
+    if data.get("preferences") is not None:
+        _set_preferences(client, data["preferences"])
     audit.record(user, "create", "client", client.id, client.id)
     return client
 
 
 def update_client(user: User, client: Client, data: dict) -> Client:
     changed = _apply(client, data)
+    if data.get("preferences") is not None and _set_preferences(client, data["preferences"]):
+        changed["preferences"] = True
     audit.record(user, "update", "client", client.id, client.id, fields=sorted(changed))
     return client
+
+
+def _set_preferences(client: Client, provision_ids: list[int]) -> bool:
+    """The young person's own ranking of listings, best first; True if it changed."""
+    if len(set(provision_ids)) != len(provision_ids):
+        raise InputError("preferences", "name each listing once, best first")
+    found = set(db.session.scalars(select(Provision.id).where(Provision.id.in_(provision_ids)))) if provision_ids else set()
+    for n, pid in enumerate(provision_ids):
+        if pid not in found:
+            raise InputError(f"preferences[{n}]", f"no listing with id {pid}")
+    if [p.provision_id for p in client.preferences] == list(provision_ids):
+        return False
+    client.preferences = []
+    db.session.flush()  # the old ranks go before the new ones (one row per listing)
+    client.preferences = [ClientPreference(provision_id=pid, rank=n + 1) for n, pid in enumerate(provision_ids)]
+    return True
 
 
 def add_need(user: User, client: Client, category: str, notes: str) -> ClientNeed:

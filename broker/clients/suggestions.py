@@ -1,8 +1,12 @@
 """Placement suggestions for one young person: the matcher's `suggest` over live vacancies.
 
-The problem handed to the matcher holds only this client and the active listings in
-the categories of their open needs; each listing's free places are its intakes'
-places left now, so the options reflect referrals already holding places.
+The problem handed to the matcher (contract version 2) holds only this client and the
+active listings in the categories of their open needs; each listing's free places are
+its intakes' places left now, so the options reflect referrals already holding places.
+The young person's area, criteria and birth date (age on the day an intake starts), when
+each need was recorded and their own ranked preferences go in with them; each listing
+brings every site (distance to the nearest), the areas it serves and the criteria it
+requires. Allocation runs and what-if build their problems with the same two functions.
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from sqlalchemy.orm import joinedload
 
 from broker.clients.models import Client, ClientNeed
 from broker.directory.models import Intake, Location, Provision
-from broker.geography import distance_km
+from broker.eligibility import client_area
 from broker.extensions import db
 
 # Stale listings weigh less: the matcher multiplies the urgency part of a placement's
@@ -48,29 +52,35 @@ class NeedView:
 
 
 def matcher_client(client: Client, today: dt.date) -> matching.Client:
-    """The young person as the matcher sees them: one need per category of their open needs."""
-    categories = []
+    """The young person as the matcher sees them: one need per category of their open needs
+    (waiting since the first of them was recorded), their area, criteria and preferences."""
+    since: dict[str, dt.date] = {}
     for need in client.open_needs:
-        if need.category not in categories:
-            categories.append(need.category)
+        if need.category not in since:
+            since[need.category] = min(need.recorded_on, today)
     return matching.Client(
         id=str(client.id),
         location=matching.Location(client.lat, client.lon),
-        age=client.age_on(today),
+        birth_date=client.date_of_birth,
         available_from=max(client.available_from, today),
         urgency=client.urgency,
-        needs=tuple(categories),
+        needs=tuple(since),
+        since=since,
         max_travel_km=client.max_travel_km,
+        area=client_area(client),
+        criteria=frozenset(client.criteria or ()),
+        prefers=tuple(str(pref.provision_id) for pref in client.preferences),
     )
 
 
 def matcher_provision(
-    p, site, today: dt.date, stale_days: int,
+    p, today: dt.date, stale_days: int,
     extra_places: Mapping[int, int] | None = None, drop_full: bool = False,
 ) -> matching.Provision:
-    """A listing (a Provision, or anything shaped like one) as the matcher sees it, at one of its
-    sites: upcoming intakes with the places left now (plus `extra_places` per intake id), stale
-    listings weighing less."""
+    """A listing (a Provision, or anything shaped like one, with at least one site) as the
+    matcher sees it: every site, the areas it serves (None: anywhere), the criteria it
+    requires, upcoming intakes with the places left now (plus `extra_places` per intake id),
+    stale listings weighing less."""
     extra_places = extra_places or {}
     intakes = []
     for i in p.upcoming_intakes(today):
@@ -80,11 +90,13 @@ def matcher_provision(
     return matching.Provision(
         id=str(p.id),
         category=p.category,
-        location=matching.Location(site.lat, site.lon),
+        locations=tuple(matching.Location(site.lat, site.lon) for site in p.locations),
         intakes=tuple(intakes),
         min_age=p.min_age,
         max_age=p.max_age,
         weight=STALE_WEIGHT if p.is_stale(today, stale_days) else 1.0,
+        areas=frozenset(p.areas) if p.areas is not None else None,
+        requires=frozenset(p.requires or ()),
     )
 
 
@@ -94,12 +106,11 @@ def build_problem(client: Client, provisions: list, today: dt.date) -> matching.
     for p in provisions:
         if not p.locations:
             continue
-        # The site nearest this young person is the one they would attend.
-        site = min(p.locations, key=lambda l: distance_km(client.lat, client.lon, l.lat, l.lon))
-        listing = matcher_provision(p, site, today, stale_days)
+        listing = matcher_provision(p, today, stale_days)
         if listing.intakes:
             m_provisions.append(listing)
-    return matching.Problem(as_of=today, clients=(matcher_client(client, today),), provisions=tuple(m_provisions))
+    return matching.Problem(as_of=today, clients=(matcher_client(client, today),), provisions=tuple(m_provisions),
+                            version=2)
 
 
 @dataclass(frozen=True)
@@ -131,6 +142,8 @@ class _Listing:
     min_age: int | None
     max_age: int | None
     last_confirmed: dt.date
+    areas: list[str] | None
+    requires: list[str]
     intakes: list[_Intake] = field(default_factory=list)
     locations: list[_Site] = field(default_factory=list)
 
@@ -146,15 +159,15 @@ def _live_listings(categories) -> list[_Listing]:
     listings: dict[int, _Listing] = {}
     rows = db.session.execute(
         select(Provision.id, Provision.category, Provision.min_age, Provision.max_age, Provision.last_confirmed,
-               Location.lat, Location.lon)
+               Provision.areas, Provision.requires, Location.lat, Location.lon)
         .outerjoin(Location, Location.provision_id == Provision.id)
         .where(Provision.status == "active", Provision.category.in_(categories))
         .order_by(Provision.id, Location.id)
     )
-    for pid, category, lo, hi, confirmed, lat, lon in rows:
+    for pid, category, lo, hi, confirmed, areas, requires, lat, lon in rows:
         listing = listings.get(pid)
         if listing is None:
-            listing = listings[pid] = _Listing(pid, category, lo, hi, confirmed)
+            listing = listings[pid] = _Listing(pid, category, lo, hi, confirmed, areas, requires or [])
         if lat is not None:
             listing.locations.append(_Site(lat, lon))
     if listings:

@@ -13,7 +13,8 @@ from broker.clients.models import CONSENT_PURPOSES
 from broker.clients.suggestion_words import in_words
 from broker.clients.suggestions import suggestions_for
 from broker.directory.models import Intake, Organisation, Provision
-from broker.errors import DomainError, InputError
+from broker.eligibility import broken_rules
+from broker.errors import DomainError, Ineligible, InputError
 from broker.extensions import db
 from broker.form_fields import sentence, show_on_form
 from broker.inputs import optional_id
@@ -114,6 +115,7 @@ def edit_client(client_id: int):
     form = ClientForm(obj=client if request.method == "GET" else None)
     if request.method == "GET":
         form.urgency.data = str(client.urgency)
+        form.area.data = client.area or ""
     if form.validate_on_submit():
         try:
             services.update_client(current_user, client, _form_data(form))
@@ -214,13 +216,20 @@ def refer_page(client_id: int):
         form.summary.data = client.summary
         form.risks.data = client.risks
     has_consent = services.consent_in_force(client.id, intake.provision.organisation_id, "referral")
+    ineligible = broken_rules(intake.provision, client, max(intake.start, client.available_from, dt.date.today()))
     status = 200
     if form.validate_on_submit():
         try:
             referral = send_referral(
                 current_user, client, need.id, intake.id, form.summary.data, form.risks.data, form.answer_by.data,
                 share_need_ids=form.share_need_ids.data or (),
+                override_reason=form.override_reason.data,
             )
+        except Ineligible as exc:
+            # The rules are listed above the form; the reason to refer anyway is what to give.
+            form.override_reason.errors = list(form.override_reason.errors) + [
+                "Say why you are referring anyway, or choose another listing"]
+            status = exc.status
         except DomainError as exc:
             show_on_form(form, exc)
             status = exc.status
@@ -231,7 +240,7 @@ def refer_page(client_id: int):
         status = 400
     return render_template(
         "clients/refer.html", client=client, form=form, intake=intake, need=need, has_consent=has_consent,
-        today=dt.date.today(),
+        today=dt.date.today(), ineligible=ineligible,
     ), status
 
 

@@ -8,6 +8,7 @@ from marshmallow import Schema, fields
 
 from broker.api import ApiBlueprint
 from broker.api.schemas import computed
+from broker.eligibility import eligibility_text
 from broker.directory import services
 from broker.directory.params import SearchArgs
 from broker.errors import NotFound
@@ -94,11 +95,18 @@ class ProvisionRecord(Schema):
     name = fields.String()
     description = fields.String()
     category = fields.String()
+    kind = fields.String(allow_none=True, metadata={"description": "the kind within the category (taxonomy KINDS)"})
     status = fields.String()
     provider = fields.Nested(Provider, attribute="organisation")
-    eligibility = fields.String()
+    eligibility = computed(fields.String(metadata={
+        "description": "who it is for, in words: the provider's text, else generated from the rules below"}),
+        lambda p: eligibility_text(p))
     min_age = fields.Integer(allow_none=True)
     max_age = fields.Integer(allow_none=True)
+    areas = fields.List(fields.String(), allow_none=True, metadata={
+        "description": "council areas served (ONS codes) for young people living there; null: anywhere"})
+    requires = fields.List(fields.String(), metadata={
+        "description": "criteria a young person must meet (taxonomy CRITERIA), e.g. care_leaver"})
     cost = fields.String()
     how_to_refer = computed(fields.Nested(HowToRefer), lambda p: p)
     locations = fields.List(fields.Nested(Location))

@@ -49,6 +49,8 @@ def _add_organisations(data: dict, today: dt.date, progress) -> int:
                 kind=item.get("kind"),
                 min_age=item.get("min_age"),
                 max_age=item.get("max_age"),
+                areas=item.get("areas"),  # absent: anywhere
+                requires=item.get("requires", []),
                 cost=item.get("cost") or "Free",
                 eligibility=item.get("eligibility", ""),
                 referral_route=item.get("referral_route", "form"),

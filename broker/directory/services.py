@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 from flask import current_app
@@ -32,6 +32,11 @@ class ListingSummary:
     description: str
     last_confirmed: dt.date
     organisation: ProviderName
+    # Who it is for (broker.eligibility.describe says it in words).
+    min_age: Optional[int] = None
+    max_age: Optional[int] = None
+    areas: Optional[list[str]] = None
+    requires: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -53,7 +58,8 @@ def is_stale(provision, today: dt.date) -> bool:
 # Built once: composing a statement costs more than running this one (bound per call).
 _PAGE_LISTINGS = (
     select(Provision.id, Provision.name, Provision.category, Provision.kind, Provision.description,
-           Provision.last_confirmed, Organisation.name, Intake.start, Intake.rolling, Intake.places, Intake.places_taken)
+           Provision.last_confirmed, Organisation.name, Intake.start, Intake.rolling, Intake.places, Intake.places_taken,
+           Provision.min_age, Provision.max_age, Provision.areas, Provision.requires)
     .join(Organisation, Organisation.id == Provision.organisation_id)
     .outerjoin(Intake, Intake.provision_id == Provision.id)
     .where(Provision.id.in_(bindparam("ids", expanding=True)), Provision.status == "active")
@@ -66,11 +72,11 @@ def _page_listings(ids: list[int]) -> dict[int, tuple[ListingSummary, list[tuple
     out: dict[int, tuple[ListingSummary, list]] = {}
     if not ids:
         return out
-    for pid, name, category, kind, description, confirmed, org, start, rolling, places, taken in db.session.execute(
-        _PAGE_LISTINGS, {"ids": ids}
-    ):
+    for (pid, name, category, kind, description, confirmed, org, start, rolling, places, taken,
+         lo, hi, areas, requires) in db.session.execute(_PAGE_LISTINGS, {"ids": ids}):
         if pid not in out:
-            out[pid] = (ListingSummary(pid, name, category, kind, description or "", confirmed, ProviderName(org)), [])
+            out[pid] = (ListingSummary(pid, name, category, kind, description or "", confirmed, ProviderName(org),
+                                       lo, hi, areas, requires or []), [])
         if start is not None:
             out[pid][1].append((start, rolling, places - taken))
     return out

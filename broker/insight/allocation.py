@@ -4,13 +4,15 @@ The problem (one `matching.Problem` for the whole scope):
 
 - Young people: every client with an open need whose home area is in scope. Each is
   turned into a matcher client by `broker.clients.suggestions.matcher_client`, the same
-  code PA suggestions use, so needs are one per category and ``available_from`` is
-  ``max(available_from, today)``.
+  code PA suggestions use (contract version 2), so needs are one per category,
+  ``available_from`` is ``max(available_from, today)``, and their area, criteria,
+  birth date, when each need was recorded and their preferences go in.
 - Provision: every active listing with an upcoming intake (rolling, or not yet started)
-  that has a free place, wherever it is (young people cross council borders; the
-  matcher's travel limit decides). A listing with several sites is placed at its first
-  location, which is also where its area comes from; stale listings weigh
-  `STALE_WEIGHT` as in suggestions.
+  that has a free place, wherever it is (young people cross council borders; the areas
+  a listing serves and the matcher's travel limit decide), built by
+  `broker.clients.suggestions.matcher_provision`: every site (distance to the nearest),
+  areas, requirements; stale listings weigh `STALE_WEIGHT` as in suggestions. The
+  figures count a listing in the council of its first site (`listing_area`).
 - Places: an intake offers ``places - places_taken``. Accepted referrals are pinned
   (the young person has a place). Their place is already in ``places_taken`` and the
   matcher takes one place per pin again, so each pinned referral adds one back to its
@@ -43,7 +45,8 @@ from broker.directory.models import Provision
 from broker.errors import InputError
 from broker.extensions import db
 from broker.inputs import parse_month
-from broker.councils import area_centre, area_for_postcode
+from broker.councils import area_centre, area_for_postcode, council_name
+from broker.eligibility import client_area
 from broker.insight.models import AllocationRun, AllocationUnmet
 from broker.referrals.models import Referral
 
@@ -55,7 +58,8 @@ def month_of(day: dt.date) -> str:
 
 
 def listing_area(p: Provision) -> str:
-    """A listing's area: that of its first site (a listing with several sites counts once, there)."""
+    """The council a listing is counted in for figures and what-if: that of its first site
+    (a listing with several sites counts once). Who it serves is `Provision.areas`."""
     return area_for_postcode(p.locations[0].postcode)
 
 
@@ -88,9 +92,15 @@ class AllocationProblem:
 def _scope_clients(area: Optional[str]) -> list[Client]:
     has_open = select(ClientNeed.client_id).where(ClientNeed.status == "open")
     clients = db.session.scalars(
-        select(Client).where(Client.id.in_(has_open)).options(selectinload(Client.needs)).order_by(Client.id)
+        select(Client).where(Client.id.in_(has_open))
+        .options(selectinload(Client.needs), selectinload(Client.preferences)).order_by(Client.id)
     ).all()
-    return [c for c in clients if area is None or area_for_postcode(c.home_postcode) == area]
+    return [c for c in clients if area is None or home_area(c) == area]
+
+
+def home_area(c: Client) -> str:
+    """The council a young person is counted in: the one whose services they use."""
+    return council_name(client_area(c))
 
 
 def build_allocation_problem(today: dt.date | None = None, area: Optional[str] = None) -> AllocationProblem:
@@ -135,7 +145,7 @@ def build_allocation_problem(today: dt.date | None = None, area: Optional[str] =
         if not keep:
             continue
         m_clients.append(dataclasses.replace(m_client, needs=keep))
-        c_area, c_month = area_for_postcode(c.home_postcode), month_of(m_client.available_from)
+        c_area, c_month = home_area(c), month_of(m_client.available_from)
         for k in keep:
             first = next(n for n in c.open_needs if n.category == k)
             needs[(m_client.id, k)] = NeedRef(first.id, k, c_area, c_month, c.urgency)
@@ -146,13 +156,12 @@ def build_allocation_problem(today: dt.date | None = None, area: Optional[str] =
     for p in provisions:
         if not p.locations:
             continue
-        # A listing with several sites counts at its first.
-        listing = matcher_provision(p, p.locations[0], today, stale_days, pins_per_intake, drop_full=True)
+        listing = matcher_provision(p, today, stale_days, pins_per_intake, drop_full=True)
         provision_areas[listing.id] = listing_area(p)
         listings[listing.id] = dataclasses.replace(listing, intakes=())
         if listing.intakes:
             m_provisions.append(listing)
-    problem = matching.Problem(as_of=today, clients=tuple(m_clients), provisions=tuple(m_provisions))
+    problem = matching.Problem(as_of=today, clients=tuple(m_clients), provisions=tuple(m_provisions), version=2)
     return AllocationProblem(problem, pinned, needs, provision_areas, listings, area, time.perf_counter() - t0)
 
 

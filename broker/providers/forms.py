@@ -1,9 +1,12 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput
+from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from broker.clients.forms import choices
+from broker.councils import COUNCIL_CODES
+from broker.taxonomy import CRITERIA, KINDS
 from broker.directory.models import REFERRAL_ROUTES, STATUSES
 from broker.errors import InputError
 from broker.form_fields import CharacterCount, GovFileInput, GovSelect, GovTextInput, NumberInput, sentence
@@ -15,7 +18,25 @@ LISTING_STATUSES = {"active": "Active: shown in search and suggestions", "withdr
 class ListingForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired("Enter the listing's name"), Length(max=200)], widget=GovTextInput())
     description = TextAreaField("Description", validators=[Length(max=5000)], widget=CharacterCount())
-    eligibility = TextAreaField("Who it is for", validators=[Length(max=2000)], widget=CharacterCount())
+    kind = SelectField("Kind", choices=choices([("", "Not given")] + sorted(
+        {(k, label) for kinds in KINDS.values() for k, label in kinds.items()}, key=lambda kv: kv[1])),
+        widget=GovSelect(), description="What sort of service it is within its category",
+        # Not given (a form or client from before kinds): none; the service checks the kind against the category.
+        validate_choice=False)
+    areas = SelectMultipleField(
+        "Councils whose young people it serves",
+        choices=choices(sorted(COUNCIL_CODES.items(), key=lambda kv: kv[1])),
+        widget=GovCheckboxesInput(),
+        description="Leave all unticked if it takes young people from anywhere",
+    )
+    requires = SelectMultipleField(
+        "Only for",
+        choices=choices((slug, label[:1].upper() + label[1:]) for slug, label in CRITERIA.items()),
+        widget=GovCheckboxesInput(),
+        description="Tick only if a young person must be one of these to use it",
+    )
+    eligibility = TextAreaField("Anything else about who it is for", validators=[Length(max=2000)], widget=CharacterCount(),
+                                description="Ages, areas and who it is only for are said from the answers above")
     min_age = IntegerField("Youngest age", validators=[Optional(), NumberRange(0, 120, "Youngest age must be from 0 to 120")],
                            widget=NumberInput())
     max_age = IntegerField("Oldest age", validators=[Optional(), NumberRange(0, 120, "Oldest age must be from 0 to 120")],

@@ -19,11 +19,13 @@ from typing import Optional
 from sqlalchemy import delete, func, select, update
 
 from broker.auth.models import User
+from broker.councils import COUNCIL_CODES
 from broker.directory import index_sync
 from broker.directory.models import Intake, Provision
 from broker.errors import Conflict, DomainError, InputError, NotFound
 from broker.extensions import db
 from broker.providers.models import OrganisationToken, ProvisionChange
+from broker.taxonomy import CRITERIA, KINDS
 
 MAX_PLACES = 1000
 MAX_DAYS_AHEAD = 2 * 365
@@ -91,6 +93,7 @@ def snapshot(p: Provision) -> dict:
     return {
         "name": p.name, "description": p.description, "category": p.category, "min_age": p.min_age,
         "max_age": p.max_age, "cost": p.cost, "eligibility": p.eligibility, "referral_route": p.referral_route,
+        "kind": p.kind, "areas": p.areas, "requires": p.requires,
         "referral_contact": p.referral_contact, "referral_form_url": p.referral_form_url, "status": p.status,
         "last_confirmed": p.last_confirmed.isoformat(),
         "intakes": [
@@ -140,14 +143,34 @@ def confirm(p: Provision, user: User) -> None:
 
 
 LISTING_FIELDS = (
-    "name", "description", "eligibility", "min_age", "max_age", "cost", "referral_route",
+    "name", "description", "kind", "areas", "requires", "eligibility", "min_age", "max_age", "cost", "referral_route",
     "referral_contact", "referral_form_url", "status",
 )
+
+
+def check_rules(p: Provision, data: dict) -> None:
+    """Who a listing is for, as structure: a kind of its category, council codes served
+    (none: anywhere), criteria from the taxonomy."""
+    if "kind" in data:
+        data["kind"] = data["kind"] or None
+        kinds = KINDS.get(p.category or "", {})
+        if data["kind"] is not None and data["kind"] not in kinds:
+            raise InputError("kind", f"choose one of: {', '.join(kinds)}" if kinds else "leave it empty for this category")
+    if "areas" in data:
+        areas = data["areas"] or []
+        if any(a not in COUNCIL_CODES for a in areas):
+            raise InputError("areas", "choose from the councils listed")
+        data["areas"] = sorted(set(areas)) or None
+    if "requires" in data:
+        if any(c not in CRITERIA for c in data["requires"] or []):
+            raise InputError("requires", "choose from: " + ", ".join(CRITERIA))
+        data["requires"] = sorted(set(data["requires"] or []))
 
 
 def update_listing(p: Provision, data: dict, rows: list[IntakeRow], user: User) -> None:
     """Save the listing form: its details and its upcoming intakes together, or nothing."""
     before = snapshot(p)
+    check_rules(p, data)
     changed = [name for name in LISTING_FIELDS if name in data and getattr(p, name) != data[name]]
     plan = plan_intakes(p, rows, dt.date.today())
     if plan.problems:

@@ -10,7 +10,10 @@ from broker.auth.services import local_path, roles_required
 from broker.errors import DomainError, NotFound
 from broker.extensions import db
 from broker.providers import feed, services
+from broker.clients.forms import choices
 from broker.providers.forms import FeedForm, ListingForm, TokenForm
+from broker.eligibility import describe
+from broker.taxonomy import KINDS
 from broker.providers.models import FeedUpload, OrganisationToken, ProvisionChange
 
 bp = Blueprint("providers", __name__, url_prefix="/provider")
@@ -66,8 +69,11 @@ def edit_listing(provision_id: int):
     p = services.provision_for(current_user, provision_id)
     today = dt.date.today()
     form = ListingForm(obj=p if request.method == "GET" else None)
+    form.kind.choices = choices([("", "Not given"), *KINDS.get(p.category or "", {}).items()])
     problems: list[services.Problem] = []
     if request.method == "GET":
+        form.kind.data = p.kind or ""
+        form.areas.data = p.areas or []
         inputs = [
             {"start": i.start.isoformat(), "places": str(i.places), "rolling": i.rolling, "taken": i.places_taken}
             for i in p.upcoming_intakes(today)
@@ -94,7 +100,8 @@ def edit_listing(provision_id: int):
                     flash("Listing saved; search and suggestions show it now.")
                     return redirect(url_for("providers.listings_page"))
     status = 400 if (form.errors or problems) else 200
-    return render_template("providers/edit.html", p=p, form=form, inputs=inputs, problems=problems), status
+    return render_template("providers/edit.html", p=p, form=form, inputs=inputs, problems=problems,
+                           listing_rules=describe(p)), status
 
 
 @bp.get("/listings/<int:provision_id>/history")

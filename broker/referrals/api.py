@@ -29,6 +29,10 @@ class ReferralBody(Body):
     answer_by = Date(load_default=None, allow_none=True, metadata={"description": "default: in BROKER_ANSWER_DAYS days"})
     share_need_ids = fields.List(Id(), load_default=list, validate=validate.Length(max=50), metadata={
         "description": "need to know: the young person's other needs to share with the provider too (default none)"})
+    override_reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=2000), metadata={
+        "description": "refer anyway although the listing's rules (age on the start day, area, criteria) exclude "
+                       "the young person, saying why; shown to the provider. Without it such a referral is "
+                       "refused with 422 ineligible"})
 
 
 class AnswerBody(Body):
@@ -121,6 +125,10 @@ class ReferralRecord(Schema):
     destination = fields.String(allow_none=True, metadata={"description": "after completed or left_early: " + ", ".join(DESTINATIONS)})
     outcome_on = fields.Date(allow_none=True)
     pa = computed(fields.Nested(PaContact), lambda r: r.pa if caller().role == "provider" else missing)
+    override_reason = computed(fields.String(allow_none=True, metadata={
+        "description": "why the PA referred although the listing's rules exclude the young person (null: they meet "
+                       "them); the provider sees it while referral consent is in force, as the background"}),
+        lambda r: r.override_reason if caller().role != "provider" or _shown(r).consent else None)
     history = computed(fields.List(fields.Nested(Event)), lambda r: _shown(r).history)
     client = computed(fields.Nested(ClientView), lambda r: _shown(r).client)
     summary = computed(fields.String(), lambda r: _for_pa(_shown(r).summary))
@@ -169,13 +177,17 @@ def list_referrals():
 @bp.response(201, ReferralRecord)
 @bp.errors(403, 404, 409, 422)
 def send_referral(body):
-    """Send a referral for an open need to an intake, with consent in force; it holds a place (409 when none is left).
+    """Send a referral for an open need to an intake, with consent; it holds a place (409 when none is left).
+
+    422 `ineligible` (field `intake_id`, `rules` naming them) when the listing's rules exclude
+    the young person on the intake's start day, unless `override_reason` says why to refer anyway.
 
     422 `assessment_date`: urgent or complex needs and no assessment in the last 6 months."""
     client = clients.client_for(caller(), body["client_id"], action="view")
     return referrals.send_referral(
         caller(), client, body["need_id"], body["intake_id"], body["summary"], body["risks"], body["answer_by"],
         share_need_ids=body["share_need_ids"],
+        override_reason=body["override_reason"],
     )
 
 

@@ -33,6 +33,13 @@ class ReferralForm(FlaskForm):
         self.share_need_ids.choices = choices(
             (n.id, category_label(n.category)) for n in client.open_needs if n.id != need.id)
         return self
+    override_reason = TextAreaField(
+        "Refer anyway, because",
+        validators=[Length(max=2000, message="Keep the reason to refer anyway under 2000 characters")],
+        widget=CharacterCount(),
+        description="Only if you know they can use it all the same, e.g. the provider has agreed an exception. "
+                    "The provider sees this.",
+    )
 
 
 class AnswerForm(FlaskForm):

@@ -94,6 +94,8 @@ class Referral(db.Model):
     shared_need_ids: Mapped[list[int]] = mapped_column(JSON, default=list, server_default="[]")
     # When consent to share with the provider was withdrawn (status paused); cleared on resuming.
     paused_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))
+    # Why the PA referred although the listing's rules exclude the young person (None: they did not need to).
+    override_reason: Mapped[Optional[str]] = mapped_column(Text)
 
     client: Mapped[Client] = relationship()
     need: Mapped[ClientNeed] = relationship()

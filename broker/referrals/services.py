@@ -24,6 +24,7 @@ from broker.extensions import db
 from broker.inputs import check_date
 from broker.referrals import notices
 from broker.referrals.models import DECLINE_REASONS, DESTINATIONS, HOLDS_PLACE, OUTCOMES, Referral, ReferralEvent
+from broker.referrals.screening import screen
 from broker.taxonomy import category_label
 
 
@@ -76,11 +77,15 @@ def _release_place(intake_id: int, provision_id: int) -> None:
 def send_referral(
     user: User, client: Client, need_id: int, intake_id: int, summary: str, risks: str = "",
     answer_by: Optional[dt.date] = None, share_need_ids: tuple[int, ...] = (),
+    override_reason: Optional[str] = None,
 ) -> Referral:
     """Send a structured referral for one of the client's open needs, holding a place.
 
     `share_need_ids`: the young person's other needs the PA chooses to share with the
-    provider too (need to know); the provider sees no other need."""
+    provider too (need to know); the provider sees no other need.
+
+    A young person the listing's rules exclude is refused (screening.screen) unless the PA
+    gives `override_reason`, which the referral keeps."""
     today = dt.date.today()
     need = next((n for n in client.needs if n.id == need_id), None)
     if need is None or need.status != "open":
@@ -105,6 +110,7 @@ def send_referral(
             f"record the young person's consent to share their details with {provision.organisation.name} first",
         )
     _check_apir(client, today)
+    override_reason = screen(client, provision, intake, today, override_reason)
     if answer_by is None:
         answer_by = today + dt.timedelta(days=current_app.config["BROKER_ANSWER_DAYS"])
     elif answer_by < today:
@@ -124,11 +130,13 @@ def send_referral(
         client_id=client.id, need_id=need.id, provision_id=provision.id, intake_id=intake.id,
         organisation_id=provision.organisation_id, pa_id=user.id, status="sent",
         summary=summary.strip(), risks=(risks or "").strip(), answer_by=answer_by, sent_at=_now(), shared_need_ids=shared,
+        override_reason=override_reason,
     )
     db.session.add(referral)
     db.session.flush()
-    _event(referral, user, "Referral sent")
-    audit.record(user, "send", "referral", referral.id, client.id, intake=intake.id)
+    _event(referral, user, "Referral sent" if not override_reason else "Referral sent although the listing's rules exclude them")
+    audit.record(user, "send", "referral", referral.id, client.id, intake=intake.id,
+                 **({"override": True} if override_reason else {}))
     notices.sent(referral)
     return referral
 

@@ -29,7 +29,7 @@ def test_every_api_route_is_documented_with_its_methods(app, client):
 
 def test_documented_errors_use_the_one_error_shape(app, client):
     spec = client.get("/api/v1/openapi.json").get_json()
-    assert set(spec["components"]["schemas"]["Error"]["properties"]) == {"error", "field", "message", "errors"}
+    assert set(spec["components"]["schemas"]["Error"]["properties"]) == {"error", "field", "message", "errors", "rules"}
     token_needed = spec["paths"]["/api/v1/clients"]["get"]
     assert token_needed["security"] == [{"bearerAuth": []}] and "401" in token_needed["responses"]
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"

@@ -56,7 +56,9 @@ def test_pa_journey_over_the_api(app, client, world):
     (training,) = suggestions["needs"]
     best = training["options"][0]
     assert best["provision"] == "Bricklaying Level 1" and best["wait_days"] == 10 and best["places_left"] == 1
-    assert best["breakdown"] == {"urgency": 3000.0, "wait": -10.0, "travel": pytest.approx(-2 * best["distance_km"], abs=0.02)}
+    # Urgency 3 makes each day until the start cost 3; the need was recorded today and nothing is ranked.
+    assert best["breakdown"] == {"urgency": 3000.0, "waited": 0.0, "preference": 0.0, "wait": -30.0,
+                                 "travel": pytest.approx(-2 * best["distance_km"], abs=0.02)}
 
     body = {"client_id": cid, "need_id": need["id"], "intake_id": best["intake_id"], "summary": "Keen on bricklaying; left school in summer."}
     refused = client.post("/api/v1/referrals", headers=pa, json=body)

@@ -1,4 +1,4 @@
-"""How the allocation run builds its problem: pins, started placements, stale weight, first site, CLI."""
+"""How the allocation run builds its problem: pins, started placements, stale weight, every site, CLI."""
 from __future__ import annotations
 
 import datetime as dt
@@ -56,7 +56,7 @@ def test_accepted_on_an_intake_that_can_no_longer_be_joined_counts_as_placed(app
     assert ap.pinned == [] and ap.problem.clients[0].needs == ("housing",)
 
 
-def test_stale_listings_weigh_less_and_sites_after_the_first_are_ignored(app):
+def test_stale_listings_weigh_less_and_every_site_counts(app):
     stale = f.provision("Old", at=[f.BD1, f.LS9], confirmed_days_ago=90)
     stale.locations[0].postcode = "BD1 1JX"
     fresh = f.provision("New", at=f.LS1)
@@ -64,7 +64,7 @@ def test_stale_listings_weigh_less_and_sites_after_the_first_are_ignored(app):
     ap = allocation.build_allocation_problem()
     by_id = {p.id: p for p in ap.problem.provisions}
     assert by_id[str(stale.id)].weight == STALE_WEIGHT and by_id[str(fresh.id)].weight == 1.0
-    assert (by_id[str(stale.id)].location.lat, by_id[str(stale.id)].location.lon) == f.BD1
+    assert [(s.lat, s.lon) for s in by_id[str(stale.id)].sites] == [f.BD1, f.LS9]
     assert ap.provision_areas[str(stale.id)] == "Bradford"
 
 

@@ -1,6 +1,7 @@
 """What-if equals re-running the matcher with the places really added."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import matching
@@ -55,11 +56,11 @@ def test_places_spread_over_the_areas_listings_equal_solving_the_changed_problem
     by_id = {p.id: p for p in ap.problem.provisions}
     extra_a = matching.Intake("x-a", start, 3, rolling=True)
     extra_d = matching.Intake("x-d", start, 2, rolling=True)
-    changed = [p if p.id != str(a.id) else matching.Provision(p.id, p.category, p.location, p.intakes + (extra_a,), p.min_age, p.max_age, p.weight)
+    changed = [p if p.id != str(a.id) else dataclasses.replace(p, intakes=p.intakes + (extra_a,))
                for p in ap.problem.provisions]
     assert str(d.id) not in by_id  # full, so not in today's problem
     changed.append(matching.Provision(str(d.id), "training", matching.Location(*f.LS9), (extra_d,)))
-    problem = matching.Problem(ap.problem.as_of, ap.problem.clients, tuple(changed))
+    problem = dataclasses.replace(ap.problem, provisions=tuple(changed))
     direct = allocation.figures(ap, matching.solve(problem, pinned=ap.pinned), problem)
     _same(result["after"], direct)
     assert result["delta_met"] == direct["met"] - result["before"]["met"]
