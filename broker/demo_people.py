@@ -127,14 +127,16 @@ def _generated_caseload(pas: list[User], org_id: int | None) -> None:
                     pass  # the place has gone: this demo young person just waits
 
 
-# Where demand exceeds supply in the demo (need, postcode area, ages, how many, days waited so far),
-# so the shortage dashboard, unmet reasons and "where one more place helps" have a story to tell.
+# Where demand exceeds supply in the demo (need, council, ages, how many, days waited so far), set
+# against the demo directory's scarcest cells, so the shortage dashboard, unmet reasons and "where
+# one more place helps" have a story to tell.
 SHORTAGE_STORY = (
-    ("housing", "LS", (16, 17), 14, (20, 120)),           # supported housing for 16-17 year olds in Leeds
-    ("housing", "LS", (14, 15), 4, (10, 60)),             # too young for any housing
-    ("anger-management", "BD", (15, 18), 10, (30, 150)),  # anger management in Bradford
-    ("mental-health", "HD", (16, 19), 8, (40, 200)),      # mental health support in Kirklees
-    ("training", "WF", (16, 18), 10, (14, 90)),           # training in Wakefield
+    ("housing", "Wakefield", (16, 17), 12, (20, 120)),        # supported housing for 16-17 year olds
+    ("housing", "Calderdale", (16, 17), 14, (20, 120)),
+    ("housing", "Leeds", (14, 15), 4, (10, 60)),              # too young for any housing
+    ("anger-management", "Kirklees", (15, 18), 20, (30, 150)),
+    ("benefits", "Kirklees", (16, 19), 10, (14, 60)),
+    ("mental-health", "Leeds", (16, 19), 32, (40, 200)),
 )
 
 
@@ -145,14 +147,15 @@ def create_shortage_story(pas: list[User]) -> int:
     import random
 
     from broker.config import PROJECT_ROOT
+    from broker.councils import area_for_postcode
 
     rng = random.Random(1613)
     with open(PROJECT_ROOT / "directory_data" / "geography" / "west_yorkshire_postcodes.csv", encoding="utf-8") as f:
         postcodes = [row["postcode"] for row in csv.DictReader(f)]
     today = dt.date.today()
     added = 0
-    for category, prefix, (lo, hi), count, (least, most) in SHORTAGE_STORY:
-        near = [p for p in postcodes if p.startswith(prefix) and p[len(prefix)].isdigit()]
+    for category, council, (lo, hi), count, (least, most) in SHORTAGE_STORY:
+        near = [p for p in postcodes if area_for_postcode(p) == council]
         for n in range(count):
             pa = pas[added % len(pas)]
             age = rng.randint(lo, hi)

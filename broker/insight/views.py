@@ -61,18 +61,20 @@ def dashboard():
     trend_rows = [by_month.get(m, {"demand": 0, "supply": 0, "unmet": 0}) for m in trend_months]
     trend = charts.trend(
         trend_months,
-        {"Demand": [r["demand"] for r in trend_rows], "Supply": [r["supply"] for r in trend_rows]},
+        {"Demand": [r["demand"] for r in trend_rows], "Free places": [r["supply"] for r in trend_rows]},
         ("Unmet in latest run", [r["unmet"] for r in trend_rows]),
-        f"Demand, supply and unmet needs by month, {where}",
-        "Lines show demand and free places each month; bars show needs the latest allocation run could not meet.",
+        f"Demand, free places and unmet needs by month, {where}",
+        f"Lines show demand and free places each month, from {TREND_PAST_MONTHS} months back (past free places from the "
+        "listing change history); bars show needs the latest allocation run could not meet.",
     )
-    wait_by_category = waits.distribution("category")
-    wait_by_area = waits.distribution("area")
+    placed = waits.placement_waits()
+    wait_by_category = waits.distribution("category", placed)
+    wait_by_area = waits.distribution("area", placed)
     longest, waiting_counts = waits.longest_waiting(current_user, today)
     band_labels = [label for _lo, _hi, label in waits.BANDS]
     placed_bands = [sum(r["bands"][b] for r in wait_by_category) for b in band_labels]
     wait_chart = charts.bars(
-        band_labels, placed_bands, "Days from need recorded to placement start",
+        band_labels, placed_bands, "Placements by days from need recorded to placement start",
         "How many placements started within each band of days after the need was recorded.",
     )
     return render_template(
