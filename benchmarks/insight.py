@@ -5,7 +5,7 @@
 Builds a fresh database (SQLite in a temporary directory unless --database-url names
 one, which is emptied), loads the demo directory and demo people (`broker init`'s demo,
 with the shortage story), runs the matcher once, then times GET /insight/ (signed in as
-the demo manager) and GET /provisions/<id> (a demo listing, signed in as a PA) in
+the demo manager) and GET /provisions/<id> (a demo listing, public; the same signed-in client) in
 alternation, through the app's own WSGI stack in this process. Then adds young people
 with open needs up to --young-people in all, runs the matcher again and times both
 again. Printed: median and p90 ms of each page, and the dashboard / listing ratio.
@@ -126,7 +126,9 @@ def main(argv=None) -> None:
             assert res.status_code == 302, res.status_code
             return http
 
-        manager, pa = signed_in("manager@demo.example"), signed_in("pa@demo.example")
+        # One signed-in manager for both pages (a listing page is public; the same session keeps it fair).
+        manager = signed_in("manager@demo.example")
+        pa = manager
         for label, grow in (("demo", None), (f"{args.young_people} young people", args.young_people)):
             if grow:
                 t0 = time.perf_counter()

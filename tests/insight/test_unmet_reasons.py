@@ -65,6 +65,7 @@ def test_the_dashboard_says_why_in_words(scenario, client):
     client.post("/login", data={"email": scenario.manager.email, "password": pf.PASSWORD})
     html = client.get("/insight/").get_data(as_text=True)
     assert "1 too young (13-15) for any housing in reach of Leeds" in html
+    assert 'id="where-places-help"' in html  # the top places where one more helps, beside the reasons
     assert "Quillfeather" not in html
 
 
