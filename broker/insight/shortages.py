@@ -51,16 +51,16 @@ from typing import Iterable, Mapping, Optional
 
 from flask import has_request_context, request
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from broker.clients.models import Client, ClientNeed
-from broker.directory.models import Location, Provision
+from broker.directory.models import Intake, Location, Provision
 from broker.api.blueprint import problems
 from broker.errors import BadParameter
 from broker.extensions import db
 from broker.inputs import add_months, format_month, months_between
-from broker.insight.allocation import AGE_BANDS, age_band, listing_area, latest_run, month_of
+from broker.insight.allocation import AGE_BANDS, age_band, latest_run, month_of
 from broker.councils import area_for_postcode
 from broker.insight.models import AllocationUnmet, CapacityDecline, EmptySearch
 from broker.insight.params import ShortageArgs
@@ -169,20 +169,24 @@ def _facts(today: dt.date) -> Iterable[Fact]:
         ):
             yield Fact(category, area, month, "unmet", age_band=band or NOT_GIVEN, reason=blocked_by or "capacity")
 
-    provisions = db.session.scalars(
-        select(Provision).where(Provision.status == "active")
-        .options(selectinload(Provision.intakes), selectinload(Provision.locations))
-    )
     yield from _supply_history(today)
-    for p in provisions:
-        if not p.locations:
+    # Free places now: columns only (no listing objects), area from each listing's first site.
+    sites = {pid: postcode for pid, postcode in db.session.execute(
+        select(Location.provision_id, Location.postcode).order_by(Location.provision_id.desc(), Location.id.desc()))}
+    free = db.session.execute(
+        select(Provision.id, Provision.category, Provision.min_age, Provision.max_age, Intake.start, Intake.rolling,
+               Intake.places - Intake.places_taken)
+        .join(Intake, Intake.provision_id == Provision.id)
+        .where(Provision.status == "active", Intake.places > Intake.places_taken,
+               or_(Intake.rolling.is_(True), Intake.start >= today))
+    )
+    for pid, category, min_age, max_age, start, rolling, places_left in free:
+        if pid not in sites:
             continue
-        area = listing_area(p)
-        for i in p.upcoming_intakes(today):
-            if i.places_left > 0:
-                # One fact naming every band it is open to: split only when grouping by age band.
-                yield Fact(p.category, area, month_of(i.joinable_from(today)), "supply", i.places_left,
-                           age_band=",".join(bands_open(p.min_age, p.max_age)))
+        joinable = max(start, today) if rolling else start  # as Intake.joinable_from
+        # One fact naming every band it is open to: split only when grouping by age band.
+        yield Fact(category, area_for_postcode(sites[pid]), month_of(joinable), "supply", places_left,
+                   age_band=",".join(bands_open(min_age, max_age)))
 
 
 HISTORY_MONTHS = 12  # how far back supply history goes
