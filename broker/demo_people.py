@@ -45,6 +45,7 @@ def create_demo_people() -> list[tuple[str, str, str]]:
     pa2 = db.session.scalar(select(User).where(User.email == "pa2@demo.example"))
     _generated_caseload([pa, pa2], org_id)
     created += create_demo_lead([pa, pa2])
+    create_shortage_story([pa, pa2])
     return created
 
 
@@ -187,3 +188,52 @@ def _generated_caseload(pas: list[User], org_id: int | None) -> None:
                     send_referral(pas[n % len(pas)], client, need.id, intake.id, "Generated demo referral: keen to start soon.")
                 except DomainError:
                     pass  # the place has gone: this demo young person just waits
+
+
+# Where demand exceeds supply in the demo (need, council, ages, how many, days waited so far), set
+# against the demo directory's scarcest cells, so the shortage dashboard, unmet reasons and "where
+# one more place helps" have a story to tell.
+SHORTAGE_STORY = (
+    ("housing", "Wakefield", (16, 17), 12, (20, 120)),        # supported housing for 16-17 year olds
+    ("housing", "Calderdale", (16, 17), 14, (20, 120)),
+    ("housing", "Leeds", (14, 15), 4, (10, 60)),              # too young for any housing
+    ("anger-management", "Kirklees", (15, 18), 20, (30, 150)),
+    ("benefits", "Kirklees", (16, 19), 10, (14, 60)),
+    ("mental-health", "Leeds", (16, 19), 32, (40, 200)),
+)
+
+
+def create_shortage_story(pas: list[User]) -> int:
+    """Young people whose needs outrun the places in a few need x area cells, waiting realistic
+    lengths of time (their needs recorded weeks or months ago); returns how many were added."""
+    import csv
+    import random
+
+    from broker.config import PROJECT_ROOT
+    from broker.councils import area_for_postcode
+
+    rng = random.Random(1613)
+    with open(PROJECT_ROOT / "directory_data" / "geography" / "west_yorkshire_postcodes.csv", encoding="utf-8") as f:
+        postcodes = [row["postcode"] for row in csv.DictReader(f)]
+    today = dt.date.today()
+    added = 0
+    for category, council, (lo, hi), count, (least, most) in SHORTAGE_STORY:
+        near = [p for p in postcodes if area_for_postcode(p) == council]
+        for n in range(count):
+            pa = pas[added % len(pas)]
+            age = rng.randint(lo, hi)
+            waited = rng.randint(least, most)
+            data = dict(
+                first_name=rng.choice(FIRST), last_name=rng.choice(LAST),
+                date_of_birth=today - dt.timedelta(days=int(age * 365.25) + rng.randint(10, 300)),
+                home_postcode=rng.choice(near), available_from=today - dt.timedelta(days=waited),
+                urgency=rng.choice([1, 2, 2, 3]), max_travel_km=float(rng.choice([8, 10, 15])),
+                assessment_date=today - dt.timedelta(days=waited), review_date=today + dt.timedelta(days=rng.randint(7, 42)),
+                summary="Demo record: waiting for a place.", risks="",
+            )
+            client = clients.create_client(pa, data)
+            need = clients.add_need(pa, client, category, "")
+            need.recorded_on = today - dt.timedelta(days=waited)
+            added += 1
+    db.session.flush()
+    return added

@@ -47,7 +47,7 @@ from broker.extensions import db
 from broker.inputs import parse_month
 from broker.councils import area_centre, area_for_postcode, council_name
 from broker.eligibility import client_area
-from broker.insight.models import AllocationRun, AllocationUnmet
+from broker.insight.models import AllocationPlaceValue, AllocationProposal, AllocationRun, AllocationUnmet
 from broker.referrals.models import Referral
 
 WHAT_IF_PREFIX = "what-if"
@@ -161,7 +161,7 @@ def build_allocation_problem(today: dt.date | None = None, area: Optional[str] =
         listings[listing.id] = dataclasses.replace(listing, intakes=())
         if listing.intakes:
             m_provisions.append(listing)
-    problem = matching.Problem(as_of=today, clients=tuple(m_clients), provisions=tuple(m_provisions), version=2)
+    problem = matching.Problem(as_of=today, clients=tuple(m_clients), provisions=tuple(m_provisions), version=2, report=frozenset({"marginal_values"}))
     return AllocationProblem(problem, pinned, needs, provision_areas, listings, area, time.perf_counter() - t0)
 
 
@@ -217,9 +217,17 @@ def run_allocation(
     run = AllocationRun(
         started_at=dt.datetime.now(dt.timezone.utc), as_of=today, started_by_id=user.id if user else None, area=area,
     )
+    ages = {c.id: c.age for c in ap.problem.clients}
     for u in alloc.unmet:
         ref = ap.needs[(u.client, u.need)]
-        run.unmet.append(AllocationUnmet(need_id=ref.need_id, category=ref.category, area=ref.area, month=ref.month, reason=u.reason))
+        run.unmet.append(AllocationUnmet(need_id=ref.need_id, category=ref.category, area=ref.area, month=ref.month,
+                                         reason=u.reason, blocked_by=u.blocked_by, age_band=age_band(ages.get(u.client))))
+    for pl in alloc.placements:
+        if not pl.pinned:  # a pinned placement is an accepted referral already
+            db.session.add(AllocationProposal(run=run, need_id=ap.needs[(pl.client, pl.need)].need_id, provision_id=int(pl.provision),
+                                              intake_id=int(pl.intake), start=pl.start, wait_days=pl.wait_days))
+    run.place_values = place_values(ap, alloc, today)
+    step("marginal values read")
     figs["seconds"] = round(time.perf_counter() - t0, 3)
     run.figures_json = json.dumps(figs)
     db.session.add(run)
@@ -228,7 +236,51 @@ def run_allocation(
     return run
 
 
-RUN_STEPS = 3
+RUN_STEPS = 4
+AGE_BANDS = ((13, 15, "13-15"), (16, 17, "16-17"), (18, 19, "18-19"))
+# Needs met by one more place is found by re-running the matcher, so only for the intakes where it helps most.
+EXTRA_MET_TOP = 3
+
+
+def age_band(age: Optional[float]) -> Optional[str]:
+    """13-15, 16-17 or 18-19 (None outside them or unknown)."""
+    if age is None:
+        return None
+    for lo, hi, label in AGE_BANDS:
+        if lo <= age <= hi:
+            return label
+    return None
+
+
+def with_one_more_place(problem: matching.Problem, intake_id: str) -> matching.Problem:
+    provisions = tuple(
+        dataclasses.replace(p, intakes=tuple(dataclasses.replace(i, places=i.places + 1) if i.id == intake_id else i
+                                             for i in p.intakes))
+        if any(i.id == intake_id for i in p.intakes) else p
+        for p in problem.provisions
+    )
+    return dataclasses.replace(problem, provisions=provisions)
+
+
+def place_values(ap: AllocationProblem, alloc: matching.Allocation, today: dt.date) -> list[AllocationPlaceValue]:
+    """Every intake where one more place would add value (the matcher's marginal values), highest first;
+    the top EXTRA_MET_TOP also say how many more needs that place meets (the matcher re-run with it)."""
+    values = alloc.marginal_values or {}
+    where = {i.id: (p, i) for p in ap.problem.provisions for i in p.intakes}
+    rows = []
+    for intake_id, value in sorted(values.items(), key=lambda kv: (-kv[1], kv[0])):
+        if value <= 0 or intake_id not in where:
+            continue
+        p, i = where[intake_id]
+        start = max(i.start, today) if i.rolling else i.start
+        extra = None
+        if len(rows) < EXTRA_MET_TOP:
+            extra = len(solve(ap, with_one_more_place(ap.problem, intake_id)).placements) - len(alloc.placements)
+        rows.append(AllocationPlaceValue(
+            provision_id=int(p.id), intake_id=int(intake_id), category=p.category, area=ap.provision_areas[p.id],
+            month=month_of(start), marginal_value=round(value, 2), extra_met=extra,
+        ))
+    return rows
 
 
 def latest_run() -> Optional[AllocationRun]:
@@ -237,6 +289,33 @@ def latest_run() -> Optional[AllocationRun]:
 
 def recent_runs(limit: int = 10) -> list[AllocationRun]:
     return list(db.session.scalars(select(AllocationRun).order_by(AllocationRun.started_at.desc(), AllocationRun.id.desc()).limit(limit)))
+
+
+def proposals_for(client: Client) -> tuple[Optional[AllocationRun], list[AllocationProposal]]:
+    """What the latest run covering this young person's area proposes for their open needs (for their PA)."""
+    area = area_for_postcode(client.home_postcode)
+    run = db.session.scalar(
+        select(AllocationRun).where((AllocationRun.area.is_(None)) | (AllocationRun.area == area))
+        .order_by(AllocationRun.started_at.desc(), AllocationRun.id.desc()).limit(1))
+    if run is None:
+        return None, []
+    open_ids = [n.id for n in client.open_needs]
+    rows = db.session.scalars(
+        select(AllocationProposal).where(AllocationProposal.run_id == run.id, AllocationProposal.need_id.in_(open_ids))
+        .options(selectinload(AllocationProposal.provision)).order_by(AllocationProposal.id)
+    ).all()
+    return run, list(rows)
+
+
+def where_places_help(run: Optional[AllocationRun] = None, limit: int = 20) -> list[AllocationPlaceValue]:
+    """The run's intakes where one more place adds most value, highest first (latest run by default)."""
+    run = run or latest_run()
+    if run is None:
+        return []
+    return list(db.session.scalars(
+        select(AllocationPlaceValue).where(AllocationPlaceValue.run_id == run.id)
+        .order_by(AllocationPlaceValue.marginal_value.desc(), AllocationPlaceValue.id).limit(limit)
+    ))
 
 
 # --------------------------------------------------------------------------- what-if
@@ -307,19 +386,63 @@ def what_if(category: str, area: str, month: str, places: int, today: dt.date | 
         raise InputError("places", "must be a whole number from 1 to 1000")
     ap = build_allocation_problem(today, scope)
     step("Solving with today's places")
-    base = figures(ap, solve(ap))
+    base_alloc = solve(ap)
+    base = figures(ap, base_alloc)
     step("Solving with the added places")
     changed = add_places(ap, category, area, start, places)
-    after = figures(ap, solve(ap, changed), changed)
+    after_alloc = solve(ap, changed)
+    after = figures(ap, after_alloc, changed)
     step("Done")
     delta_wait = None
     if base["mean_wait_days"] is not None and after["mean_wait_days"] is not None:
         delta_wait = round(after["mean_wait_days"] - base["mean_wait_days"], 2)
+    would_meet = newly_met(ap, base_alloc, after_alloc)
+    delta_met = after["met"] - base["met"]
     return {
         "category": category, "area": area, "month": month, "places": places, "scope": scope,
         "targets": what_if_targets(ap, category, area),
         "before": base, "after": after,
-        "delta_met": after["met"] - base["met"],
+        "delta_met": delta_met, "extra_met": delta_met,
         "delta_urgency_met": after["urgency_met"] - base["urgency_met"],
-        "delta_mean_wait_days": delta_wait,
+        "delta_mean_wait_days": delta_wait, "mean_wait_change_days": delta_wait,
+        "would_meet": would_meet,
+        "why_none": [] if would_meet else why_none(ap, base_alloc, category, area, start),
     }
+
+
+def _need_words(ap: AllocationProblem, key: tuple[str, str]) -> dict:
+    ref = ap.needs[key]
+    return {"category": ref.category, "area": ref.area, "month": ref.month, "urgency": ref.urgency}
+
+
+def newly_met(ap: AllocationProblem, before: matching.Allocation, after: matching.Allocation) -> list[dict]:
+    """The needs met with the added places that were not met without them (no one named), most urgent first."""
+    was = {(p.client, p.need) for p in before.placements}
+    now = [(p.client, p.need) for p in after.placements if (p.client, p.need) not in was]
+    out = [_need_words(ap, k) for k in now]
+    return sorted(out, key=lambda n: (-n["urgency"], n["category"], n["area"], n["month"]))
+
+
+def why_none(ap: AllocationProblem, before: matching.Allocation, category: str, area: str, start: dt.date) -> list[str]:
+    """Why the added places meet no one, in words: who in that need is unmet today, and what keeps them out."""
+    from broker.taxonomy import category_label
+
+    need = category_label(category).lower()
+    unmet = [u for u in before.unmet if u.need == category]
+    if not unmet:
+        return [f"Nobody waiting for {need} is unmet today: every such need the matcher can place already has a place."]
+    out = []
+    reasons = Counter((ap.needs[(u.client, u.need)].area, u.blocked_by or "capacity") for u in unmet)
+    for (where, reason), n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])):
+        if reason == "capacity":
+            place = "here" if where == area else f"in {where}"
+            out.append(f"{n} waiting for {need} {place} could take some place, but not one of the added places "
+                       f"(from {month_of(start)}): those listings' ages, distance or start rule them out, or the wait "
+                       "would cost more than the place is worth")
+        else:
+            rule = {"age": "no service is for their age", "area": "they live outside every service's area",
+                    "criteria": "they are not among those any service is for", "distance": "they live too far away",
+                    "category": "no such service is listed", "exclude": "they have ruled out every service",
+                    "start": "every intake begins before they can start", "wait": "they would wait over a year"}.get(reason, reason)
+            out.append(f"{n} waiting for {need} in {where} are kept out by a rule, not by places: {rule}")
+    return out

@@ -5,11 +5,11 @@ from flask import request, url_for
 from marshmallow import Schema, fields, validate
 
 from broker.api import ApiBlueprint, caller
-from broker.api.schemas import Body, Instant, Month, computed
+from broker.api.schemas import Body, Instant, Month, Query, computed
 from broker.councils import areas
 from broker.errors import InputError, NotFound
 from broker.extensions import db
-from broker.insight import allocation, shortages
+from broker.insight import allocation, responsiveness, shortages
 from broker.jobs import enqueue
 from broker.jobs.models import Job
 from broker.insight.params import ShortageArgs
@@ -31,7 +31,10 @@ class Counts(Schema):
     demand = fields.Integer()
     supply = fields.Integer()
     gap = fields.Integer()
-    unmet = fields.Integer()
+    unmet = fields.Integer(metadata={"description": "needs the latest allocation run could not meet"})
+    unmet_by_reason = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "unmet counted by why: capacity (places ran out) or the matcher's blocked_by rule "
+                       "(age, area, criteria, distance, category, exclude, start, wait); adds up to unmet"})
     placements = fields.Integer()
     mean_wait_days = fields.Float(allow_none=True)
 
@@ -42,6 +45,7 @@ class Row(Counts):
     category = fields.String()
     area = fields.String()
     month = fields.String()
+    age_band = fields.String(metadata={"description": "13-15, 16-17, 18-19 or Not given"})
 
 
 class Shortages(Schema):
@@ -121,3 +125,100 @@ def allocation_run_status(job_id: int):
     if job is None or job.kind != "allocation-run":
         raise NotFound("id", f"no allocation run with id {job_id}")
     return job
+
+
+class PlaceValue(Schema):
+    provision_id = fields.Integer(allow_none=True)
+    intake_id = fields.Integer(allow_none=True)
+    category = fields.String()
+    area = fields.String(metadata={"description": "the listing's area (its first site)"})
+    month = fields.String(metadata={"description": "YYYY-MM the intake can be joined from"})
+    marginal_value = fields.Float(metadata={"description": "how much the run's total value rises with one more place here"})
+    extra_met = fields.Integer(allow_none=True, metadata={
+        "description": "needs met with that one place more (the matcher re-run), for the top few rows; null otherwise"})
+
+
+class PlacesHelp(Schema):
+    run = fields.Nested(Run, allow_none=True)
+    rows = fields.List(fields.Nested(PlaceValue))
+
+
+class PlacesHelpArgs(Query):
+    limit = fields.Integer(load_default=20, validate=validate.Range(1, 500))
+
+
+@bp.get("/shortages/where-places-help")
+@bp.token_required("manager", "admin")
+@bp.arguments(PlacesHelpArgs, location="query")
+@bp.response(200, PlacesHelp)
+def where_places_help(args):
+    """Where one more place helps most, from the latest allocation run's marginal values, highest first."""
+    run = allocation.latest_run()
+    return {"run": run, "rows": allocation.where_places_help(run, limit=args["limit"])}
+
+
+class WhatIfArgs(Query):
+    category = fields.String(required=True, metadata={"description": "a need category"})
+    area = fields.String(required=True, metadata={"description": "a council area"})
+    month = fields.String(required=True, metadata={"description": "YYYY-MM the added places can be joined from (this month or later)"})
+    places = fields.Integer(required=True, validate=validate.Range(1, 1000))
+
+
+class NeedMet(Schema):
+    category = fields.String()
+    area = fields.String()
+    month = fields.String()
+    urgency = fields.Integer()
+
+
+class WhatIf(Schema):
+    category = fields.String()
+    area = fields.String()
+    month = fields.String()
+    places = fields.Integer()
+    targets = fields.List(fields.String(), metadata={"description": "listing ids given the places (empty: a new listing at the area's centre)"})
+    extra_met = fields.Integer(metadata={"description": "needs met with the places added, less needs met without"})
+    mean_wait_change_days = fields.Float(allow_none=True, metadata={"description": "change in the run's mean wait over placements it makes"})
+    delta_urgency_met = fields.Integer()
+    would_meet = fields.List(fields.Nested(NeedMet), metadata={"description": "the needs met only with the added places (no one named)"})
+    why_none = fields.List(fields.String(), metadata={"description": "when no extra need is met: why, in words"})
+    before = fields.Dict(metadata={"description": "the run's figures on today's places"})
+    after = fields.Dict(metadata={"description": "the run's figures with the added places"})
+
+
+@bp.get("/what-if")
+@bp.token_required("manager", "admin")
+@bp.arguments(WhatIfArgs, location="query")
+@bp.response(200, WhatIf)
+def what_if(args):
+    """What `places` more places in a need and area from a month would change: the matcher re-run with them
+    (the same as the dashboard's what-if, answered now rather than as a job)."""
+    return allocation.what_if(args["category"], args["area"], args["month"], args["places"])
+
+
+class ProviderRow(Schema):
+    provider = fields.String()
+    referrals = fields.Integer()
+    answered = fields.Integer()
+    answered_on_time = fields.Integer(metadata={"description": "answered on or before the answer-by date"})
+    answered_late = fields.Integer()
+    overdue = fields.Integer(metadata={"description": "still unanswered after the answer-by date"})
+    declined = fields.Integer()
+    decline_reasons = fields.Dict(keys=fields.String(), values=fields.Integer())
+    declined_capacity_with_places = fields.Integer(metadata={
+        "description": "declined for lack of places while the intake showed free places (flagged, not counted as shortage)"})
+    median_answer_days = fields.Float(allow_none=True, metadata={"description": "median days from sending to the answer"})
+    lapsed = fields.Integer()
+    completed = fields.Integer()
+
+
+class Providers(Schema):
+    rows = fields.List(fields.Nested(ProviderRow))
+
+
+@bp.get("/insight/providers")
+@bp.token_required("manager", "admin")
+@bp.response(200, Providers)
+def provider_responsiveness():
+    """Per provider: referrals, answered on time, declined and why, median days to answer, lapsed and completed."""
+    return {"rows": responsiveness.providers()}

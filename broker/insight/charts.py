@@ -126,11 +126,11 @@ def trend(months: list[str], series: dict[str, list[float]], bars: tuple[str, li
             bh = h * v / ymax
             body.append(f'<rect class="bar" x="{left + step * j + step * 0.3}" y="{top + h - bh}" width="{step * 0.4}" height="{bh}" '
                         f'fill="{UNMET_COLOUR}"><title>{escape(name)}, {escape(months[j])}: {v:g}</title></rect>')
-    colours = {"Demand": DEMAND_COLOUR, "Supply": SUPPLY_COLOUR}
+    colours = {"Demand": DEMAND_COLOUR, "Supply": SUPPLY_COLOUR, "Free places": SUPPLY_COLOUR}
     for name, vals in series.items():
         colour = colours.get(name, "#505a5f")
         points = " ".join(f"{left + step * j + step / 2:.1f},{top + h - h * v / ymax:.1f}" for j, v in enumerate(vals))
-        dash = ' stroke-dasharray="6 3"' if name == "Supply" else ""
+        dash = ' stroke-dasharray="6 3"' if colour == SUPPLY_COLOUR else ""
         body.append(f'<polyline class="line" points="{points}" fill="none" stroke="{colour}" stroke-width="2.5"{dash}/>')
         for j, v in enumerate(vals):
             body.append(f'<circle cx="{left + step * j + step / 2:.1f}" cy="{top + h - h * v / ymax:.1f}" r="3.5" fill="{colour}">'

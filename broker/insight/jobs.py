@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from flask import url_for
 
-from broker.errors import InputError
 from broker.insight import allocation
 from broker.jobs import job_kind
 
 MANAGERS = ("manager", "admin")
-_NEXT_STEP = {"problem built": "Solving", "matcher solved": "Storing the run"}
+_NEXT_STEP = {"problem built": "Solving", "matcher solved": "Finding where one more place helps most",
+              "marginal values read": "Storing the run"}
 
 
 def _run_done(job) -> str:
@@ -37,8 +37,5 @@ def what_if(ctx, category: str, area: str, month: str, places: int, scope: str |
     """The matcher with and without the added places; the comparison is the result."""
     steps = iter(range(1, allocation.WHAT_IF_STEPS + 1))
     ctx.progress(0, allocation.WHAT_IF_STEPS, "Building the matcher's problem")
-    try:
-        return allocation.what_if(category, area, month, places, scope=scope,
-                                  progress=lambda label: ctx.progress(next(steps), step=label))
-    except allocation.WhatIfError as exc:
-        raise InputError(exc.field, exc.message) from None
+    return allocation.what_if(category, area, month, places, scope=scope,
+                              progress=lambda label: ctx.progress(next(steps), step=label))

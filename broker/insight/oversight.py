@@ -7,11 +7,11 @@ import statistics
 from collections import defaultdict
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from broker.auth.models import User
-from broker.clients.models import Client
+from broker.clients.models import Client, ClientNeed
 from broker.directory.models import Provision
 from broker.extensions import db
 from broker.referrals.models import Referral
@@ -71,15 +71,22 @@ def _complex(client: Client) -> bool:
 
 
 def caseloads() -> list[dict]:
-    """Per PA: young people, open needs and complex cases, largest caseload first."""
-    pas = db.session.scalars(select(User).where(User.role == "pa")).all()
-    clients = db.session.scalars(select(Client).options(selectinload(Client.needs))).all()
-    rows = {u.id: {"pa": u.name, "young_people": 0, "open_needs": 0, "complex": 0} for u in pas}
-    for c in clients:
-        row = rows.setdefault(c.pa_id, {"pa": c.pa.name, "young_people": 0, "open_needs": 0, "complex": 0})
-        row["young_people"] += 1
-        row["open_needs"] += len(c.open_needs)
-        row["complex"] += _complex(c)
+    """Per PA: young people, open needs and complex cases, largest caseload first (SQL counts)."""
+    per_client = (select(ClientNeed.client_id, func.count().label("needs"),
+                         func.sum(case((ClientNeed.status == "open", 1), else_=0)).label("open"))
+                  .group_by(ClientNeed.client_id).subquery())
+    needs, open_ = func.coalesce(per_client.c.needs, 0), func.coalesce(per_client.c.open, 0)
+    counted = db.session.execute(
+        select(Client.pa_id, func.count(Client.id), func.sum(open_),
+               func.sum(case((or_(Client.urgency >= 3, needs >= 2), 1), else_=0)))
+        .outerjoin(per_client, per_client.c.client_id == Client.id).group_by(Client.pa_id)
+    ).all()
+    names = dict(db.session.execute(select(User.id, User.name).where(
+        or_(User.role == "pa", User.id.in_([pa_id for pa_id, *_ in counted])))).all())
+    pas = db.session.scalars(select(User.id).where(User.role == "pa")).all()
+    rows = {pa_id: {"pa": names[pa_id], "young_people": 0, "open_needs": 0, "complex": 0} for pa_id in pas}
+    for pa_id, young, open_needs, complex_ in counted:
+        rows[pa_id] = {"pa": names[pa_id], "young_people": young, "open_needs": int(open_needs or 0), "complex": int(complex_ or 0)}
     return sorted(rows.values(), key=lambda r: (-r["young_people"], r["pa"]))
 
 

@@ -7,12 +7,12 @@ from broker.api.schemas import Month, Query
 from broker.councils import areas
 from broker.taxonomy import CATEGORIES
 
-DIMENSIONS = ("category", "area", "month")
+DIMENSIONS = ("category", "area", "month", "age_band")
 OUTSIDE = "Outside West Yorkshire"
 
 
 class ShortageArgs(Query):
-    by = fields.String(metadata={"description": "comma-separated dimensions to group by: category, area, month"})
+    by = fields.String(metadata={"description": "comma-separated dimensions to group by: category, area, month, age_band (13-15, 16-17, 18-19)"})
     from_ = Month(data_key="from", metadata={"description": "first month, YYYY-MM (default: this month)", "pattern": "^[0-9]{4}-[0-9]{2}(-[0-9]{2})?$"})
     to = Month(metadata={"description": "last month, YYYY-MM (default: six months from `from`; at most 36)", "pattern": "^[0-9]{4}-[0-9]{2}(-[0-9]{2})?$"})
     area = fields.String(metadata={"description": "a council area"})

@@ -6,7 +6,9 @@ What counts, and in which month (a month is a calendar month, ``YYYY-MM``):
   person's area, in the month they can start from: ``max(available_from, today)``, so a
   need still waiting counts in the current month, never in a past one (the same date
   the allocation run uses).
-- *declined_capacity*: each referral declined for "no places left", in the month of
+- *declined_capacity*: each referral declined for "no places left" while its intake showed
+  no other free place (one declined so while places showed free is flagged on the
+  providers page instead), in the month of
   the start date it asked for (a rolling intake: the day it was sent, or its start if later).
 - *empty_searches*: each directory search (page or API) that named a need category
   and found nothing, in the area searched near ("Not given" without one), in the
@@ -19,6 +21,20 @@ What counts, and in which month (a month is a calendar month, ``YYYY-MM``):
 - *supply*: free places (places - places_taken) on active listings' intakes that can
   still be joined, in the month of their start (a rolling intake already running
   counts in the current month); area from the listing's first site.
+- *unmet_by_reason*: the latest run's unmet needs counted by why: ``capacity`` (some
+  service could take them but its places ran out) or the matcher's ``blocked_by`` rule
+  (``age``, ``area``, ``distance``, ...: no service passes it); the counts add up to *unmet*.
+- *age_band* (a dimension: 13-15, 16-17, 18-19, or "Not given"): a young person's age on
+  the day they can start (needs, unmet), on the start day (placements, declined
+  referrals); searches say no age ("Not given"). A free place counts in every band its
+  listing's ages reach, so by age band supply is "places open to that band" and the
+  bands' supply can add up to more than the total.
+- *supply* in a past month (before this one) comes from the listing change history: each
+  listing as its last recorded change before that month's 1st left it (active, with its
+  intakes' places and places taken then), counting the free places of intakes that could
+  be joined that month (starting in it, or rolling and already started). A listing with
+  no recorded change before that month counts nothing there; places taken by referrals
+  since the last change are not in the history.
 - *mean_wait_days*: over placements (referrals accepted or started), days from the need
   being recorded to the start date, in the start's month.
 """
@@ -27,30 +43,33 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Optional
 
+from flask import has_request_context, request
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from broker.clients.models import Client, ClientNeed
-from broker.directory.models import Provision
+from broker.directory.models import Intake, Location, Provision
 from broker.api.blueprint import problems
 from broker.errors import BadParameter
 from broker.extensions import db
 from broker.inputs import add_months, format_month, months_between
-from broker.insight.allocation import listing_area, latest_run, month_of
+from broker.insight.allocation import AGE_BANDS, age_band, latest_run, month_of
 from broker.councils import area_for_postcode
-from broker.insight.models import AllocationUnmet, EmptySearch
+from broker.insight.models import AllocationUnmet, CapacityDecline, EmptySearch
 from broker.insight.params import ShortageArgs
 from broker.referrals.models import Referral
-from broker.taxonomy import CATEGORIES
+from broker.taxonomy import CATEGORIES, category_label
 
 COUNTS = ("open_needs", "declined_capacity", "empty_searches", "demand", "supply", "gap", "unmet", "placements")
 NOT_GIVEN = "Not given"
+REASON_ORDER = {r: j for j, r in enumerate(("capacity", "category", "age", "area", "criteria", "distance", "exclude", "start", "wait"))}
 DEFAULT_MONTHS = 6
 MAX_MONTHS = 36
 
@@ -104,32 +123,38 @@ class Fact:
     month: str
     measure: str  # one of COUNTS' base measures, or "wait"
     value: float = 1
+    age_band: str = "Not given"
+    reason: Optional[str] = None  # unmet: capacity or the rule that blocked it
 
 
 def _facts(today: dt.date) -> Iterable[Fact]:
     """Every countable fact, as (category, area, month, measure, value); no one is named."""
     rows = db.session.execute(
-        select(ClientNeed.category, Client.home_postcode, Client.available_from)
+        select(ClientNeed.category, Client.home_postcode, Client.available_from, Client.date_of_birth)
         .join(Client, Client.id == ClientNeed.client_id)
         .where(ClientNeed.status == "open")
     )
-    for category, postcode, available_from in rows:
-        yield Fact(category, area_for_postcode(postcode), month_of(max(available_from, today)), "open_needs")
+    for category, postcode, available_from, born in rows:
+        start = max(available_from, today)
+        yield Fact(category, area_for_postcode(postcode), month_of(start), "open_needs", age_band=band_on(born, start))
 
     referrals = db.session.scalars(
         select(Referral)
         .where(Referral.status.in_(("declined", "accepted", "started")))
         .options(selectinload(Referral.intake), selectinload(Referral.need), selectinload(Referral.client))
     )
+    # A capacity decline while its intake showed free places is flagged (insight.responsiveness), not a shortage.
+    showed_free = set(db.session.scalars(select(CapacityDecline.referral_id).where(CapacityDecline.places_free > 0)))
     for r in referrals:
         start = r.intake.joinable_from(r.sent_at.date())
         area = area_for_postcode(r.client.home_postcode)
+        band = band_on(r.client.date_of_birth, start)
         if r.status == "declined":
-            if r.decline_reason == "capacity":
-                yield Fact(r.need.category, area, month_of(start), "declined_capacity")
+            if r.decline_reason == "capacity" and r.id not in showed_free:
+                yield Fact(r.need.category, area, month_of(start), "declined_capacity", age_band=band)
         else:
-            yield Fact(r.need.category, area, month_of(start), "placements")
-            yield Fact(r.need.category, area, month_of(start), "wait", max((start - r.need.recorded_on).days, 0))
+            yield Fact(r.need.category, area, month_of(start), "placements", age_band=band)
+            yield Fact(r.need.category, area, month_of(start), "wait", max((start - r.need.recorded_on).days, 0), age_band=band)
 
     for category, area, month in db.session.execute(
         select(EmptySearch.category, EmptySearch.area, EmptySearch.month).where(EmptySearch.category.is_not(None))
@@ -138,22 +163,94 @@ def _facts(today: dt.date) -> Iterable[Fact]:
 
     run = latest_run()
     if run is not None:
-        for category, area, month in db.session.execute(
-            select(AllocationUnmet.category, AllocationUnmet.area, AllocationUnmet.month).where(AllocationUnmet.run_id == run.id)
+        for category, area, month, band, blocked_by in db.session.execute(
+            select(AllocationUnmet.category, AllocationUnmet.area, AllocationUnmet.month, AllocationUnmet.age_band,
+                   AllocationUnmet.blocked_by).where(AllocationUnmet.run_id == run.id)
         ):
-            yield Fact(category, area, month, "unmet")
+            yield Fact(category, area, month, "unmet", age_band=band or NOT_GIVEN, reason=blocked_by or "capacity")
 
-    provisions = db.session.scalars(
-        select(Provision).where(Provision.status == "active")
-        .options(selectinload(Provision.intakes), selectinload(Provision.locations))
+    yield from _supply_history(today)
+    # Free places now: columns only (no listing objects), area from each listing's first site.
+    sites = {pid: postcode for pid, postcode in db.session.execute(
+        select(Location.provision_id, Location.postcode).order_by(Location.provision_id.desc(), Location.id.desc()))}
+    free = db.session.execute(
+        select(Provision.id, Provision.category, Provision.min_age, Provision.max_age, Intake.start, Intake.rolling,
+               Intake.places - Intake.places_taken)
+        .join(Intake, Intake.provision_id == Provision.id)
+        .where(Provision.status == "active", Intake.places > Intake.places_taken,
+               or_(Intake.rolling.is_(True), Intake.start >= today))
     )
-    for p in provisions:
-        if not p.locations:
+    for pid, category, min_age, max_age, start, rolling, places_left in free:
+        if pid not in sites:
             continue
-        area = listing_area(p)
-        for i in p.upcoming_intakes(today):
-            if i.places_left > 0:
-                yield Fact(p.category, area, month_of(i.joinable_from(today)), "supply", i.places_left)
+        joinable = max(start, today) if rolling else start  # as Intake.joinable_from
+        # One fact naming every band it is open to: split only when grouping by age band.
+        yield Fact(category, area_for_postcode(sites[pid]), month_of(joinable), "supply", places_left,
+                   age_band=",".join(bands_open(min_age, max_age)))
+
+
+HISTORY_MONTHS = 12  # how far back supply history goes
+
+
+def _supply_history(today: dt.date) -> Iterable[Fact]:
+    """Free places in each of the last HISTORY_MONTHS months, from the listing change history."""
+    from broker.providers.models import ProvisionChange
+
+    this_month = today.replace(day=1)
+    first = add_months(this_month, -HISTORY_MONTHS)
+    months = months_between(first, add_months(this_month, -1))
+    sites = {pid: postcode for pid, postcode in db.session.execute(
+        select(Location.provision_id, Location.postcode).order_by(Location.provision_id.desc(), Location.id.desc()))}
+    changes = db.session.execute(
+        select(ProvisionChange.provision_id, ProvisionChange.at, ProvisionChange.after)
+        .where(ProvisionChange.at < dt.datetime.combine(this_month, dt.time.min, tzinfo=dt.timezone.utc))
+        .order_by(ProvisionChange.provision_id, ProvisionChange.at, ProvisionChange.id)
+    ).all()
+    by_listing: dict[int, list] = defaultdict(list)
+    for pid, at, after in changes:
+        by_listing[pid].append((at.date(), after))
+    for pid, history in by_listing.items():
+        if pid not in sites:
+            continue
+        area = area_for_postcode(sites[pid])
+        for month in months:
+            known = [after for day, after in history if day < month]
+            if not known:
+                continue
+            snap = json.loads(known[-1])
+            if snap.get("status") != "active":
+                continue
+            bands = ",".join(bands_open(snap.get("min_age"), snap.get("max_age")))
+            end = add_months(month, 1)
+            for i in snap.get("intakes", []):
+                start = dt.date.fromisoformat(i["start"])
+                free = i["places"] - i.get("places_taken", 0)
+                joinable = month <= start < end or (i.get("rolling") and start < end)
+                if free > 0 and joinable:
+                    yield Fact(snap["category"], area, format_month(month), "supply", free, age_band=bands)
+
+
+def facts(today: dt.date) -> list[Fact]:
+    """The facts, read once per request (a page groups them several ways) and afresh outside one."""
+    if not has_request_context():
+        return list(_facts(today))
+    req = request._get_current_object()
+    cache = getattr(req, "_insight_facts", None)
+    if cache is None or cache[0] != today:
+        cache = (today, list(_facts(today)))
+        req._insight_facts = cache
+    return cache[1]
+
+
+def band_on(born: dt.date, day: dt.date) -> str:
+    years = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+    return age_band(years) or NOT_GIVEN
+
+
+def bands_open(min_age, max_age) -> list[str]:
+    """The age bands a listing's ages reach; one entry only when a fact is not split by band."""
+    lo, hi = min_age if min_age is not None else 0, max_age if max_age is not None else 200
+    return [label for b_lo, b_hi, label in AGE_BANDS if b_lo <= hi and lo <= b_hi] or [NOT_GIVEN]
 
 
 def shortage_rows(q: ShortageQuery, today: dt.date | None = None) -> list[dict]:
@@ -162,16 +259,24 @@ def shortage_rows(q: ShortageQuery, today: dt.date | None = None) -> list[dict]:
     months = set(q.months)  # facts name their month YYYY-MM; the range was built from dates
     sums: dict[tuple, dict] = defaultdict(lambda: defaultdict(float))
     waits: dict[tuple, list[float]] = defaultdict(list)
-    for f in _facts(today):
+    reasons: dict[tuple, Counter] = defaultdict(Counter)
+    for f in facts(today):
         if f.month not in months:
             continue
         if (q.area and f.area != q.area) or (q.category and f.category != q.category):
             continue
-        key = tuple(getattr(f, d) for d in q.by)
-        if f.measure == "wait":
-            waits[key].append(f.value)
+        if f.measure == "supply" and "age_band" in q.by:
+            keys = [tuple(band if d == "age_band" else getattr(f, d) for d in q.by) for band in f.age_band.split(",")]
         else:
-            sums[key][f.measure] += f.value
+            keys = [tuple(getattr(f, d) for d in q.by)]
+        for key in keys:
+            if f.measure == "wait":
+                waits[key].append(f.value)
+            elif f.measure == "unmet":
+                sums[key]["unmet"] += f.value
+                reasons[key][f.reason] += 1
+            else:
+                sums[key][f.measure] += f.value
     order = {c: j for j, c in enumerate(CATEGORIES)}
     rows = []
     for key in sorted(set(sums) | set(waits), key=lambda k: tuple((order.get(v, 99), v) for v in k)):
@@ -183,6 +288,7 @@ def shortage_rows(q: ShortageQuery, today: dt.date | None = None) -> list[dict]:
         row["supply"] = int(s["supply"])
         row["gap"] = row["demand"] - row["supply"]
         row["unmet"] = int(s["unmet"])
+        row["unmet_by_reason"] = dict(sorted(reasons[key].items(), key=lambda kv: REASON_ORDER.get(kv[0], 99)))
         row["placements"] = int(s["placements"])
         w = waits.get(key)
         row["mean_wait_days"] = round(statistics.fmean(w), 2) if w else None
@@ -192,6 +298,10 @@ def shortage_rows(q: ShortageQuery, today: dt.date | None = None) -> list[dict]:
 
 def totals(rows: list[dict]) -> dict:
     out = {m: sum(r[m] for r in rows) for m in COUNTS}
+    by_reason: Counter = Counter()
+    for r in rows:
+        by_reason.update(r.get("unmet_by_reason", {}))
+    out["unmet_by_reason"] = dict(sorted(by_reason.items(), key=lambda kv: REASON_ORDER.get(kv[0], 99)))
     placed = sum(r["placements"] for r in rows if r["mean_wait_days"] is not None)
     waited = sum(r["mean_wait_days"] * r["placements"] for r in rows if r["mean_wait_days"] is not None)
     out["mean_wait_days"] = round(waited / placed, 2) if placed else None
@@ -238,10 +348,57 @@ def safe_cell(value) -> str:
 
 def to_csv(rows: list[dict], by: tuple[str, ...]) -> str:
     columns = list(by) + ["open_needs", "declined_capacity", "empty_searches", "demand", "supply", "gap", "unmet",
-                          "placements", "mean_wait_days"]
+                          "unmet_by_reason", "placements", "mean_wait_days"]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
     for r in rows:
-        writer.writerow([safe_cell(r.get(c)) for c in columns])
+        cells = {**r, "unmet_by_reason": "; ".join(f"{k}: {v}" for k, v in r.get("unmet_by_reason", {}).items())}
+        writer.writerow([safe_cell(cells.get(c)) for c in columns])
     return out.getvalue()
+
+
+# --------------------------------------------------------------------------- unmet needs in words
+
+_WHY = {
+    "capacity": "waiting for {cat} in {area}: places ran out",
+    "category": "need {cat} and no {cat} is listed",
+    "age": "{agewise} for any {cat} in reach of {area}",
+    "area": "live in {area}, outside every {cat} service's area",
+    "criteria": "in {area} are not among those any {cat} service is for",
+    "distance": "in {area} live too far from any {cat}",
+    "exclude": "in {area} have ruled out every {cat} service",
+    "start": "in {area} can start only after every {cat} intake has begun",
+    "wait": "in {area} would wait over a year for any {cat}",
+}
+
+
+def _age_words(band: Optional[str]) -> str:
+    if band == AGE_BANDS[0][2]:
+        return f"too young ({band})"
+    if band == AGE_BANDS[-1][2]:
+        return f"too old ({band})"
+    return f"the wrong age ({band})" if band else "the wrong age"
+
+
+def unmet_in_words(run=None, limit: int = 8) -> list[dict]:
+    """The run's unmet needs said in words, largest group first: "4 too young (13-15) for any
+    housing in reach of Leeds". One SQL count per (reason, category, area, age band)."""
+    run = run or latest_run()
+    if run is None:
+        return []
+    why = db.func.coalesce(AllocationUnmet.blocked_by, "capacity")
+    n = db.func.count()
+    rows = db.session.execute(
+        select(why, AllocationUnmet.category, AllocationUnmet.area, AllocationUnmet.age_band, n)
+        .where(AllocationUnmet.run_id == run.id)
+        .group_by(why, AllocationUnmet.category, AllocationUnmet.area, AllocationUnmet.age_band)
+    ).all()
+    out = []
+    for reason, category, area, band, count in rows:
+        text = _WHY.get(reason, "in {area}: {cat} blocked by " + reason).format(
+            cat=category_label(category).lower(), area=area, agewise=_age_words(band))
+        out.append({"reason": reason, "category": category, "area": area, "age_band": band, "count": count,
+                    "text": f"{count} {text}"})
+    out.sort(key=lambda r: (-r["count"], REASON_ORDER.get(r["reason"], 99), r["category"], r["area"], r["age_band"] or ""))
+    return out[:limit]

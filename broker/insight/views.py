@@ -15,6 +15,7 @@ from broker.insight import allocation, charts, oversight, shortages, waits
 from broker.councils import areas
 from broker.errors import BadParameter
 from broker.extensions import db
+from broker.inputs import add_months, format_month, months_between
 from broker.insight.forms import RunForm, WhatIfForm
 from broker.jobs import enqueue
 from broker.jobs.models import Job
@@ -23,6 +24,7 @@ from broker.taxonomy import CATEGORIES, category_label
 
 bp = Blueprint("insight", __name__, url_prefix="/insight")
 MANAGERS = ("manager", "admin")
+TREND_PAST_MONTHS = 6
 
 
 def _query_or_400():
@@ -37,12 +39,16 @@ def _query_or_400():
 def dashboard():
     today = dt.date.today()
     q, error = _query_or_400()
+    run = allocation.latest_run()
     months = q.months
     by_cat_month = shortages.shortage_rows(shortages.ShortageQuery(("category", "month"), q.start, q.end, q.area, q.category), today)
     by_category = shortages.shortage_rows(shortages.ShortageQuery(("category",), q.start, q.end, q.area, q.category), today)
     by_area = shortages.shortage_rows(shortages.ShortageQuery(("area",), q.start, q.end, q.area, q.category), today)
+    # The trend shows the months before the range too (past supply from the listing change history).
+    trend_start = add_months(q.start, -TREND_PAST_MONTHS)
     by_month = {r["month"]: r for r in shortages.shortage_rows(
-        shortages.ShortageQuery(("month",), q.start, q.end, q.area, q.category), today)}
+        shortages.ShortageQuery(("month",), trend_start, q.end, q.area, q.category), today)}
+    trend_months = [format_month(m) for m in months_between(trend_start, q.end)]
     where = q.area or "all areas"
     cells = shortages.grid(by_cat_month, months)
     if q.category:
@@ -52,33 +58,36 @@ def dashboard():
         "Each cell is demand minus free places for one need in one month: positive (red) means more "
         "demand than places, negative (blue) more places than demand. The table beside lists the same figures.",
     )
-    trend_rows = [by_month.get(m, {"demand": 0, "supply": 0, "unmet": 0}) for m in months]
+    trend_rows = [by_month.get(m, {"demand": 0, "supply": 0, "unmet": 0}) for m in trend_months]
     trend = charts.trend(
-        months,
-        {"Demand": [r["demand"] for r in trend_rows], "Supply": [r["supply"] for r in trend_rows]},
+        trend_months,
+        {"Demand": [r["demand"] for r in trend_rows], "Free places": [r["supply"] for r in trend_rows]},
         ("Unmet in latest run", [r["unmet"] for r in trend_rows]),
-        f"Demand, supply and unmet needs by month, {where}",
-        "Lines show demand and free places each month; bars show needs the latest allocation run could not meet.",
+        f"Demand, free places and unmet needs by month, {where}",
+        f"Lines show demand and free places each month, from {TREND_PAST_MONTHS} months back (past free places from the "
+        "listing change history); bars show needs the latest allocation run could not meet.",
     )
-    wait_by_category = waits.distribution("category")
-    wait_by_area = waits.distribution("area")
+    placed = waits.placement_waits()
+    wait_by_category = waits.distribution("category", placed)
+    wait_by_area = waits.distribution("area", placed)
     longest, waiting_counts = waits.longest_waiting(current_user, today)
     band_labels = [label for _lo, _hi, label in waits.BANDS]
     placed_bands = [sum(r["bands"][b] for r in wait_by_category) for b in band_labels]
     wait_chart = charts.bars(
-        band_labels, placed_bands, "Days from need recorded to placement start",
+        band_labels, placed_bands, "Placements by days from need recorded to placement start",
         "How many placements started within each band of days after the need was recorded.",
     )
     return render_template(
         "insight/dashboard.html",
         q=q, error=error, months=months, areas=areas(), categories=CATEGORIES,
-        heatmap=heatmap, cells=cells, trend=trend, trend_rows=list(zip(months, trend_rows)),
+        heatmap=heatmap, cells=cells, trend=trend, trend_rows=list(zip(trend_months, trend_rows)),
         by_category=by_category, by_area=by_area, totals=shortages.totals(by_category),
         wait_chart=wait_chart, wait_by_category=wait_by_category, wait_by_area=wait_by_area, band_labels=band_labels,
         longest=longest, waiting_counts=waiting_counts,
         stale=oversight.stale_providers(today), answers=oversight.answer_times(today),
         caseloads=oversight.caseloads(), specialist=oversight.specialist_reach(),
-        run=allocation.latest_run(), runs=allocation.recent_runs(), run_form=RunForm(),
+        run=run, unmet_words=shortages.unmet_in_words(run), place_values=allocation.where_places_help(run, limit=5),
+        runs=allocation.recent_runs(), run_form=RunForm(),
         jobs_running=db.session.scalars(db.select(Job).where(Job.kind.in_(("allocation-run", "what-if")),
                                                              Job.status.in_(("queued", "running"))).order_by(Job.id)).all(),
         what_if_form=WhatIfForm(formdata=None, category="training", area=areas()[0], month=allocation.month_of(today), places=10),
@@ -137,3 +146,19 @@ def ask_what_if():
     job = enqueue("what-if", current_user, category=form.category.data, area=form.area.data,
                   month=form.month.data, places=form.places.data)
     return redirect(url_for("jobs.status", job_id=job.id))
+
+
+@bp.get("/providers")
+@roles_required(*MANAGERS)
+def providers_page():
+    """How providers answer referrals (organisations, never young people)."""
+    from broker.insight import responsiveness
+    from broker.referrals.models import DECLINE_REASONS
+
+    return render_template("insight/providers.html", rows=responsiveness.providers(), reasons=DECLINE_REASONS)
+
+
+@bp.app_template_global()
+def run_proposals(client):
+    """For the young person's record (seen by their PA): the latest run's proposals for their open needs."""
+    return allocation.proposals_for(client)

@@ -11,11 +11,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Optional
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, select
 
 from broker.auth.models import User
 from broker.clients.models import Client, ClientNeed
+from broker.directory.models import Intake
 from broker.extensions import db
 from broker.councils import area_for_postcode
 from broker.referrals.models import Referral
@@ -32,24 +32,28 @@ def band_of(days: int) -> str:
 
 
 def placement_waits() -> list[tuple[str, str, int]]:
-    """(category, area, days waited) for every placement."""
-    rows = db.session.scalars(
-        select(Referral).where(Referral.status.in_(("accepted", "started")))
-        .options(selectinload(Referral.intake), selectinload(Referral.need), selectinload(Referral.client))
+    """(category, area, days waited) for every placement: one query, columns only."""
+    rows = db.session.execute(
+        select(ClientNeed.category, Client.home_postcode, ClientNeed.recorded_on, Referral.sent_at, Intake.start, Intake.rolling)
+        .select_from(Referral)
+        .join(ClientNeed, ClientNeed.id == Referral.need_id).join(Client, Client.id == Referral.client_id)
+        .join(Intake, Intake.id == Referral.intake_id)
+        .where(Referral.status.in_(("accepted", "started")))
     )
     out = []
-    for r in rows:
-        start = r.intake.joinable_from(r.sent_at.date())
-        out.append((r.need.category, area_for_postcode(r.client.home_postcode), max((start - r.need.recorded_on).days, 0)))
+    for category, postcode, recorded_on, sent_at, start, rolling in rows:
+        joined = max(start, sent_at.date()) if rolling else start  # as Intake.joinable_from
+        out.append((category, area_for_postcode(postcode), max((joined - recorded_on).days, 0)))
     return out
 
 
-def distribution(by: str = "category") -> list[dict]:
-    """Per category (or area): placements, counts per wait band, median, mean and longest wait."""
+def distribution(by: str = "category", placed: Optional[list[tuple[str, str, int]]] = None) -> list[dict]:
+    """Per category (or area): placements, counts per wait band, median, mean and longest wait
+    (`placed`: placement_waits() when already read)."""
     if by not in ("category", "area"):
         raise ValueError("by must be category or area")
     groups: dict[str, list[int]] = defaultdict(list)
-    for category, area, days in placement_waits():
+    for category, area, days in placement_waits() if placed is None else placed:
         groups[category if by == "category" else area].append(days)
     order = {c: j for j, c in enumerate(CATEGORIES)}
     rows = []
@@ -80,21 +84,32 @@ def may_see_identity(viewer: Optional[User], client: Client) -> bool:
 
 
 def longest_waiting(viewer: Optional[User], today: dt.date | None = None, limit: int = 10) -> tuple[list[Waiting], dict]:
-    """Young people with open needs, longest waiting first (since their oldest open need was recorded),
-    and counts by wait band."""
+    """Young people with open needs, longest waiting first (days since their oldest open need was
+    recorded), and counts by wait band. One grouped query for everyone, details for the top `limit` only."""
     today = today or dt.date.today()
-    has_open = select(ClientNeed.client_id).where(ClientNeed.status == "open")
-    clients = db.session.scalars(select(Client).where(Client.id.in_(has_open)).options(selectinload(Client.needs))).all()
-    waiting = []
-    for c in clients:
-        needs = c.open_needs
-        days = max((today - min(n.recorded_on for n in needs)).days, 0)
-        waiting.append(Waiting(
-            days=days, categories=sorted({n.category for n in needs}), area=area_for_postcode(c.home_postcode),
-            urgency=c.urgency, name=c.display_name if may_see_identity(viewer, c) else None,
-        ))
-    waiting.sort(key=lambda w: (-w.days, -w.urgency, w.area))
+    oldest = (select(ClientNeed.client_id, func.min(ClientNeed.recorded_on).label("since"))
+              .where(ClientNeed.status == "open").group_by(ClientNeed.client_id).subquery())
+    rows = db.session.execute(
+        select(Client.id, Client.urgency, Client.home_postcode, oldest.c.since).join(oldest, oldest.c.client_id == Client.id)
+    ).all()
     counts = {label: 0 for _lo, _hi, label in BANDS}
-    for w in waiting:
-        counts[band_of(w.days)] += 1
-    return waiting[:limit], counts
+    ranked = []
+    for client_id, urgency, postcode, since in rows:
+        days = max((today - since).days, 0)
+        counts[band_of(days)] += 1
+        ranked.append((days, urgency, area_for_postcode(postcode), client_id))
+    ranked.sort(key=lambda r: (-r[0], -r[1], r[2], r[3]))
+    top = ranked[:limit]
+    ids = [r[3] for r in top]
+    cats: dict[int, set[str]] = defaultdict(set)
+    for client_id, category in db.session.execute(
+        select(ClientNeed.client_id, ClientNeed.category).where(ClientNeed.client_id.in_(ids), ClientNeed.status == "open")
+    ):
+        cats[client_id].add(category)
+    people = {c.id: c for c in db.session.scalars(select(Client).where(Client.id.in_(ids)))} if viewer is not None else {}
+    waiting = [
+        Waiting(days=days, categories=sorted(cats[cid]), area=area, urgency=urgency,
+                name=people[cid].display_name if cid in people and may_see_identity(viewer, people[cid]) else None)
+        for days, urgency, area, cid in top
+    ]
+    return waiting, counts

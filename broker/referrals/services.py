@@ -22,6 +22,7 @@ from broker.directory.models import Intake, Provision
 from broker.errors import Conflict, Forbidden, InputError, NotFound, Unprocessable
 from broker.extensions import db
 from broker.inputs import check_date
+from broker.insight.responsiveness import note_capacity_decline
 from broker.referrals import notices
 from broker.referrals.models import DECLINE_REASONS, DESTINATIONS, HOLDS_PLACE, OUTCOMES, Referral, ReferralEvent
 from broker.referrals.screening import screen
@@ -229,6 +230,7 @@ def answer(user: User, referral: Referral, decision: str, reason: str = "", mess
         if reason == "other" and not message:
             raise InputError("message", "say why the referral is declined")
         referral.status, referral.decline_reason = "declined", reason
+        note_capacity_decline(referral)
         _release_place(referral.intake_id, referral.provision_id)
     elif decision == "more_info":
         if not message:

@@ -15,7 +15,7 @@ from tests.insight.scenario import build
 
 
 @pytest.fixture
-def scenario(app):
+def scenario(app, client):
     return build()
 
 
@@ -60,7 +60,7 @@ def test_places_spread_over_the_areas_listings_equal_solving_the_changed_problem
                for p in ap.problem.provisions]
     assert str(d.id) not in by_id  # full, so not in today's problem
     changed.append(matching.Provision(str(d.id), "training", matching.Location(*f.LS9), (extra_d,)))
-    problem = dataclasses.replace(ap.problem, provisions=tuple(changed))
+    problem = dataclasses.replace(ap.problem, provisions=tuple(changed))  # same version, weights and report
     direct = allocation.figures(ap, matching.solve(problem, pinned=ap.pinned), problem)
     _same(result["after"], direct)
     assert result["delta_met"] == direct["met"] - result["before"]["met"]
@@ -87,3 +87,51 @@ def test_what_if_names_bad_fields(app, args, field):
     with pytest.raises(InputError) as exc:
         allocation.what_if(*args)
     assert exc.value.field == field
+
+
+def _token(user):
+    from broker.auth.services import issue_token
+
+    return {"Authorization": f"Bearer {issue_token(user)[0]}"}
+
+
+def test_what_if_api_says_which_needs_it_meets_and_agrees_with_a_rerun(scenario, client):
+    m0 = scenario.months[0]
+    res = client.get(f"/api/v1/what-if?category=training&area=Leeds&month={m0}&places=1", headers=_token(scenario.manager))
+    assert res.status_code == 200, res.get_json()
+    body = res.get_json()
+    assert body["extra_met"] == 1
+    # c3 (training, Leeds, urgency 1) is the one the place meets; nobody is named.
+    assert body["would_meet"] == [{"category": "training", "area": "Leeds", "month": m0, "urgency": 1}]
+    assert body["why_none"] == [] and "Quillfeather" not in res.get_data(as_text=True)
+    a = scenario.provisions["A"]
+    db.session.add(Intake(provision_id=a.id, start=dt.date.fromisoformat(f"{m0}-01"), places=1, rolling=True))
+    db.session.commit()
+    rerun = allocation.run_allocation(scenario.manager).figures
+    assert body["after"]["met"] == rerun["met"] == body["before"]["met"] + 1
+    assert body["mean_wait_change_days"] == round(rerun["mean_wait_days"] - body["before"]["mean_wait_days"], 2)
+
+
+def test_what_if_meeting_no_one_says_why(scenario, client):
+    """Housing in Leeds: c4's one housing need already has C's place, so more places meet no one."""
+    res = client.get(f"/api/v1/what-if?category=housing&area=Leeds&month={scenario.months[0]}&places=3",
+                     headers=_token(scenario.manager))
+    body = res.get_json()
+    assert res.status_code == 200 and body["extra_met"] == 0 and body["would_meet"] == []
+    assert body["why_none"] and "Nobody waiting for housing is unmet" in body["why_none"][0]
+
+
+def test_what_if_api_names_bad_fields_and_needs_a_manager(scenario, client):
+    res = client.get("/api/v1/what-if?category=yoga&area=Leeds&month=2099-01&places=1", headers=_token(scenario.manager))
+    assert res.status_code == 400 and res.get_json()["field"] == "category"
+    res = client.get("/api/v1/what-if?category=training&area=Leeds&month=2099-01", headers=_token(scenario.manager))
+    assert res.status_code == 400 and res.get_json()["field"] == "places"
+    assert client.get("/api/v1/what-if?category=training&area=Leeds&month=2099-01&places=1",
+                      headers=_token(scenario.pa)).status_code == 403
+
+
+def test_the_top_of_where_places_help_meets_a_need_in_the_what_if(scenario):
+    allocation.run_allocation(scenario.manager)
+    top = allocation.where_places_help()[0]
+    result = allocation.what_if(top.category, top.area, top.month, 1)
+    assert result["extra_met"] >= 1
