@@ -6,7 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from broker.auth.services import local_path, roles_required
-from broker.clients import services
+from broker.clients import find_provision, services
 from broker.clients.forms import ClientForm, ConsentForm, NeedForm
 from broker.clients.models import CONSENT_PURPOSES
 from broker.clients.suggestions import suggestions_for
@@ -21,6 +21,8 @@ from broker.referrals.services import send_referral
 from broker.taxonomy import CATEGORIES
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
+# "Find provision for Jordan" on the record (templates/clients/_find_provision.html).
+bp.add_app_template_global(find_provision.search_args, "provision_search_args")
 
 
 def _form_data(form) -> dict:

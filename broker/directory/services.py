@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Optional
+from typing import Iterable, Optional
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from broker.directory import index_sync, search
@@ -97,6 +97,8 @@ class SearchResults:
 
 def find_provisions(sq: search.SearchQuery) -> SearchResults:
     """Search the index, then read the page's listings from the database (the source of truth)."""
+    if sq.criteria is not None:
+        sq.excluded = frozenset(requiring_other_criteria(sq.criteria))
     page = index_sync.search_current(sq)
     hits = page.hits + [h for g in page.groups for h in g.hits]
     # A listing changed since the index was read (deleted, or no longer active) is left out.
@@ -107,6 +109,26 @@ def find_provisions(sq: search.SearchQuery) -> SearchResults:
     ]
     results = [_result(rows[h.provision_id], h, sq) for h in page.hits if h.provision_id in rows]
     return SearchResults(page.total, results, page, groups)
+
+
+def listing_counts() -> dict[str, int]:
+    """Active listings per category and per kind ("housing", "housing/emergency-bed")."""
+    counts: dict[str, int] = {}
+    rows = db.session.execute(select(Provision.category, Provision.kind, func.count()).where(Provision.status == "active")
+                              .group_by(Provision.category, Provision.kind)).all()
+    for category, kind, n in rows:
+        counts[category] = counts.get(category, 0) + n
+        if kind:
+            counts[f"{category}/{kind}"] = n
+    return counts
+
+
+def requiring_other_criteria(meets: Iterable[str]) -> list[int]:
+    """Listings that require a criterion beyond `meets`: a young person meeting only those
+    cannot use them. Read from the database, which holds what each listing requires."""
+    meets = set(meets)
+    rows = db.session.execute(select(Provision.id, Provision.requires).where(Provision.status == "active")).all()
+    return [pid for pid, requires in rows if set(requires or ()) - meets]
 
 
 def search_provisions(sq: search.SearchQuery) -> tuple[int, list[ProvisionResult]]:
