@@ -98,3 +98,26 @@ def test_the_api_takes_the_same_criteria(client, world):
     assert found.status_code == 200, found.get_data(as_text=True)
     names = {r["name"] for r in found.get_json()["results"]}
     assert "Young Parents House" not in names and "Open Door Housing Advice" in names
+
+
+def test_a_page_past_the_last_goes_to_the_last_page(client, world):
+    # Six housing listings at one per page: page 99 is sent to page 6, keeping the search.
+    page = client.get("/?category=housing&per_page=1&page=99&criteria=care_leaver&criteria=young_parent")
+    assert page.status_code == 302
+    args = parse_qs(urlsplit(page.headers["Location"]).query)
+    assert args["page"] == ["6"] and args["category"] == ["housing"] and sorted(args["criteria"]) == ["care_leaver", "young_parent"]
+    last = client.get(page.headers["Location"])
+    html = last.get_data(as_text=True)
+    assert last.status_code == 200 and html.count('<article class="app-result') == 1
+    # Numbered pages, none past the last.
+    assert 'aria-label="Page 6"' in html or ">6<" in html
+    assert "page=7" not in html
+    browse = client.get("/browse/housing?page=99")
+    assert browse.status_code == 302 and browse.headers["Location"].endswith("/browse/housing?page=1")
+
+
+def test_browse_pages_exist_only_for_known_needs_and_kinds(client, world):
+    assert client.get("/browse").status_code == 200
+    assert client.get("/browse/housing/emergency-bed").status_code == 200
+    assert client.get("/browse/astrology").status_code == 404
+    assert client.get("/browse/housing/apprenticeship").status_code == 404
