@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from broker.directory import index_sync, search
-from broker.directory.models import Intake, Organisation, Provision
+from broker.directory.models import Intake, Location, Organisation, Provision
 from broker.extensions import db
 
 
@@ -109,6 +109,21 @@ def find_provisions(sq: search.SearchQuery) -> SearchResults:
     ]
     results = [_result(rows[h.provision_id], h, sq) for h in page.hits if h.provision_id in rows]
     return SearchResults(page.total, results, page, groups)
+
+
+def nearest_sites(provision_ids: list[int], near: Optional[tuple[float, float]]) -> dict[int, tuple[float, float]]:
+    """Each listing's site nearest `near` (or its first site), for the map of a results page."""
+    from broker.geography import distance_km
+
+    sites: dict[int, tuple[float, float]] = {}
+    rows = db.session.execute(select(Location.provision_id, Location.lat, Location.lon)
+                              .where(Location.provision_id.in_(provision_ids), Location.lat.is_not(None))
+                              .order_by(Location.id)).all()
+    for pid, lat, lon in rows:
+        best = sites.get(pid)
+        if best is None or (near and distance_km(near[0], near[1], lat, lon) < distance_km(near[0], near[1], *best)):
+            sites[pid] = (lat, lon)
+    return sites
 
 
 def listing_counts() -> dict[str, int]:

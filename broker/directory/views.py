@@ -4,6 +4,7 @@ import datetime as dt
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from broker.directory import services
+from broker.directory.map_svg import Marker, svg_map
 from broker.directory.models import REFERRAL_ROUTES
 from broker.directory.params import SORTS, parse_search
 from broker.errors import BadParameter
@@ -61,6 +62,7 @@ def search_page():
         except BadParameter as exc:
             error = exc
     status = 400 if error else 200
+    result_map = _results_map(results, sq, (result_page_first(sq, total)))
     return (
         render_template(
             "directory/search.html",
@@ -73,6 +75,7 @@ def search_page():
             sq=sq,
             notices=notices,
             groups=groups,
+            result_map=result_map,
             categories=CATEGORIES,
             councils=COUNCIL_CODES,
             criteria=CRITERIA,
@@ -83,6 +86,19 @@ def search_page():
         ),
         status,
     )
+
+
+def result_page_first(sq, total: int) -> int:
+    """The number of the first result on the page shown (results are numbered down the pages)."""
+    return (clamp(sq.page, total, sq.per_page) - 1) * sq.per_page + 1 if sq else 1
+
+
+def _results_map(results, sq, first: int):
+    """The SVG map of a page of results, numbered as the list is; None with nothing to place."""
+    sites = services.nearest_sites([r.provision.id for r in results], sq.near if sq else None) if results else {}
+    markers = [Marker(first + n, *sites[r.provision.id], r.provision.name)
+               for n, r in enumerate(results) if r.provision.id in sites]
+    return svg_map(markers, f"Map of results {first} to {first + len(results) - 1}", "results-map") if markers else None
 
 
 @bp.get("/browse")
@@ -119,6 +135,7 @@ def browse_page(category: str, kind: str | None = None):
         searched=True, total=found.total if found else 0, results=found.results if found else [],
         near_label=near_label or (found.page.near_label if found else None), sq=sq, notices=[], groups=[],
         kind_counts=found.page.kind_counts if found and not kind else {},
+        result_map=_results_map(found.results, sq, result_page_first(sq, found.total)) if found else None,
         pager_endpoint="directory.browse_page", pager_args={k: v for k, v in args.items() if v and k != "page"},
         result_page=Page(found.results, found.total, clamp(sq.page, found.total, sq.per_page), sq.per_page) if found else None,
     ), 400 if error else 200
@@ -130,8 +147,11 @@ def provision_page(provision_id: int):
     if p is None:
         abort(404)
     today = dt.date.today()
+    markers = [Marker(n, loc.lat, loc.lon, loc.name or loc.postcode or p.name)
+               for n, loc in enumerate(p.locations, 1) if loc.lat is not None]
     return render_template(
         "directory/provision.html",
+        sites_map=svg_map(markers, f"Map of where {p.name} is", "sites-map") if markers else None,
         p=p,
         today=today,
         stale=services.is_stale(p, today),

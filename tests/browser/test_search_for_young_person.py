@@ -59,7 +59,7 @@ def world(app):
 
 
 def _result_names(page):
-    return sorted(page.get_by_role("article").get_by_role("heading", level=3).all_inner_texts())
+    return sorted(page.get_by_role("article").get_by_role("heading", level=3).get_by_role("link").all_inner_texts())
 
 
 def test_find_provision_for_a_young_person_from_their_record(live_server, audit: Audit, world):

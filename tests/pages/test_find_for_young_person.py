@@ -61,7 +61,7 @@ def test_record_links_to_a_search_for_them_that_leaves_out_what_they_cannot_use(
     page = client.get(href)
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    names = re.findall(r'<h3 class="govuk-heading-s"><a [^>]*>([^<]+)</a>', html)
+    names = re.findall(r'<h3 class="govuk-heading-s"><span class="app-result__number">\d+\.</span> <a [^>]*>([^<]+)</a>', html)
     assert sorted(names) == ["Harehills Care Leavers Flats", "Open Door Housing Advice"]
     # The form shows what was filled in, so the PA can widen it.
     assert 'name="area"' in html and f'<option value="{LEEDS}" selected' in html
@@ -73,15 +73,15 @@ def test_widening_the_search_brings_back_what_was_left_out(client, world):
     login(client, world["pa"])
     # Ticking nothing for criteria means every listing, whatever it requires.
     page = client.get("/?category=housing&near=LS9+7AB&age=17")
-    names = re.findall(r'<h3 class="govuk-heading-s"><a [^>]*>([^<]+)</a>', page.get_data(as_text=True))
+    names = re.findall(r'<h3 class="govuk-heading-s"><span class="app-result__number">\d+\.</span> <a [^>]*>([^<]+)</a>', page.get_data(as_text=True))
     assert {"Young Parents House", "Wakefield Youth Housing"} <= set(names)
     # Boxes ticked on the page (several values) count as the criteria they meet.
     page = client.get("/?category=housing&near=LS9+7AB&criteria=care_leaver&criteria=young_parent")
-    names = re.findall(r'<h3 class="govuk-heading-s"><a [^>]*>([^<]+)</a>', page.get_data(as_text=True))
+    names = re.findall(r'<h3 class="govuk-heading-s"><span class="app-result__number">\d+\.</span> <a [^>]*>([^<]+)</a>', page.get_data(as_text=True))
     assert {"Young Parents House", "Harehills Care Leavers Flats"} <= set(names)
     # "None of these" leaves out every listing that requires something.
     page = client.get("/?category=housing&near=LS9+7AB&criteria=none")
-    names = re.findall(r'<h3 class="govuk-heading-s"><a [^>]*>([^<]+)</a>', page.get_data(as_text=True))
+    names = re.findall(r'<h3 class="govuk-heading-s"><span class="app-result__number">\d+\.</span> <a [^>]*>([^<]+)</a>', page.get_data(as_text=True))
     assert "Young Parents House" not in names and "Harehills Care Leavers Flats" not in names
     assert "Open Door Housing Advice" in names
 
@@ -121,3 +121,21 @@ def test_browse_pages_exist_only_for_known_needs_and_kinds(client, world):
     assert client.get("/browse/housing/emergency-bed").status_code == 200
     assert client.get("/browse/astrology").status_code == 404
     assert client.get("/browse/housing/apprenticeship").status_code == 404
+
+
+def test_results_and_a_listing_have_a_map_numbered_as_the_list(client, world):
+    html = client.get("/?category=housing&near=LS9&per_page=2&page=2").get_data(as_text=True)
+    numbers = re.findall(r'<span class="app-result__number">(\d+)\.</span>', html)
+    assert numbers == ["3", "4"]
+    svg = re.search(r"<svg class=\"app-map\".*?</svg>", html, re.S).group(0)
+    assert 'role="img"' in svg and "<title id=\"results-map-title\">Map of results 3 to 4</title>" in svg
+    assert re.findall(r'font-weight="bold" fill="#ffffff">(\d+)</text>', svg) == ["3", "4"]
+    # The five councils drawn from the shipped postcode points, said to be outlines, not boundaries.
+    assert svg.count("<polygon") == 5 and "not the legal boundaries" in svg
+    for name in ("Bradford", "Calderdale", "Kirklees", "Leeds", "Wakefield"):
+        assert f">{name}</text>" in svg
+
+    listing = world["listings"]["fits"]
+    page = client.get(f"/provisions/{listing.id}").get_data(as_text=True)
+    assert f"<title id=\"sites-map-title\">Map of where {listing.name} is</title>" in page
+    assert re.findall(r'font-weight="bold" fill="#ffffff">(\d+)</text>', page) == ["1"]
