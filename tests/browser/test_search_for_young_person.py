@@ -113,5 +113,14 @@ def test_browsing_by_need_is_never_a_dead_end(live_server, audit: Audit, world):
     page.get_by_role("navigation", name="Kinds of housing").get_by_role("link", name="Supported accommodation").click()
     expect(page).to_have_url(re.compile(r"/browse/housing/supported-accommodation\?near=LS9$"))
     assert _result_names(page) == ["Harehills Care Leavers Flats"]
-    audit.check("browse supported accommodation")
+    # The map, one tap away, is a described image numbered as the list is.
+    page.get_by_text("Map of these results").click()
+    results_map = page.get_by_role("img", name="Map of results 1 to 1")
+    expect(results_map).to_be_visible()
+    box = results_map.bounding_box()
+    assert box["x"] + box["width"] <= page.viewport_size["width"], box
+    audit.check("browse supported accommodation, map open")
+    page.get_by_role("link", name="Harehills Care Leavers Flats").click()
+    expect(page.get_by_role("img", name="Map of where Harehills Care Leavers Flats is")).to_be_visible()
+    audit.check("listing with its map")
     audit.assert_clean()
