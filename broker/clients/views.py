@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from broker.auth.services import local_path, roles_required
 from broker.casework.services import without_specialist
-from broker.clients import refer_from_listing, services
+from broker.clients import find_provision, refer_from_listing, services
 from broker.clients.forms import ClientForm, ConsentForm, NeedForm
 from broker.clients.models import CONSENT_PURPOSES
 from broker.clients.suggestion_words import in_words
@@ -24,6 +24,8 @@ from broker.referrals.services import latest_outcomes, send_referral
 from broker.taxonomy import CATEGORIES
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
+# "Find provision for Jordan" on the record (templates/clients/_find_provision.html).
+bp.add_app_template_global(find_provision.search_args, "provision_search_args")
 
 
 def _form_data(form) -> dict:

@@ -48,6 +48,10 @@ class SearchQuery:
     starts_before: Optional[dt.date] = None
     has_places: bool = False
     age: Optional[int] = None
+    # The criteria the young person meets (broker.taxonomy.CRITERIA); None: not asked. With it,
+    # listings requiring another criterion are left out (`excluded`, found in the database).
+    criteria: Optional[tuple[str, ...]] = None
+    excluded: frozenset = frozenset()
     sort: str = "relevance"  # relevance | distance | start
     exact: bool = False  # the words as typed: no spelling correction, thesaurus or place
     page: int = 1
@@ -170,6 +174,8 @@ class _Evaluation:
         if sq.area:
             mask = a.area_masks.get(sq.area)
             keep &= a.anywhere | mask if mask is not None else a.anywhere
+        if sq.excluded:
+            keep &= ~np.isin(a.pid, np.fromiter(sq.excluded, dtype=np.int64))
         return keep
 
     def _next_start(self, a: SegmentArrays, idx: np.ndarray) -> np.ndarray:

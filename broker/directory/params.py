@@ -19,7 +19,7 @@ from broker.councils import CODE_OF, COUNCIL_CODES, area_centre
 from broker.directory.search import SearchQuery
 from broker.errors import BadParameter
 from broker.geography import UnknownPlace, make_geocoder, resolve_place
-from broker.taxonomy import CATEGORIES, KINDS
+from broker.taxonomy import CATEGORIES, CRITERIA, KINDS
 
 SORTS = ("relevance", "distance", "start")
 MAX_PER_PAGE = 100
@@ -64,6 +64,15 @@ def council_code(raw: str) -> str:
     raise ValidationError(f"must be a council's ONS code or name; known here: {known}", "area")
 
 
+def _criteria(raw: str) -> tuple[str, ...]:
+    """The criteria a young person meets, from "care_leaver,homeless" or "none"."""
+    codes = [c.strip() for c in raw.split(",") if c.strip()]
+    unknown = [c for c in codes if c not in CRITERIA and c != "none"]
+    if unknown:
+        raise ValidationError(f"unknown criterion {unknown[0]!r}; use none or some of: " + ", ".join(CRITERIA), "criteria")
+    return tuple(sorted({c for c in codes if c != "none"}))
+
+
 class YesNo(fields.Boolean):
     truthy, falsy = TRUE, FALSE
     default_error_messages = {"invalid": "must be true or false"}
@@ -93,6 +102,9 @@ class SearchArgs(Query):
     starts_before = Date()
     has_places = YesNo(metadata={"description": "only listings with free places"})
     age = _whole(0, 120)
+    criteria = Text(validate=validate.Length(max=300), metadata={"description": (
+        "the criteria the young person meets, comma-separated (" + ", ".join(CRITERIA) + "), or none: "
+        "listings that require any other criterion are left out")})
     sort = fields.String(validate=validate.OneOf(SORTS, error=f"must be one of {', '.join(SORTS)}"),
                          metadata={"description": "default: relevance, or distance when only near is given"})
     page = _whole(1, 10_000, load_default=1)
@@ -107,6 +119,8 @@ class SearchArgs(Query):
             raise ValidationError("must be on or after starts_after", "starts_before")
         if data.get("sort") == "distance" and not data.get("near"):
             raise ValidationError("sorting by distance needs near", "sort")
+        if data.get("criteria"):
+            _criteria(data["criteria"])
         kind, category = data.get("kind"), data.get("category")
         if kind and category and KIND_CATEGORY[kind] != category:
             raise ValidationError(f"{kind!r} is a kind of {KIND_CATEGORY[kind]}, not of {category}", "kind")
@@ -129,6 +143,8 @@ class SearchArgs(Query):
         sq.starts_after, sq.starts_before = data.get("starts_after"), data.get("starts_before")
         sq.has_places = bool(data.get("has_places"))
         sq.age = data.get("age")
+        if data.get("criteria"):
+            sq.criteria = _criteria(data["criteria"])
         sq.sort = data.get("sort") or ("relevance" if sq.text or sq.near is None else "distance")
         sq.page, sq.per_page = data["page"], data["per_page"]
         return sq, near_label
@@ -137,7 +153,10 @@ class SearchArgs(Query):
 def parse_search(args: Mapping[str, str], today: dt.date | None = None) -> tuple[SearchQuery, str | None]:
     """The search page's parameters as a query and the place's label; BadParameter names a bad one."""
     try:
-        sq, near_label = SearchArgs().load(args.to_dict() if hasattr(args, "to_dict") else dict(args))
+        given = args.to_dict() if hasattr(args, "to_dict") else dict(args)
+        if hasattr(args, "getlist") and len(args.getlist("criteria")) > 1:  # the page's checkboxes
+            given["criteria"] = ",".join(args.getlist("criteria"))
+        sq, near_label = SearchArgs().load(given)
     except ValidationError as exc:
         field, message = next(problems(exc.messages))
         raise BadParameter(field or None, message) from None

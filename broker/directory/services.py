@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Iterable, Optional
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from broker.directory import index_sync, search
-from broker.directory.models import Intake, Organisation, Provision
+from broker.directory.models import Intake, Location, Organisation, Provision
 from broker.extensions import db
 
 
@@ -103,6 +103,8 @@ class SearchResults:
 
 def find_provisions(sq: search.SearchQuery) -> SearchResults:
     """Search the index, then read the page's listings from the database (the source of truth)."""
+    if sq.criteria is not None:
+        sq.excluded = frozenset(requiring_other_criteria(sq.criteria))
     page = index_sync.search_current(sq)
     hits = page.hits + [h for g in page.groups for h in g.hits]
     # A listing changed since the index was read (deleted, or no longer active) is left out.
@@ -113,6 +115,41 @@ def find_provisions(sq: search.SearchQuery) -> SearchResults:
     ]
     results = [_result(rows[h.provision_id], h, sq) for h in page.hits if h.provision_id in rows]
     return SearchResults(page.total, results, page, groups)
+
+
+def nearest_sites(provision_ids: list[int], near: Optional[tuple[float, float]]) -> dict[int, tuple[float, float]]:
+    """Each listing's site nearest `near` (or its first site), for the map of a results page."""
+    from broker.geography import distance_km
+
+    sites: dict[int, tuple[float, float]] = {}
+    rows = db.session.execute(select(Location.provision_id, Location.lat, Location.lon)
+                              .where(Location.provision_id.in_(provision_ids), Location.lat.is_not(None))
+                              .order_by(Location.id)).all()
+    for pid, lat, lon in rows:
+        best = sites.get(pid)
+        if best is None or (near and distance_km(near[0], near[1], lat, lon) < distance_km(near[0], near[1], *best)):
+            sites[pid] = (lat, lon)
+    return sites
+
+
+def listing_counts() -> dict[str, int]:
+    """Active listings per category and per kind ("housing", "housing/emergency-bed")."""
+    counts: dict[str, int] = {}
+    rows = db.session.execute(select(Provision.category, Provision.kind, func.count()).where(Provision.status == "active")
+                              .group_by(Provision.category, Provision.kind)).all()
+    for category, kind, n in rows:
+        counts[category] = counts.get(category, 0) + n
+        if kind:
+            counts[f"{category}/{kind}"] = n
+    return counts
+
+
+def requiring_other_criteria(meets: Iterable[str]) -> list[int]:
+    """Listings that require a criterion beyond `meets`: a young person meeting only those
+    cannot use them. Read from the database, which holds what each listing requires."""
+    meets = set(meets)
+    rows = db.session.execute(select(Provision.id, Provision.requires).where(Provision.status == "active")).all()
+    return [pid for pid, requires in rows if set(requires or ()) - meets]
 
 
 def search_provisions(sq: search.SearchQuery) -> tuple[int, list[ProvisionResult]]:
