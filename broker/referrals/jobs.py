@@ -61,3 +61,23 @@ def referral_reminders() -> str:
                f"{short_name(c)}'s review is due on {c.review_date:%d %b %Y}.", link=f"/clients/{c.id}",
                key=f"review:{c.id}:{c.review_date.isoformat()}")
     return f"{tomorrow} due tomorrow, {overdue} overdue, {len(reviews)} reviews within {REVIEW_NOTICE_DAYS} days"
+
+
+CONSENT_NOTICE_DAYS = 14
+
+
+@due_job("consent-expiring", every=dt.timedelta(hours=6),
+         title="Tell PAs of consent to share that ends within 14 days, so they can ask the young person again")
+def consent_expiring() -> str:
+    from broker.clients.services import consents_expiring
+
+    ending = consents_expiring(within_days=CONSENT_NOTICE_DAYS)
+    for consent in ending:
+        c = consent.client
+        agency = consent.organisation.name
+        notify([c.pa], "consent-expiring", f"Consent ends {consent.expires_on:%d %b %Y}: {short_name(c)}",
+               f"{short_name(c)}'s consent to share with {agency} ({consent.purpose}) ends on "
+               f"{consent.expires_on:%d %b %Y}. Ask them whether they agree again before then; after it, "
+               f"referrals to {agency} are paused.",
+               link=f"/clients/{c.id}", key=f"consent-expiring:{consent.id}")
+    return f"{len(ending)} consents ending within {CONSENT_NOTICE_DAYS} days"

@@ -149,3 +149,25 @@ def test_an_answer_racing_the_lapse_is_refused_and_the_place_freed_once(app, wor
     db.session.rollback()
     assert places_taken(world) == 1  # freed once, by the lapse
     assert db.session.get(Referral, r.id).status == "lapsed"
+
+
+def test_a_pa_hears_once_of_consent_ending_within_14_days(app, world):
+    from broker.clients import services as clients
+    from tests.people import factories as pf
+
+    soon = pf.client(world["pa"], needs=["training"], first_name="Sam")
+    clients.record_consent(world["pa"], soon, world["org"].id, "referral", True,
+                           expires_on=TODAY + dt.timedelta(days=10))
+    later = pf.client(world["pa"], needs=["training"], first_name="Alex")
+    clients.record_consent(world["pa"], later, world["org"].id, "referral", True,
+                           expires_on=TODAY + dt.timedelta(days=40))
+    db.session.commit()
+    before = kinds_for(world["pa"]).count("consent-expiring")
+
+    assert ("consent-expiring", "done", "1 consents ending within 14 days") in run_due(["consent-expiring"], force=True)
+    run_due(["consent-expiring"], force=True)  # a second run tells nobody again
+    db.session.commit()
+    assert kinds_for(world["pa"]).count("consent-expiring") == before + 1
+    notice = db.session.scalars(select(Notification).where(Notification.kind == "consent-expiring")).one()
+    assert "Sam" in notice.subject and "Alex" not in notice.subject
+    assert notice.link == f"/clients/{soon.id}"
