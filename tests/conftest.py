@@ -1,5 +1,11 @@
 """Fixtures: a real database (SQLite by default, PostgreSQL when BROKER_TEST_DATABASE_URL
-says so), migrated once per run, emptied before each test; a fresh search index per test."""
+says so), migrated once per run, emptied before each test; a fresh search index per test.
+
+Run in parallel (`pytest -n 2`, pytest-xdist), each worker gets a database and a Redis
+database of its own: PostgreSQL `<name>_gw1` beside `<name>` (created when missing), and
+Redis `BROKER_TEST_REDIS_URL`'s number plus the worker's (10 plus it when unset), so that
+workers never empty each other's data. Test modules read these variables when imported,
+which is after this file."""
 from __future__ import annotations
 
 import os
@@ -12,6 +18,32 @@ from broker import create_app
 from broker.extensions import db
 
 TEST_DB_ENV = "BROKER_TEST_DATABASE_URL"
+TEST_REDIS_ENV = "BROKER_TEST_REDIS_URL"
+
+
+def _own_databases_per_worker() -> None:
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ... under pytest-xdist
+    if not worker:
+        return
+    n = int(worker.removeprefix("gw"))
+    base_redis = os.environ.get(TEST_REDIS_ENV, "redis://127.0.0.1:6379/10")
+    stem, _, number = base_redis.rpartition("/")
+    os.environ[TEST_REDIS_ENV] = f"{stem}/{int(number or 0) + n}"
+    url = os.environ.get(TEST_DB_ENV)
+    if url and url.startswith("postgresql") and n:
+        from sqlalchemy.engine import make_url
+
+        base = make_url(url)
+        mine = base.set(database=f"{base.database}_{worker}")
+        engine = create_engine(base, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": mine.database}):
+                conn.execute(text(f'CREATE DATABASE "{mine.database}"'))
+        engine.dispose()
+        os.environ[TEST_DB_ENV] = mine.render_as_string(hide_password=False)
+
+
+_own_databases_per_worker()
 
 
 def _database_url(tmp_path_factory) -> str:

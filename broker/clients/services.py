@@ -130,10 +130,10 @@ def check_record(data: dict, today: dt.date | None = None) -> Optional[Place]:
     for name in ("date_of_birth", "available_from", "assessment_date", "review_date"):
         if data.get(name) is not None:
             check_date(data[name], name)
+    if "area" in data and not data["area"]:
+        data["area"] = None  # the form's "where their home postcode is"
     if data.get("area") is not None and data["area"] not in COUNCIL_CODES:
         raise InputError("area", f"Choose a council: {', '.join(sorted(COUNCIL_CODES))}, or leave it empty to use the home postcode's")
-    if "area" in data and not data["area"]:
-        data["area"] = None
     if data.get("criteria") is not None:
         unknown = [c for c in data["criteria"] if c not in CRITERIA]
         if not isinstance(data["criteria"], (list, tuple)) or unknown:

@@ -217,7 +217,7 @@ def run_allocation(
     run = AllocationRun(
         started_at=dt.datetime.now(dt.timezone.utc), as_of=today, started_by_id=user.id if user else None, area=area,
     )
-    ages = {c.id: c.age for c in ap.problem.clients}
+    ages = {c.id: _age_on(c, today) for c in ap.problem.clients}
     for u in alloc.unmet:
         ref = ap.needs[(u.client, u.need)]
         run.unmet.append(AllocationUnmet(need_id=ref.need_id, category=ref.category, area=ref.area, month=ref.month,
@@ -240,6 +240,14 @@ RUN_STEPS = 4
 AGE_BANDS = ((13, 15, "13-15"), (16, 17, "16-17"), (18, 19, "18-19"))
 # Needs met by one more place is found by re-running the matcher, so only for the intakes where it helps most.
 EXTRA_MET_TOP = 3
+
+
+def _age_on(c: matching.Client, day: dt.date) -> Optional[int]:
+    """A matcher client's age in whole years on `day` (version 2 clients carry a birth date)."""
+    if c.birth_date is None:
+        return c.age
+    born = c.birth_date
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 def age_band(age: Optional[float]) -> Optional[str]:

@@ -103,7 +103,7 @@ def test_sharing_with_a_specialist_clears_the_complex_case_marker(app, client, t
     sign_in(client, team["pa2"])
     caseload = client.get("/clients/").get_data(as_text=True)
     assert "No specialist" in caseload
-    assert client.post(f"/clients/{team['complex'].id}/share", data={"email": specialist.email}).status_code == 302
+    assert client.post(f"/clients/{team['complex'].id}/share", data={"email": specialist.email, "purpose": "Specialist mental health support", "consent": "yes"}).status_code == 302
     assert "No specialist" not in client.get("/clients/").get_data(as_text=True)
     client.post("/logout")
     sign_in(client, team["lead"])

@@ -20,6 +20,9 @@ down_revision = '0010_lifecycle'
 branch_labels = None
 depends_on = None
 
+# Tables whose ids are named elsewhere stay AUTOINCREMENT on SQLite when a batch rebuilds them.
+NO_ID_REUSE = {'sqlite_autoincrement': True}
+
 
 def _twelve_months_on(value) -> dt.date:
     day = value if isinstance(value, dt.date) else dt.datetime.fromisoformat(str(value)[:19]).date()
@@ -30,12 +33,12 @@ def _twelve_months_on(value) -> dt.date:
 
 
 def upgrade():
-    with op.batch_alter_table('referral') as batch_op:
+    with op.batch_alter_table('referral', table_kwargs=NO_ID_REUSE) as batch_op:
         batch_op.add_column(sa.Column('shared_need_ids', sa.JSON(), server_default='[]', nullable=False))
         batch_op.add_column(sa.Column('paused_at', sa.DateTime(timezone=True), nullable=True))
-    with op.batch_alter_table('consent') as batch_op:
+    with op.batch_alter_table('consent', table_kwargs=NO_ID_REUSE) as batch_op:
         batch_op.add_column(sa.Column('expires_on', sa.Date(), nullable=True))
-    with op.batch_alter_table('client') as batch_op:
+    with op.batch_alter_table('client', table_kwargs=NO_ID_REUSE) as batch_op:
         batch_op.add_column(sa.Column('complex_needs', sa.Boolean(), server_default=sa.false(), nullable=False))
     with op.batch_alter_table('client_share') as batch_op:
         batch_op.add_column(sa.Column('purpose', sa.Text(), server_default='', nullable=False))
@@ -69,10 +72,10 @@ def downgrade():
     op.drop_table('share_request')
     with op.batch_alter_table('client_share') as batch_op:
         batch_op.drop_column('purpose')
-    with op.batch_alter_table('client') as batch_op:
+    with op.batch_alter_table('client', table_kwargs=NO_ID_REUSE) as batch_op:
         batch_op.drop_column('complex_needs')
-    with op.batch_alter_table('consent') as batch_op:
+    with op.batch_alter_table('consent', table_kwargs=NO_ID_REUSE) as batch_op:
         batch_op.drop_column('expires_on')
-    with op.batch_alter_table('referral') as batch_op:
+    with op.batch_alter_table('referral', table_kwargs=NO_ID_REUSE) as batch_op:
         batch_op.drop_column('paused_at')
         batch_op.drop_column('shared_need_ids')

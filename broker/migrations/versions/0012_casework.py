@@ -23,7 +23,7 @@ AUTOINCREMENT = {'sqlite_autoincrement': True}
 
 
 def upgrade():
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
+    with op.batch_alter_table('user_account', schema=None, table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.add_column(sa.Column('specialist_team', sa.String(length=100), nullable=True))
 
     op.create_table('supervision',
@@ -130,5 +130,5 @@ def downgrade():
     for table in ('conference_action', 'conference_attendee', 'case_conference', 'plan_review', 'plan_action',
                   'supervision_note', 'supervision'):
         op.drop_table(table)
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
+    with op.batch_alter_table('user_account', schema=None, table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.drop_column('specialist_team')
