@@ -65,6 +65,7 @@ def test_pa_refers_and_provider_accepts(live_server, page: Page, people):
     page.get_by_label("Home postcode").fill("ls9 7ab")
     fill_date(page, "Available from", today)
     page.get_by_role("radio", name="3 – urgent").check()
+    fill_date(page, "Assessment date", today)  # urgent: referred only on a recent assessment (APIR)
     page.get_by_label("Assessment summary").fill("Left college in October; wants to learn a trade.")
     page.get_by_role("button", name="Save record").click()
     expect(page.get_by_role("heading", name="Jordan Browser")).to_be_visible()

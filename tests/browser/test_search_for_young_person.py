@@ -84,7 +84,7 @@ def test_find_provision_for_a_young_person_from_their_record(live_server, audit:
     page.locator("#more-filters summary").click()
     page.get_by_label("Care leavers", exact=True).uncheck()
     page.get_by_role("button", name="Search").click()
-    expect(page.get_by_role("link", name="Young Parents House")).to_be_visible()
+    expect(page.get_by_role("link", name="Young Parents House", exact=True)).to_be_visible()
     audit.assert_clean()
 
 
