@@ -33,7 +33,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-DEFAULT_TIMEOUT_MS = 10_000
+DEFAULT_TIMEOUT_MS = 20_000
+# Two workers each drive a chromium on a shared 2-core machine: give assertions as long as actions.
+EXPECT_TIMEOUT_MS = 20_000
 HERE = Path(__file__).resolve().parent
 
 
@@ -79,7 +81,9 @@ def _matcher_compiled():
 
 @pytest.fixture(scope="session")
 def _sync_playwright(_require_browser):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
     with sync_playwright() as pw:
         yield pw
