@@ -46,7 +46,7 @@ from broker.errors import InputError
 from broker.extensions import db
 from broker.inputs import parse_month
 from broker.councils import area_centre, area_for_postcode, council_name
-from broker.eligibility import client_area
+from broker.eligibility import age_on, client_area
 from broker.insight.models import AllocationPlaceValue, AllocationProposal, AllocationRun, AllocationUnmet
 from broker.referrals.models import Referral
 
@@ -244,10 +244,7 @@ EXTRA_MET_TOP = 3
 
 def _age_on(c: matching.Client, day: dt.date) -> Optional[int]:
     """A matcher client's age in whole years on `day` (version 2 clients carry a birth date)."""
-    if c.birth_date is None:
-        return c.age
-    born = c.birth_date
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+    return c.age if c.birth_date is None else age_on(c.birth_date, day)
 
 
 def age_band(age: Optional[float]) -> Optional[str]:
