@@ -48,3 +48,19 @@ def test_docs_page_loads_nothing_from_another_origin(app, client):
             body = resp.get_data(as_text=True)
             assert "sourceMappingURL" not in body
     assert "<script>" not in html  # no inline script: a strict CSP allows the page
+
+
+def test_apps_in_one_process_serve_the_document_a_fresh_process_builds(app, client, tmp_path):
+    # Apps after the first in a process share its document rather than build it again.
+    import json
+    import subprocess
+    import sys
+
+    script = (
+        "import json, sys; from broker import create_app; "
+        "app = create_app({'SQLALCHEMY_DATABASE_URI': sys.argv[1], 'BROKER_INDEX_DIR': sys.argv[2]}); "
+        "print(json.dumps(app.test_client().get('/api/v1/openapi.json').get_json()))"
+    )
+    out = subprocess.run([sys.executable, "-c", script, f"sqlite:///{tmp_path / 'fresh.db'}", str(tmp_path / "ix")],
+                         capture_output=True, text=True, check=True).stdout
+    assert client.get("/api/v1/openapi.json").get_json() == json.loads(out.splitlines()[-1])

@@ -119,41 +119,57 @@ def _may(route: str) -> set[str]:
 ROLES = ["owner_pa", "lead", "other_lead", "other_pa", "provider", "other_provider", "manager", "admin", "anonymous"]
 
 
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("method,route", PAGES)
-def test_pages(app, client, world, role, method, route):
-    if role != "anonymous":
-        user = world["users"][role]
-        assert client.post("/login", data={"email": user.email, "password": pf.PASSWORD}).status_code == 302
-    url = route.format(**world)
-    resp = client.open(url, method=method, data={})
+# One world per role: a role's requests in turn, every wrong answer collected, so that a
+# failure names each (role, route) at once. Requests that are allowed carry empty bodies and
+# are refused for their content, so none changes what the next one sees.
+
+def _sign_in(client, world, role, api: bool) -> dict:
+    """The role's API headers (or a signed-in session for pages); none for anonymous."""
     if role == "anonymous":
-        assert resp.status_code == 302 and "/login" in resp.headers["Location"]
-    elif role in _may(route):
-        # Allowed: the page renders, or an empty form is refused for its content, not for access.
-        assert resp.status_code in ALLOWED | {302, 400}, resp.status_code
-    else:
-        assert resp.status_code in DENIED, (role, url, resp.status_code)
-        assert "Jordan" not in resp.get_data(as_text=True)
-
-
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("method,route", API)
-def test_api(app, client, world, role, method, route):
-    headers = {}
-    if role != "anonymous":
-        user = world["users"][role]
+        return {}
+    user = world["users"][role]
+    if api:
         token = client.post("/api/v1/auth/token", json={"email": user.email, "password": pf.PASSWORD}).get_json()["token"]
-        headers = {"Authorization": f"Bearer {token}"}
-    url = route.format(**world)
-    resp = client.open(url, method=method, headers=headers, json={})
-    if role == "anonymous":
-        assert resp.status_code == 401
-    elif role in _may(route):
-        assert resp.status_code in ALLOWED | {400, 409}, resp.status_code
-    else:
-        assert resp.status_code in DENIED, (role, url, resp.status_code)
-        assert "Jordan" not in resp.get_data(as_text=True)
+        return {"Authorization": f"Bearer {token}"}
+    assert client.post("/login", data={"email": user.email, "password": pf.PASSWORD}).status_code == 302
+    return {}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_pages(app, client, world, role):
+    _sign_in(client, world, role, api=False)
+    wrong = []
+    for method, route in PAGES:
+        url = route.format(**world)
+        resp = client.open(url, method=method, data={})
+        if role == "anonymous":
+            ok = resp.status_code == 302 and "/login" in resp.headers["Location"]
+        elif role in _may(route):
+            # Allowed: the page renders, or an empty form is refused for its content, not for access.
+            ok = resp.status_code in ALLOWED | {302, 400}
+        else:
+            ok = resp.status_code in DENIED and "Jordan" not in resp.get_data(as_text=True)
+        if not ok:
+            wrong.append((method, url, resp.status_code))
+    assert not wrong, (role, wrong)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_api(app, client, world, role):
+    headers = _sign_in(client, world, role, api=True)
+    wrong = []
+    for method, route in API:
+        url = route.format(**world)
+        resp = client.open(url, method=method, headers=headers, json={})
+        if role == "anonymous":
+            ok = resp.status_code == 401
+        elif role in _may(route):
+            ok = resp.status_code in ALLOWED | {400, 409}
+        else:
+            ok = resp.status_code in DENIED and "Jordan" not in resp.get_data(as_text=True)
+        if not ok:
+            wrong.append((method, url, resp.status_code))
+    assert not wrong, (role, wrong)
 
 
 @pytest.mark.parametrize("role", ["owner_pa", "provider", "manager", "anonymous"])
@@ -215,30 +231,27 @@ REFERRAL_API = [p for p in API if p[1].startswith("/api/v1/referrals/")]
 
 @pytest.mark.parametrize("state", ["paused", "expired"])
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("method,route", REFERRAL_PAGES + REFERRAL_API)
-def test_paused_referrals_and_expired_consent(app, client, world, state, role, method, route):
+def test_paused_referrals_and_expired_consent(app, client, world, state, role):
     {"paused": _paused, "expired": _expired}[state](world)
-    api = route.startswith("/api/")
-    headers = {}
-    if role != "anonymous":
-        user = world["users"][role]
-        if api:
-            token = client.post("/api/v1/auth/token", json={"email": user.email, "password": pf.PASSWORD}).get_json()["token"]
-            headers = {"Authorization": f"Bearer {token}"}
-        else:
-            assert client.post("/login", data={"email": user.email, "password": pf.PASSWORD}).status_code == 302
-    url = route.format(**world)
-    body = {"decision": "accept"} if route.endswith("/answer") else {}
-    resp = client.open(url, method=method, headers=headers, **({"json": body} if api else {"data": body}))
-    text = resp.get_data(as_text=True)
-    if role == "anonymous":
-        assert resp.status_code in {302, 401}
-    elif role not in _may(route):
-        assert resp.status_code in DENIED, (role, url, resp.status_code)
-    elif role == "provider" and route.endswith("/answer"):
-        # Paused, or consent expired (before the due job pauses it): it cannot be answered.
-        assert resp.status_code == 409, resp.status_code
-    else:
-        assert resp.status_code in ALLOWED | {302, 400}, resp.status_code
-    if role != "owner_pa":
-        assert "Jordan" not in text and "Background for the provider" not in text, (role, url)
+    wrong = []
+    for api, routes in ((False, REFERRAL_PAGES), (True, REFERRAL_API)):
+        headers = _sign_in(client, world, role, api)
+        for method, route in routes:
+            url = route.format(**world)
+            body = {"decision": "accept"} if route.endswith("/answer") else {}
+            resp = client.open(url, method=method, headers=headers, **({"json": body} if api else {"data": body}))
+            text = resp.get_data(as_text=True)
+            if role == "anonymous":
+                ok = resp.status_code in {302, 401}
+            elif role not in _may(route):
+                ok = resp.status_code in DENIED
+            elif role == "provider" and route.endswith("/answer"):
+                # Paused, or consent expired (before the due job pauses it): it cannot be answered.
+                ok = resp.status_code == 409
+            else:
+                ok = resp.status_code in ALLOWED | {302, 400}
+            if role != "owner_pa":
+                ok = ok and "Jordan" not in text and "Background for the provider" not in text
+            if not ok:
+                wrong.append((method, url, resp.status_code))
+    assert not wrong, (state, role, wrong)
