@@ -8,7 +8,7 @@ import hashlib
 
 from flask import current_app, request, url_for
 from flask_login import current_user
-from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from jinja2 import BytecodeCache, ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from broker.councils import council_name
 from broker.eligibility import describe, eligibility_text
@@ -155,6 +155,27 @@ def _unread_notifications() -> int:
     return unread_count(current_user) if current_user.is_authenticated else 0
 
 
+class _CompiledTemplates(BytecodeCache):
+    """Templates compiled once per process and shared by its apps (each test makes one).
+
+    Jinja keys each template on its name and checks the stored code against a checksum of
+    its source, so an edited template is compiled again, never served stale."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED_TEMPLATES = _CompiledTemplates()
+
+
 def register(app) -> None:
     # GOV.UK Frontend's Jinja macros (govuk-frontend-jinja) and its WTForms widgets'
     # templates, under their package names, after our own templates/.
@@ -166,6 +187,7 @@ def register(app) -> None:
         }),
     ])
     env = app.jinja_env
+    env.bytecode_cache = _COMPILED_TEMPLATES
     env.filters["category"] = category_label
     env.filters["date"] = _date
     env.filters["when"] = _when
