@@ -16,6 +16,8 @@ class Tuning:
     block_cell_of_reach: float = 0.5
     # Threads for the scans (numba kernels release the GIL).
     threads: int = 2
+    # Chunks of blocks a scan with a deadline is cut into (it stops between chunks).
+    deadline_chunks: int = 64
     # Mode "auto": exact (every arc in one flow) up to this many arcs, pricing beyond.
     max_exact_arcs: int = 12_000_000
     # Pricing (pricing.py).

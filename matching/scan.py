@@ -26,6 +26,7 @@ geopy km, wait, value) and `value_breakdown` (its terms).
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -38,19 +39,24 @@ from .index import ProblemIndex
 from .problem import MAX_WAIT_DAYS
 from .rules import (
     age_limited,
+    age_ok,
     age_years,
     area_code_ok,
+    area_ok,
     cost_units,
     criteria_ok,
+    distance_ok,
     exact_provision_km,
     excluded,
     fast_provision_km,
     first_failed_rule,
     placement_value,
     preference_bonus,
+    start_ok,
     value_of_terms,
     value_parts,
     wait_days,
+    wait_ok,
 )
 
 
@@ -402,8 +408,14 @@ def _chunks(index: ProblemIndex, parts: int) -> list[tuple[int, int]]:
 def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray, scale: float, *,
              v: np.ndarray | None = None, u: np.ndarray | None = None, best: int = 0, threshold: float = -np.inf,
              n_random: int = 0, seed: int = 0, threads: int | None = None,
-             check_eligible: bool = True, prune: bool = False, intake_best: int = 0) -> ScanResult:
-    """Run `scan_blocks` over every block, split across threads; see the module docstring."""
+             check_eligible: bool = True, prune: bool = False, intake_best: int = 0,
+             deadline: float | None = None) -> ScanResult:
+    """Run `scan_blocks` over every block, split across threads; see the module docstring.
+
+    With a `deadline` (a `time.perf_counter()` reading) the blocks are cut into many small
+    chunks and those not started by then are skipped: the result then says
+    ``complete=False`` (its G and eligibility cover only the blocks scanned).
+    """
     A = index.arrays
     N, I = index.n_needs, index.n_intakes
     v = np.zeros(N) if v is None else np.ascontiguousarray(v, dtype=np.float64)
@@ -421,7 +433,9 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
     open_u8 = open_need.astype(np.uint8)
     places = np.ascontiguousarray(places_left, dtype=np.int64)
     threads = threads or TUNING.threads
-    chunks = _chunks(index, 4 * threads if threads > 1 else 1)
+    # Small chunks when there is a deadline, so that stopping costs at most one chunk's time.
+    chunks = _chunks(index, TUNING.deadline_chunks if deadline is not None else (4 * threads if threads > 1 else 1))
+    skipped = []
     per_need = best + n_random if best > 0 else 8
 
     group = int(np.diff(A.loc_need_ptr).max(initial=1))
@@ -438,6 +452,9 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
     def one(chunk):
         b0, b1 = chunk
         parts = []
+        if deadline is not None and time.perf_counter() > deadline:
+            skipped.append(chunk)
+            return parts
         sf = np.empty((N_F, group))
         si = np.empty((N_I, group), dtype=np.int64)
         levels = np.empty((5, 8))
@@ -471,7 +488,8 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
         w = np.concatenate([p[2] for p in parts])
     else:
         need = intake = w = np.zeros(0, dtype=np.int64)
-    return ScanResult(need, intake, w, G, eligible.astype(bool), top_rc if best > 0 else None, complete=True)
+    return ScanResult(need, intake, w, G, eligible.astype(bool), top_rc if best > 0 else None,
+                      complete=not skipped)
 
 
 # --------------------------------------------------------------------------- one need / one client
@@ -500,6 +518,45 @@ def _blocked_by(A, needs, provs_of_cat_ptr, provs_of_cat, out):
                 if r > worst:
                     worst = r
         out[j] = worst
+
+
+@_kernel
+def _any_eligible(A, needs, provs_of_cat_ptr, provs_of_cat, out):
+    for j in range(len(needs)):
+        n = needs[j]
+        k = A.need_cat[n]
+        out[j] = 0
+        if k < 0:
+            continue
+        c = A.need_client[n]
+        l = A.client_loc[c]
+        for q in range(provs_of_cat_ptr[k], provs_of_cat_ptr[k + 1]):
+            p = provs_of_cat[q]
+            f0, f1 = A.prov_first_intake[p], A.prov_first_intake[p + 1]
+            if f0 == f1 or not area_ok(A, c, p) or not criteria_ok(A, c, p) or excluded(A, c, p):
+                continue
+            km, _ = fast_provision_km(A, l, p)
+            if not distance_ok(A, c, l, p, km):
+                continue
+            for i in range(f0, f1):
+                if start_ok(A, c, i) and wait_ok(A, c, i) and age_ok(A, c, p, i):
+                    out[j] = 1
+                    break
+            if out[j]:
+                break
+
+
+def any_eligible(index: ProblemIndex, needs: np.ndarray) -> np.ndarray:
+    """Per need of `needs` (numbers): some intake passes every rule, places or not.
+
+    Stops at a need's first eligible intake, so it costs a fraction of a scan: only
+    needs with no eligible intake at all look at every provision of their category.
+    """
+    ptr, provs = provisions_by_category(index)
+    needs = np.ascontiguousarray(needs, dtype=np.int64)
+    out = np.empty(len(needs), dtype=np.uint8)
+    _any_eligible(index.arrays, needs, ptr, provs, out)
+    return out.astype(bool)
 
 
 def blocked_by_rules(index: ProblemIndex, needs: np.ndarray) -> np.ndarray:
