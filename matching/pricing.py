@@ -138,11 +138,13 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
     greedy_units = float(g_w.sum())
     # Time kept for reading the answer out (placements, unmet reasons), per need.
     reserve = tuning.read_out_seconds_per_need * N
-    # The seed scan stops between chunks of blocks at the deadline (then no bound: it did
-    # not see every arc, and eligibility is checked at read-out for the needs it missed).
+    # The seed scan stops between blocks early enough to leave `Tuning.seed_share_of_time`'s
+    # rest for the first flows (then no bound: it did not see every arc, and eligibility is
+    # checked at read-out for the needs it missed).
     t = time.perf_counter()
+    seed_deadline = t + tuning.seed_share_of_time * (deadline - reserve - t)
     seed = run_scan(index, open_needs, places_left, scale, best=tuning.seed_best, n_random=tuning.seed_random,
-                    seed=1, threads=tuning.threads, intake_best=tuning.intake_best, deadline=deadline - reserve)
+                    seed=1, threads=tuning.threads, intake_best=tuning.intake_best, deadline=seed_deadline)
     last_scan = time.perf_counter() - t
     timing["scan_seconds"] += last_scan
     eligible = seed.eligible if seed.complete else None

@@ -412,9 +412,10 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
              deadline: float | None = None) -> ScanResult:
     """Run `scan_blocks` over every block, split across threads; see the module docstring.
 
-    With a `deadline` (a `time.perf_counter()` reading) the blocks are cut into many small
-    chunks and those not started by then are skipped: the result then says
-    ``complete=False`` (its G and eligibility cover only the blocks scanned).
+    With a `deadline` (a `time.perf_counter()` reading) each thread scans one block at a
+    time and starts none that would end past it (judged by its longest block so far); the
+    blocks left are skipped and the result says ``complete=False`` (its G and eligibility
+    then cover only the blocks scanned).
     """
     A = index.arrays
     N, I = index.n_needs, index.n_intakes
@@ -433,8 +434,7 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
     open_u8 = open_need.astype(np.uint8)
     places = np.ascontiguousarray(places_left, dtype=np.int64)
     threads = threads or TUNING.threads
-    # Small chunks when there is a deadline, so that stopping costs at most one chunk's time.
-    chunks = _chunks(index, TUNING.deadline_chunks if deadline is not None else (4 * threads if threads > 1 else 1))
+    chunks = _chunks(index, 4 * threads if threads > 1 else 1)
     skipped = []
     per_need = best + n_random if best > 0 else 8
 
@@ -452,9 +452,32 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
     def one(chunk):
         b0, b1 = chunk
         parts = []
-        if deadline is not None and time.perf_counter() > deadline:
-            skipped.append(chunk)
-            return parts
+        sf = np.empty((N_F, group))
+        si = np.empty((N_I, group), dtype=np.int64)
+        levels = np.empty((5, 8))
+        cap = max(1024, per_need * N // max(len(chunks), 1))
+        longest = 0.0  # the longest block so far: with a deadline, one block a call, none started that would overrun
+        while b0 < b1:
+            if deadline is not None and time.perf_counter() + longest > deadline:
+                skipped.append((b0, b1))
+                break
+            out_n = np.empty(cap, dtype=np.int64)
+            out_i = np.empty(cap, dtype=np.int64)
+            out_w = np.empty(cap, dtype=np.int64)
+            t = time.perf_counter()
+            end = b1 if deadline is None else b0 + 1
+            n_out, b_next = scan_blocks(A, b0, end, open_u8, places, v, u, float(scale), float(threshold), best,
+                                        n_random, seed, int(check_eligible), int(prune), top_i, top_w, top_rc, rnd_i,
+                                        rnd_w, seen, G, eligible, out_n, out_i, out_w, sf, si, levels, *side_lists())
+            parts.append((out_n[:n_out], out_i[:n_out], out_w[:n_out]))
+            if b_next < end and n_out == 0:
+                cap *= 4  # one block alone did not fit
+            elif b_next < end:
+                cap *= 2
+            else:
+                longest = max(longest, time.perf_counter() - t)
+            b0 = b_next
+        return parts
         sf = np.empty((N_F, group))
         si = np.empty((N_I, group), dtype=np.int64)
         levels = np.empty((5, 8))

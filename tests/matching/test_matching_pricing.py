@@ -164,7 +164,7 @@ def test_residual_duals_are_optimal():
     assert v.sum() + (index.intake_places * u).sum() == ex.w[used].sum()
 
 
-def test_scan_with_a_deadline_stops_between_chunks():
+def test_scan_with_a_deadline_stops_between_blocks():
     """A scan whose deadline has passed skips its blocks and says so; one with time left
     keeps exactly the arcs of a scan without a deadline."""
     import time
