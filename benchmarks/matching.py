@@ -44,6 +44,7 @@ import argparse
 import csv
 import importlib.util
 import json
+import os
 import random
 import resource
 import subprocess
@@ -205,10 +206,12 @@ def _peak_mb() -> float:
 
 
 def _load(path: str):
+    import orjson
+
     from matching import parse_problem
 
-    with open(path, encoding="utf-8") as f:
-        return parse_problem(json.load(f))
+    with open(path, "rb") as f:
+        return parse_problem(orjson.loads(f.read()))
 
 
 def run_one(kind: str, path: str, time_limit: float) -> dict:
@@ -306,10 +309,10 @@ def bench_10k(tmp: Path, seed: int) -> None:
           f"v2 exact / baseline: {r2['solve_s'] / base['flow_s']:.2f}x; objectives {r2['objective']:.2f} vs "
           f"{base['objective']:.2f}")
     print(f"10k x 2k marginal values (every intake): +{mv['mv_s']:.2f} s = {mv['mv_s'] / base['flow_s']:.2f} x one "
-          f"baseline solve (goal <= 1); solve with them {mv['solve_s']:.2f} s")
+          f"baseline solve (goal <= 1); solve with them {mv['solve_s']:.2f} s; {_load_average()}", flush=True)
 
 
-def bench_100k(tmp: Path, seed: int, time_limit: float) -> None:
+def bench_100k(tmp: Path, seed: int, time_limit: float, cli_limits: list[float]) -> None:
     path = _write(generate(100_000, 20_000, seed), tmp / "100k_v2.json")
     g = _subprocess("greedy", path)
     m = _subprocess("auto", path, time_limit)
@@ -319,16 +322,22 @@ def bench_100k(tmp: Path, seed: int, time_limit: float) -> None:
           f"(parse {m['parse_s']:.2f} s), peak {m['peak_mb']:.0f} MB, gap bound {_gap(m['gap_bound'])}, "
           f"{'proven optimal' if m['optimal'] else 'not proven optimal'} after {m['passes']} passes, "
           f"met {m['met']} vs greedy {g['met']} ({m['met'] - g['met']:+d}), urgency-weighted "
-          f"{m['urgency_met'] - g['urgency_met']:+d}, objective {m['objective']:.2f} vs {g['objective']:.2f}")
-    limit = 45.0
-    t = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "matching", "solve", str(path), "--time-limit", str(limit), "--out",
-                           str(tmp / "alloc.json")], cwd=HERE.parent, capture_output=True, text=True)
-    wall = time.perf_counter() - t
-    ok = done.returncode == 0
-    stats = json.loads((tmp / "alloc.json").read_text())["stats"] if ok else {}
-    print(f"CLI --time-limit {limit:g} at 100k x 20k: {wall:.2f} s wall, overrun {100 * (wall / limit - 1):+.1f}% "
-          f"(goal <= +10%), exit {done.returncode}, gap bound {_gap(stats.get('gap_bound'))}")
+          f"{m['urgency_met'] - g['urgency_met']:+d}, objective {m['objective']:.2f} vs {g['objective']:.2f}, "
+          f"{_load_average()}", flush=True)
+    for limit in cli_limits:
+        t = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "matching", "solve", str(path), "--time-limit", str(limit),
+                               "--out", str(tmp / "alloc.json")], cwd=HERE.parent, capture_output=True, text=True)
+        wall = time.perf_counter() - t
+        ok = done.returncode == 0
+        stats = json.loads((tmp / "alloc.json").read_text())["stats"] if ok else {}
+        print(f"CLI --time-limit {limit:g} at 100k x 20k: {wall:.2f} s wall, overrun {100 * (wall / limit - 1):+.1f}% "
+              f"(goal <= +10%), exit {done.returncode}, gap bound {_gap(stats.get('gap_bound'))}, "
+              f"met {stats.get('met')}, {_load_average()}", flush=True)
+
+
+def _load_average() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main() -> None:
@@ -336,6 +345,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-100k", action="store_true", help="only the 10k x 2k comparison")
     ap.add_argument("--limit", type=float, default=50.0, help="the library's time limit at 100k (s)")
+    ap.add_argument("--cli-limits", default="20,45", help="the command's --time-limit values to check (s, commas)")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--path", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -346,7 +356,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="matching-bench-") as d:
         bench_10k(Path(d), args.seed)
         if not args.no_100k:
-            bench_100k(Path(d), args.seed, args.limit)
+            bench_100k(Path(d), args.seed, args.limit, [float(x) for x in args.cli_limits.split(",")])
 
 
 if __name__ == "__main__":

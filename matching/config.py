@@ -24,6 +24,7 @@ class Tuning:
     pass_best: int = 16  # each pass: per need its best arcs by reduced cost (those > 0 join)
     intake_best: int = 16  # ... and per intake its best needs (in the seed and every pass)
     keep_reduced_cost: float = 20.0  # between passes keep unused arcs within this of pricing out (value units)
+    seed_share_of_time: float = 0.6  # of the time left after greedy, at most this for the seed scan (flows get the rest)
     time_limit: float = 50.0  # seconds, pricing mode's default limit
     # Estimates for staying within the time limit (measured at 100k x 20k on a loaded 2-core machine).
     read_out_seconds_per_need: float = 2e-5

@@ -134,10 +134,10 @@ def residual_graph(n_needs, n_intakes, arc_need, arc_intake, arc_w, used, capaci
 
 
 @numba.njit(cache=True, nogil=True)
-def _spfa(ptr, head, cost):
-    """Shortest distances from a virtual source joined to every node at cost 0."""
+def _spfa(ptr, head, cost, d):
+    """Lowers the labels d (<= 0) until no residual arc is violated: with d = 0, the shortest
+    distances from a virtual source joined to every node at cost 0."""
     n_nodes = len(ptr) - 1
-    d = np.zeros(n_nodes, dtype=np.int64)
     queue = np.arange(n_nodes, dtype=np.int64)
     ring = np.empty(n_nodes + 1, dtype=np.int64)
     ring[:n_nodes] = queue
@@ -169,10 +169,16 @@ def _spfa(ptr, head, cost):
 
 
 def potentials(n_needs: int, n_intakes: int, arc_need: np.ndarray, arc_intake: np.ndarray, arc_w: np.ndarray,
-               used: np.ndarray, capacity: np.ndarray):
-    """Optimal potentials of an optimal flow: (d, residual graph). See the module docstring."""
+               used: np.ndarray, capacity: np.ndarray, start: np.ndarray | None = None):
+    """Optimal potentials of an optimal flow: (d, residual graph). See the module docstring.
+
+    `start` (the potentials of a previous, similar flow) only speeds it up: label correcting
+    from any labels <= 0 ends at labels that violate no residual arc, which is all that the
+    duals need (v >= 0, u >= 0, v + u >= W, tight on used arcs).
+    """
     graph = residual_graph(n_needs, n_intakes, arc_need, arc_intake, arc_w, used, capacity)
-    d, ok = _spfa(*graph)
+    d0 = np.zeros(n_needs + n_intakes + 1, dtype=np.int64) if start is None else np.minimum(start, 0).astype(np.int64)
+    d, ok = _spfa(*graph, d0)
     if not ok:
         raise RuntimeError("residual graph has a negative cycle: the flow is not optimal")
     return d, graph

@@ -17,7 +17,7 @@ import numpy as np
 
 from .index import ProblemIndex
 from .problem import RULES, Allocation, Placement, ProblemError, Unmet
-from .scan import blocked_by_rules, placement_figures, run_scan
+from .scan import any_eligible, blocked_by_rules, placement_figures
 
 NO_ELIGIBLE = "no_eligible_provision"
 CAPACITY = "capacity"
@@ -66,10 +66,11 @@ def apply_pins(index: ProblemIndex, pinned: Iterable[Any]) -> tuple[np.ndarray, 
 
 def eligible_needs(index: ProblemIndex, needs: np.ndarray) -> np.ndarray:
     """Per need of `needs` (a mask): some intake passes every rule (places or not)."""
-    if not needs.any():
-        return np.zeros(index.n_needs, dtype=bool)
-    no_places = np.zeros(index.n_intakes, dtype=np.int64)  # nothing usable: only the rules are checked
-    return run_scan(index, needs, no_places, 1.0).eligible
+    out = np.zeros(index.n_needs, dtype=bool)
+    picked = np.flatnonzero(needs)
+    if len(picked):
+        out[picked] = any_eligible(index, picked)
+    return out
 
 
 def blocked_by(index: ProblemIndex, needs: np.ndarray) -> list[str]:

@@ -88,11 +88,22 @@ class _Restricted:
     def keep(self, mask: np.ndarray) -> None:
         self.need, self.intake, self.w, self.used = self.need[mask], self.intake[mask], self.w[mask], self.used[mask]
 
-    def solve(self, categories) -> None:
+    def solve(self, categories, deadline: float, seconds_per_arc: float) -> tuple[np.ndarray, float]:
+        """Re-solve each category's flow while its estimated time (arcs x `seconds_per_arc`)
+        fits before `deadline`; the categories left unsolved keep their last flow (still
+        feasible). Returns those left and the seconds per arc measured."""
         cat = self.index.arrays.need_cat[self.need]
-        for k in categories:
+        arcs, seconds = 0, 0.0
+        for j, k in enumerate(categories):
             m = np.flatnonzero(cat == k)
+            rate = seconds / arcs if arcs else seconds_per_arc
+            if time.perf_counter() + 1.25 * rate * len(m) > deadline:
+                return np.asarray(categories[j:]), rate
+            t = time.perf_counter()
             self.used[m] = compact_flow(self.need[m], self.intake[m], self.w[m], self.cap)
+            seconds += time.perf_counter() - t
+            arcs += len(m)
+        return np.zeros(0, dtype=np.int64), seconds / arcs if arcs else seconds_per_arc
 
     def in_set(self, need, intake) -> np.ndarray:
         key = np.sort(self.need * self.I + self.intake)
@@ -127,31 +138,16 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
     greedy_units = float(g_w.sum())
     # Time kept for reading the answer out (placements, unmet reasons), per need.
     reserve = tuning.read_out_seconds_per_need * N
-    # A full scan's time, from the needs of a sample of locations (a location's needs share
-    # its distances, so sampling whole locations keeps the cost per need).
-    sample = np.zeros(N, dtype=bool)
-    live = np.flatnonzero(known)
-    locs = np.unique(A.client_loc[A.need_client[live]])
-    rng = np.random.default_rng(1)
-    for loc in rng.permutation(locs).tolist():
-        sample[A.loc_needs[A.loc_need_ptr[loc * K]:A.loc_need_ptr[loc * K + K]]] = True
-        if sample.sum() >= 400:
-            break
-    sample &= known
+    # The seed scan stops between blocks early enough to leave `Tuning.seed_share_of_time`'s
+    # rest for the first flows (then no bound: it did not see every arc, and eligibility is
+    # checked at read-out for the needs it missed).
     t = time.perf_counter()
-    run_scan(index, sample, places_left, scale, best=tuning.seed_best, threads=1)
-    scan_estimate = (time.perf_counter() - t) * len(live) / max(int(sample.sum()), 1) / max(tuning.threads * 0.8, 1.0)
-    t = time.perf_counter()
-    if t + scan_estimate + reserve > deadline:
-        # Not even the seed fits: greedy's answer (its unmet reasons need the rules checked).
-        seed = run_scan(index, open_needs, np.zeros(I, dtype=np.int64), scale, threads=tuning.threads)
-        seed.complete = False
-    else:
-        seed = run_scan(index, open_needs, places_left, scale, best=tuning.seed_best, n_random=tuning.seed_random,
-                        seed=1, threads=tuning.threads, intake_best=tuning.intake_best)
+    seed_deadline = t + tuning.seed_share_of_time * (deadline - reserve - t)
+    seed = run_scan(index, open_needs, places_left, scale, best=tuning.seed_best, n_random=tuning.seed_random,
+                    seed=1, threads=tuning.threads, intake_best=tuning.intake_best, deadline=seed_deadline)
     last_scan = time.perf_counter() - t
     timing["scan_seconds"] += last_scan
-    eligible = seed.eligible
+    eligible = seed.eligible if seed.complete else None
 
     def bounds(G, u):
         """Per category: sum_n max(0, G_n) + sum_i places_i u_i (a proven upper bound)."""
@@ -161,6 +157,9 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
     bound_k = bounds(seed.G, np.zeros(I))
     R = _Restricted(index, cap)
     R.add(np.concatenate([g_need, seed.need]), np.concatenate([g_intake, seed.intake]), np.concatenate([g_w, seed.w]))
+    # Greedy's placements stand in each category until its first flow: a category the time
+    # limit leaves unsolved is still as good as greedy's.
+    R.used = np.isin(R.need * I + R.intake, g_need * I + g_intake)
     proven = np.zeros(K, dtype=bool)
     proven[np.bincount(need_cat[R.need], minlength=K)[:K] == 0] = True  # nothing to place there
     dirty = np.flatnonzero(~proven)
@@ -170,18 +169,22 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
     v = np.zeros(N, dtype=np.int64)
     u = np.zeros(I, dtype=np.int64)
     last_flow = 0.0
+    per_arc = tuning.flow_seconds_per_arc
+    d = None  # the last round's potentials, where the next round's search for them starts
     while True:
         # Re-solve the categories whose arcs changed.
         if len(dirty):
-            if not flows and time.perf_counter() + tuning.flow_seconds_per_arc * len(R.need) + reserve > deadline:
-                break  # not even one flow fits: greedy's answer stands (never reached with flows > 0)
             t = time.perf_counter()
-            R.solve(dirty)
+            left, per_arc = R.solve(dirty, deadline - reserve, per_arc)
             last_flow = time.perf_counter() - t
             timing["flow_seconds"] += last_flow
+            if len(left) == len(dirty):
+                break  # no flow fits: the last allocation (or greedy's) stands
             flows += 1
+            if len(left):
+                break  # out of time mid-round: the categories solved have their new optimum
             t = time.perf_counter()
-            d, _ = potentials(N, I, R.need, R.intake, R.w, R.used, cap)
+            d, _ = potentials(N, I, R.need, R.intake, R.w, R.used, cap, start=d)
             v, u = duals(N, I, d, R.intake)
             clock("duals_seconds", t)
             history.append({"t": round(time.perf_counter() - t0, 2), "arcs": int(len(R.need)),
@@ -202,7 +205,9 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
         t = time.perf_counter()
         pr = run_scan(index, mask, places_left, scale, v=v.astype(np.float64), u=u.astype(np.float64),
                       best=tuning.pass_best, threshold=0.0, threads=tuning.threads,
-                      check_eligible=False, prune=True, intake_best=tuning.intake_best)
+                      check_eligible=False, prune=True, intake_best=tuning.intake_best, deadline=deadline - reserve)
+        if not pr.complete:
+            break  # out of time mid-pass: its G covers only part of the needs, so no bound from it
         last_scan = (time.perf_counter() - t) / max(share, 1e-9)
         timing["scan_seconds"] += time.perf_counter() - t
         passes += 1
@@ -241,7 +246,7 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
         used = np.ones(len(need), dtype=bool)
         primal = greedy_units
     bound = float(bound_k.sum()) if not optimal else primal
-    if not seed.complete:
+    if not seed.complete and not optimal:
         bound = float("inf")  # the seed scan did not see every arc: no bound
     stats = {"pricing_passes": passes, "flow_rounds": flows, "categories_proven": int(proven.sum()),
              "history": history, **{k: round(x, 3) for k, x in timing.items()}}

@@ -26,6 +26,7 @@ geopy km, wait, value) and `value_breakdown` (its terms).
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -38,19 +39,24 @@ from .index import ProblemIndex
 from .problem import MAX_WAIT_DAYS
 from .rules import (
     age_limited,
+    age_ok,
     age_years,
     area_code_ok,
+    area_ok,
     cost_units,
     criteria_ok,
+    distance_ok,
     exact_provision_km,
     excluded,
     fast_provision_km,
     first_failed_rule,
     placement_value,
     preference_bonus,
+    start_ok,
     value_of_terms,
     value_parts,
     wait_days,
+    wait_ok,
 )
 
 
@@ -402,8 +408,15 @@ def _chunks(index: ProblemIndex, parts: int) -> list[tuple[int, int]]:
 def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray, scale: float, *,
              v: np.ndarray | None = None, u: np.ndarray | None = None, best: int = 0, threshold: float = -np.inf,
              n_random: int = 0, seed: int = 0, threads: int | None = None,
-             check_eligible: bool = True, prune: bool = False, intake_best: int = 0) -> ScanResult:
-    """Run `scan_blocks` over every block, split across threads; see the module docstring."""
+             check_eligible: bool = True, prune: bool = False, intake_best: int = 0,
+             deadline: float | None = None) -> ScanResult:
+    """Run `scan_blocks` over every block, split across threads; see the module docstring.
+
+    With a `deadline` (a `time.perf_counter()` reading) each thread scans one block at a
+    time and starts none that would end past it (judged by its longest block so far); the
+    blocks left are skipped and the result says ``complete=False`` (its G and eligibility
+    then cover only the blocks scanned).
+    """
     A = index.arrays
     N, I = index.n_needs, index.n_intakes
     v = np.zeros(N) if v is None else np.ascontiguousarray(v, dtype=np.float64)
@@ -422,6 +435,7 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
     places = np.ascontiguousarray(places_left, dtype=np.int64)
     threads = threads or TUNING.threads
     chunks = _chunks(index, 4 * threads if threads > 1 else 1)
+    skipped = []
     per_need = best + n_random if best > 0 else 8
 
     group = int(np.diff(A.loc_need_ptr).max(initial=1))
@@ -438,6 +452,32 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
     def one(chunk):
         b0, b1 = chunk
         parts = []
+        sf = np.empty((N_F, group))
+        si = np.empty((N_I, group), dtype=np.int64)
+        levels = np.empty((5, 8))
+        cap = max(1024, per_need * N // max(len(chunks), 1))
+        longest = 0.0  # the longest block so far: with a deadline, one block a call, none started that would overrun
+        while b0 < b1:
+            if deadline is not None and time.perf_counter() + longest > deadline:
+                skipped.append((b0, b1))
+                break
+            out_n = np.empty(cap, dtype=np.int64)
+            out_i = np.empty(cap, dtype=np.int64)
+            out_w = np.empty(cap, dtype=np.int64)
+            t = time.perf_counter()
+            end = b1 if deadline is None else b0 + 1
+            n_out, b_next = scan_blocks(A, b0, end, open_u8, places, v, u, float(scale), float(threshold), best,
+                                        n_random, seed, int(check_eligible), int(prune), top_i, top_w, top_rc, rnd_i,
+                                        rnd_w, seen, G, eligible, out_n, out_i, out_w, sf, si, levels, *side_lists())
+            parts.append((out_n[:n_out], out_i[:n_out], out_w[:n_out]))
+            if b_next < end and n_out == 0:
+                cap *= 4  # one block alone did not fit
+            elif b_next < end:
+                cap *= 2
+            else:
+                longest = max(longest, time.perf_counter() - t)
+            b0 = b_next
+        return parts
         sf = np.empty((N_F, group))
         si = np.empty((N_I, group), dtype=np.int64)
         levels = np.empty((5, 8))
@@ -471,7 +511,8 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
         w = np.concatenate([p[2] for p in parts])
     else:
         need = intake = w = np.zeros(0, dtype=np.int64)
-    return ScanResult(need, intake, w, G, eligible.astype(bool), top_rc if best > 0 else None, complete=True)
+    return ScanResult(need, intake, w, G, eligible.astype(bool), top_rc if best > 0 else None,
+                      complete=not skipped)
 
 
 # --------------------------------------------------------------------------- one need / one client
@@ -500,6 +541,45 @@ def _blocked_by(A, needs, provs_of_cat_ptr, provs_of_cat, out):
                 if r > worst:
                     worst = r
         out[j] = worst
+
+
+@_kernel
+def _any_eligible(A, needs, provs_of_cat_ptr, provs_of_cat, out):
+    for j in range(len(needs)):
+        n = needs[j]
+        k = A.need_cat[n]
+        out[j] = 0
+        if k < 0:
+            continue
+        c = A.need_client[n]
+        l = A.client_loc[c]
+        for q in range(provs_of_cat_ptr[k], provs_of_cat_ptr[k + 1]):
+            p = provs_of_cat[q]
+            f0, f1 = A.prov_first_intake[p], A.prov_first_intake[p + 1]
+            if f0 == f1 or not area_ok(A, c, p) or not criteria_ok(A, c, p) or excluded(A, c, p):
+                continue
+            km, _ = fast_provision_km(A, l, p)
+            if not distance_ok(A, c, l, p, km):
+                continue
+            for i in range(f0, f1):
+                if start_ok(A, c, i) and wait_ok(A, c, i) and age_ok(A, c, p, i):
+                    out[j] = 1
+                    break
+            if out[j]:
+                break
+
+
+def any_eligible(index: ProblemIndex, needs: np.ndarray) -> np.ndarray:
+    """Per need of `needs` (numbers): some intake passes every rule, places or not.
+
+    Stops at a need's first eligible intake, so it costs a fraction of a scan: only
+    needs with no eligible intake at all look at every provision of their category.
+    """
+    ptr, provs = provisions_by_category(index)
+    needs = np.ascontiguousarray(needs, dtype=np.int64)
+    out = np.empty(len(needs), dtype=np.uint8)
+    _any_eligible(index.arrays, needs, ptr, provs, out)
+    return out.astype(bool)
 
 
 def blocked_by_rules(index: ProblemIndex, needs: np.ndarray) -> np.ndarray:

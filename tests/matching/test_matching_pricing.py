@@ -162,3 +162,32 @@ def test_residual_duals_are_optimal():
     assert (v >= 0).all() and (u >= 0).all()
     assert (v[ex.need] + u[ex.intake] >= ex.w).all()
     assert v.sum() + (index.intake_places * u).sum() == ex.w[used].sum()
+
+
+def test_scan_with_a_deadline_stops_between_blocks():
+    """A scan whose deadline has passed skips its blocks and says so; one with time left
+    keeps exactly the arcs of a scan without a deadline."""
+    import time
+
+    index, scale = _setup(11)
+    N = index.n_needs
+    full = run_scan(index, np.ones(N, dtype=bool), index.intake_places, scale)
+    late = run_scan(index, np.ones(N, dtype=bool), index.intake_places, scale, deadline=time.perf_counter() - 1)
+    assert full.complete and not late.complete and len(late.need) < len(full.need)
+    timed = run_scan(index, np.ones(N, dtype=bool), index.intake_places, scale, deadline=time.perf_counter() + 600)
+    assert timed.complete
+    assert sorted(zip(timed.need.tolist(), timed.intake.tolist())) == sorted(zip(full.need.tolist(), full.intake.tolist()))
+    assert (timed.eligible == full.eligible).all()
+
+
+def test_eligibility_check_agrees_with_the_scan():
+    """The early-stopping eligibility check (unmet reasons) agrees with a full scan's."""
+    from matching.scan import any_eligible
+
+    index, scale = _setup(12)
+    N = index.n_needs
+    no_places = np.zeros(index.n_intakes, dtype=np.int64)
+    full = run_scan(index, np.ones(N, dtype=bool), no_places, scale)
+    quick = any_eligible(index, np.arange(N))
+    assert 0 < quick.sum() < N
+    assert (quick == full.eligible).all()
