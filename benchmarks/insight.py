@@ -8,7 +8,8 @@ with the shortage story), runs the matcher once, then times GET /insight/ (signe
 the demo manager) and GET /provisions/<id> (a demo listing, public; the same signed-in client) in
 alternation, through the app's own WSGI stack in this process. Then adds young people
 with open needs up to --young-people in all, runs the matcher again and times both
-again. Printed: median and p90 ms of each page, and the dashboard / listing ratio.
+again. Printed: median and p90 ms of each page, the dashboard / listing ratio, the SQL
+statements one dashboard runs and the load average.
 The machine is shared: read the ratio, measured in the same run.
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import os
 import random
 import statistics
 import sys
@@ -35,6 +37,24 @@ def _time(http, path: str) -> float:
     ms = (time.perf_counter() - t0) * 1000
     assert res.status_code == 200, (path, res.status_code)
     return ms
+
+
+def statements_per_request(http, path: str) -> int:
+    """SQL statements one GET runs (a SQLAlchemy event listener counts them)."""
+    from broker.extensions import db
+    from sqlalchemy import event
+
+    count = [0]
+
+    def counted(*_args):
+        count[0] += 1
+
+    event.listen(db.engine, "before_cursor_execute", counted)
+    try:
+        _time(http, path)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", counted)
+    return count[0]
 
 
 def measure(manager, pa, listing_path: str, n: int) -> dict:
@@ -140,8 +160,10 @@ def main(argv=None) -> None:
             f = run.figures
             print(f"{label}: allocation run {time.perf_counter() - t0:.1f} s ({f['needs']} needs, {f['met']} met)", flush=True)
             r = measure(manager, pa, f"/provisions/{listing_id}", args.requests)
+            load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
             print(f"{label}: dashboard median {r['dashboard_ms']} ms (p90 {r['dashboard_p90_ms']}), listing page median "
-                  f"{r['listing_ms']} ms (p90 {r['listing_p90_ms']}), ratio {r['ratio']}x", flush=True)
+                  f"{r['listing_ms']} ms (p90 {r['listing_p90_ms']}), ratio {r['ratio']}x; "
+                  f"{statements_per_request(manager, '/insight/')} SQL statements a dashboard; load average {load}", flush=True)
 
 
 if __name__ == "__main__":

@@ -2,18 +2,20 @@
 
 The problem (one `matching.Problem` for the whole scope):
 
-- Young people: every client with an open need whose home area is in scope. Each is
+- Young people: every client with an open need whose area (`home_area`) is in scope. Each is
   turned into a matcher client by `broker.clients.suggestions.matcher_client`, the same
   code PA suggestions use (contract version 2), so needs are one per category,
   ``available_from`` is ``max(available_from, today)``, and their area, criteria,
   birth date, when each need was recorded and their preferences go in.
-- Provision: every active listing with an upcoming intake (rolling, or not yet started)
-  that has a free place, wherever it is (young people cross council borders; the areas
-  a listing serves and the matcher's travel limit decide), built by
+- Provision: every active listing with an upcoming intake (rolling, or not yet started),
+  wherever it is (young people cross council borders; the areas a listing serves and
+  the matcher's travel limit decide), built by
   `broker.clients.suggestions.matcher_provision`: every site (distance to the nearest),
   areas, requirements; stale listings weigh `STALE_WEIGHT` as in suggestions. The
   figures count a listing in the council of its first site (`listing_area`).
-- Places: an intake offers ``places - places_taken``. Accepted referrals are pinned
+- Places: an intake offers ``places - places_taken``, and a full intake stays in with 0
+  places (the contract allows it), so a need that only full intakes could take is unmet
+  for ``capacity``, not ``no_eligible_provision``. Accepted referrals are pinned
   (the young person has a place). Their place is already in ``places_taken`` and the
   matcher takes one place per pin again, so each pinned referral adds one back to its
   intake's places in the problem: a pinned place is counted once. Referrals awaiting an
@@ -99,7 +101,9 @@ def _scope_clients(area: Optional[str]) -> list[Client]:
 
 
 def home_area(c: Client) -> str:
-    """The council a young person is counted in: the one whose services they use."""
+    """The council a young person is counted in: the one whose services they use (the area
+    their PA recorded, else their home postcode's). Every insight figure places them so
+    (in SQL: `sql.area_code`)."""
     return council_name(client_area(c))
 
 
@@ -156,10 +160,10 @@ def build_allocation_problem(today: dt.date | None = None, area: Optional[str] =
     for p in provisions:
         if not p.locations:
             continue
-        listing = matcher_provision(p, today, stale_days, pins_per_intake, drop_full=True)
+        listing = matcher_provision(p, today, stale_days, pins_per_intake)
         provision_areas[listing.id] = listing_area(p)
         listings[listing.id] = dataclasses.replace(listing, intakes=())
-        if listing.intakes:
+        if listing.intakes:  # full ones included (0 places)
             m_provisions.append(listing)
     problem = matching.Problem(as_of=today, clients=tuple(m_clients), provisions=tuple(m_provisions), version=2, report=frozenset({"marginal_values"}))
     return AllocationProblem(problem, pinned, needs, provision_areas, listings, area, time.perf_counter() - t0)
@@ -238,6 +242,7 @@ def run_allocation(
 
 RUN_STEPS = 4
 AGE_BANDS = ((13, 15, "13-15"), (16, 17, "16-17"), (18, 19, "18-19"))
+NOT_GIVEN = "Not given"
 # Needs met by one more place is found by re-running the matcher, so only for the intakes where it helps most.
 EXTRA_MET_TOP = 3
 
@@ -255,6 +260,11 @@ def age_band(age: Optional[float]) -> Optional[str]:
         if lo <= age <= hi:
             return label
     return None
+
+
+def band_on(born: Optional[dt.date], day: dt.date) -> str:
+    """A young person's age band on `day`, as figures group them (NOT_GIVEN outside the bands or with no birth date)."""
+    return (age_band(age_on(born, day)) if born else None) or NOT_GIVEN
 
 
 def with_one_more_place(problem: matching.Problem, intake_id: str) -> matching.Problem:
@@ -298,7 +308,7 @@ def recent_runs(limit: int = 10) -> list[AllocationRun]:
 
 def proposals_for(client: Client) -> tuple[Optional[AllocationRun], list[AllocationProposal]]:
     """What the latest run covering this young person's area proposes for their open needs (for their PA)."""
-    area = area_for_postcode(client.home_postcode)
+    area = home_area(client)
     run = db.session.scalar(
         select(AllocationRun).where((AllocationRun.area.is_(None)) | (AllocationRun.area == area))
         .order_by(AllocationRun.started_at.desc(), AllocationRun.id.desc()).limit(1))

@@ -8,11 +8,10 @@ from collections import defaultdict
 
 from flask import current_app
 from sqlalchemy import case, func, or_, select
-from sqlalchemy.orm import selectinload
 
 from broker.auth.models import User
 from broker.clients.models import Client, ClientNeed
-from broker.directory.models import Provision
+from broker.directory.models import Organisation, Provision
 from broker.extensions import db
 from broker.referrals.models import Referral
 
@@ -27,17 +26,18 @@ def _utc(at: dt.datetime) -> dt.datetime:
 
 
 def stale_providers(today: dt.date | None = None) -> list[dict]:
-    """Organisations with listings not confirmed within BROKER_STALE_DAYS, most stale first."""
+    """Organisations with listings not confirmed within BROKER_STALE_DAYS, most stale first (one SQL count)."""
     today = today or dt.date.today()
-    stale_days = current_app.config["BROKER_STALE_DAYS"]
-    per_org: dict[int, dict] = {}
-    for p in db.session.scalars(select(Provision).where(Provision.status == "active").options(selectinload(Provision.organisation))):
-        row = per_org.setdefault(p.organisation_id, {"organisation": p.organisation.name, "listings": 0, "stale": 0, "oldest": p.last_confirmed})
-        row["listings"] += 1
-        row["oldest"] = min(row["oldest"], p.last_confirmed)
-        if p.is_stale(today, stale_days):
-            row["stale"] += 1
-    rows = [dict(r, days_since=(today - r["oldest"]).days) for r in per_org.values() if r["stale"]]
+    # Provision.is_stale: more than stale_days since it was last confirmed.
+    confirmed_by = today - dt.timedelta(days=current_app.config["BROKER_STALE_DAYS"])
+    stale = func.sum(case((Provision.last_confirmed < confirmed_by, 1), else_=0))
+    counted = db.session.execute(
+        select(Organisation.name, func.count(Provision.id), stale, func.min(Provision.last_confirmed))
+        .join(Organisation, Organisation.id == Provision.organisation_id)
+        .where(Provision.status == "active").group_by(Organisation.id, Organisation.name).having(stale > 0)
+    ).all()
+    rows = [{"organisation": name, "listings": listings, "stale": int(n), "oldest": oldest, "days_since": (today - oldest).days}
+            for name, listings, n, oldest in counted]
     return sorted(rows, key=lambda r: (-r["stale"], -r["days_since"], r["organisation"]))
 
 
@@ -46,15 +46,19 @@ def answer_times(today: dt.date | None = None) -> list[dict]:
     today = today or dt.date.today()
     per_org: dict[int, dict] = {}
     hours: dict[int, list[float]] = defaultdict(list)
-    for r in db.session.scalars(select(Referral).options(selectinload(Referral.organisation))):
-        row = per_org.setdefault(r.organisation_id, {"organisation": r.organisation.name, "referrals": 0, "answered": 0, "late": 0, "overdue": 0})
+    # Columns, one row a referral: the median needs every answer time.
+    for org_id, name, status, sent_at, answered_at, answer_by in db.session.execute(
+        select(Referral.organisation_id, Organisation.name, Referral.status, Referral.sent_at, Referral.answered_at,
+               Referral.answer_by).join(Organisation, Organisation.id == Referral.organisation_id)
+    ):
+        row = per_org.setdefault(org_id, {"organisation": name, "referrals": 0, "answered": 0, "late": 0, "overdue": 0})
         row["referrals"] += 1
-        if r.answered_at is not None:
+        if answered_at is not None:
             row["answered"] += 1
-            hours[r.organisation_id].append((_utc(r.answered_at) - _utc(r.sent_at)).total_seconds() / 3600)
-            if r.answered_at.date() > r.answer_by:
+            hours[org_id].append((_utc(answered_at) - _utc(sent_at)).total_seconds() / 3600)
+            if answered_at.date() > answer_by:
                 row["late"] += 1
-        elif r.status in ("sent", "more_info") and r.answer_by < today:
+        elif status in ("sent", "more_info") and answer_by < today:
             row["overdue"] += 1
     rows = []
     for org_id, row in per_org.items():
@@ -63,11 +67,6 @@ def answer_times(today: dt.date | None = None) -> list[dict]:
         row["mean_hours"] = round(statistics.fmean(h), 1) if h else None
         rows.append(row)
     return sorted(rows, key=lambda r: (-(r["overdue"] + r["late"]), -(r["median_hours"] or 0), r["organisation"]))
-
-
-def _complex(client: Client) -> bool:
-    # Complex: the assessment rates them most urgent, or found two or more needs.
-    return client.urgency >= 3 or len(client.needs) >= 2
 
 
 def caseloads() -> list[dict]:
@@ -92,25 +91,25 @@ def caseloads() -> list[dict]:
 
 def specialist_reach() -> list[dict]:
     """Complex cases with a specialist need: how many were referred to, and placed in, specialist
-    provision, split by whether their PA carries a targeted (<= 20) or a high caseload."""
-    clients = db.session.scalars(select(Client).options(selectinload(Client.needs))).all()
-    size: dict[int, int] = defaultdict(int)
-    for c in clients:
-        size[c.pa_id] += 1
-    referred: dict[int, set[str]] = defaultdict(set)
-    for client_id, status, category in db.session.execute(
-        select(Referral.client_id, Referral.status, Provision.category).join(Provision, Provision.id == Referral.provision_id)
-    ):
-        if category in SPECIALIST:
-            referred[client_id].add(status)
-    bands = {f"Caseload up to {TARGETED_CASELOAD}": [0, 0, 0], f"Caseload over {TARGETED_CASELOAD}": [0, 0, 0]}
-    for c in clients:
-        if not _complex(c) or not any(n.category in SPECIALIST for n in c.needs):
-            continue
-        band = bands[f"Caseload up to {TARGETED_CASELOAD}" if size[c.pa_id] <= TARGETED_CASELOAD else f"Caseload over {TARGETED_CASELOAD}"]
-        band[0] += 1
-        band[1] += bool(referred[c.id])
-        band[2] += bool(referred[c.id] & {"accepted", "started"})
+    provision, split by whether their PA carries a targeted (<= 20) or a high caseload. One SQL count.
+
+    Complex: the assessment rates them most urgent, or found two or more needs (as `caseloads`)."""
+    caseload = (select(Client.pa_id, case((func.count() <= TARGETED_CASELOAD, 1), else_=0).label("targeted"))
+                .group_by(Client.pa_id).subquery())
+    needs = (select(ClientNeed.client_id, func.count().label("needs"),
+                    func.max(case((ClientNeed.category.in_(SPECIALIST), 1), else_=0)).label("specialist"))
+             .group_by(ClientNeed.client_id).subquery())
+    referred = (select(Referral.client_id, func.max(case((Referral.status.in_(("accepted", "started")), 1), else_=0)).label("placed"))
+                .join(Provision, Provision.id == Referral.provision_id).where(Provision.category.in_(SPECIALIST))
+                .group_by(Referral.client_id).subquery())
+    counted = dict((targeted, (n, r, int(p or 0))) for targeted, n, r, p in db.session.execute(
+        select(caseload.c.targeted, func.count(), func.count(referred.c.client_id), func.sum(referred.c.placed))
+        .select_from(Client).join(caseload, caseload.c.pa_id == Client.pa_id).join(needs, needs.c.client_id == Client.id)
+        .outerjoin(referred, referred.c.client_id == Client.id)
+        .where(needs.c.specialist == 1, or_(Client.urgency >= 3, needs.c.needs >= 2))
+        .group_by(caseload.c.targeted)
+    ))
+    bands = {f"Caseload up to {TARGETED_CASELOAD}": counted.get(1, (0, 0, 0)), f"Caseload over {TARGETED_CASELOAD}": counted.get(0, (0, 0, 0))}
     return [
         {"band": name, "complex_with_specialist_need": n, "referred": r, "placed": p,
          "referred_rate": round(100 * r / n) if n else None, "placed_rate": round(100 * p / n) if n else None}

@@ -1,6 +1,8 @@
 """Shortages: demand against supply by category x area x month, with unmet needs and waits.
 
-What counts, and in which month (a month is a calendar month, ``YYYY-MM``):
+What counts, and in which month (a month is a calendar month, ``YYYY-MM``). A young person
+(their needs, referrals and placements) is counted in their area as allocation runs place
+them (`allocation.home_area`): the council their PA recorded, else their home postcode's.
 
 - *open_needs*: each open assessed need (ClientNeed status open), in the young
   person's area, in the month they can start from: ``max(available_from, today)``, so a
@@ -49,10 +51,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Optional
 
-from flask import has_request_context, request
 from marshmallow import ValidationError
-from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import case, func, literal, or_, select
 
 from broker.clients.models import Client, ClientNeed
 from broker.directory.models import Intake, Location, Provision
@@ -60,15 +60,17 @@ from broker.api.blueprint import problems
 from broker.errors import BadParameter
 from broker.extensions import db
 from broker.inputs import add_months, format_month, months_between
-from broker.insight.allocation import AGE_BANDS, age_band, latest_run, month_of
-from broker.councils import area_for_postcode
+from broker.councils import area_for_postcode, council_name
+from broker.insight import sql
+from broker.insight.allocation import AGE_BANDS, NOT_GIVEN, band_on, latest_run, month_of
+from broker.insight.memo import once_per_request
+from broker.insight.waits import placement_waits
 from broker.insight.models import AllocationUnmet, CapacityDecline, EmptySearch
 from broker.insight.params import ShortageArgs
 from broker.referrals.models import Referral
 from broker.taxonomy import CATEGORIES, category_label
 
 COUNTS = ("open_needs", "declined_capacity", "empty_searches", "demand", "supply", "gap", "unmet", "placements")
-NOT_GIVEN = "Not given"
 REASON_ORDER = {r: j for j, r in enumerate(("capacity", "category", "age", "area", "criteria", "distance", "exclude", "start", "wait"))}
 DEFAULT_MONTHS = 6
 MAX_MONTHS = 36
@@ -123,56 +125,47 @@ class Fact:
     month: str
     measure: str  # one of COUNTS' base measures, or "wait"
     value: float = 1
-    age_band: str = "Not given"
+    age_band: str = NOT_GIVEN
     reason: Optional[str] = None  # unmet: capacity or the rule that blocked it
 
 
-def _facts(today: dt.date) -> Iterable[Fact]:
-    """Every countable fact, as (category, area, month, measure, value); no one is named."""
-    rows = db.session.execute(
-        select(ClientNeed.category, Client.home_postcode, Client.available_from, Client.date_of_birth)
-        .join(Client, Client.id == ClientNeed.client_id)
-        .where(ClientNeed.status == "open")
-    )
-    for category, postcode, available_from, born in rows:
-        start = max(available_from, today)
-        yield Fact(category, area_for_postcode(postcode), month_of(start), "open_needs", age_band=band_on(born, start))
+def _facts(today: dt.date, bands: bool) -> Iterable[Fact]:
+    """Every countable fact, as (category, area, month, measure, value); no one is named.
 
-    referrals = db.session.scalars(
-        select(Referral)
-        .where(Referral.status.in_(("declined", "accepted", "started")))
-        .options(selectinload(Referral.intake), selectinload(Referral.need), selectinload(Referral.client))
-    )
+    Open needs (one a young person, so the bulk) and the run's unmet needs are counted by SQL
+    GROUP BY; referrals and free places (one a referral or an intake) are read as columns.
+    Open needs carry their age band only when `bands` (counting them by it costs the most)."""
+    yield from _open_need_facts(today, bands)
+
     # A capacity decline while its intake showed free places is flagged (insight.responsiveness), not a shortage.
-    showed_free = set(db.session.scalars(select(CapacityDecline.referral_id).where(CapacityDecline.places_free > 0)))
-    for r in referrals:
-        start = r.intake.joinable_from(r.sent_at.date())
-        area = area_for_postcode(r.client.home_postcode)
-        band = band_on(r.client.date_of_birth, start)
-        if r.status == "declined":
-            if r.decline_reason == "capacity" and r.id not in showed_free:
-                yield Fact(r.need.category, area, month_of(start), "declined_capacity", age_band=band)
-        else:
-            yield Fact(r.need.category, area, month_of(start), "placements", age_band=band)
-            yield Fact(r.need.category, area, month_of(start), "wait", max((start - r.need.recorded_on).days, 0), age_band=band)
+    showed_free = select(CapacityDecline.referral_id).where(CapacityDecline.places_free > 0)
+    declined = db.session.execute(
+        select(ClientNeed.category, sql.area_code(Client), Client.date_of_birth, Intake.start, Intake.rolling, Referral.sent_at)
+        .select_from(Referral)
+        .join(ClientNeed, ClientNeed.id == Referral.need_id).join(Client, Client.id == Referral.client_id)
+        .join(Intake, Intake.id == Referral.intake_id)
+        .where(Referral.status == "declined", Referral.decline_reason == "capacity", Referral.id.not_in(showed_free))
+    )
+    for category, area, born, start, rolling, sent_at in declined:
+        start = max(start, sent_at.date()) if rolling else start  # as Intake.joinable_from
+        yield Fact(category, council_name(area), month_of(start), "declined_capacity", age_band=band_on(born, start))
+    for p in placement_waits():
+        yield Fact(p.category, p.area, month_of(p.start), "placements", age_band=p.age_band)
+        yield Fact(p.category, p.area, month_of(p.start), "wait", p.days, age_band=p.age_band)
 
-    for category, area, month in db.session.execute(
-        select(EmptySearch.category, EmptySearch.area, EmptySearch.month).where(EmptySearch.category.is_not(None))
+    n = func.count()
+    for category, area, month, count in db.session.execute(
+        select(EmptySearch.category, EmptySearch.area, EmptySearch.month, n).where(EmptySearch.category.is_not(None))
+        .group_by(EmptySearch.category, EmptySearch.area, EmptySearch.month)
     ):
-        yield Fact(category, area or NOT_GIVEN, month, "empty_searches")
+        yield Fact(category, area or NOT_GIVEN, month, "empty_searches", count)
 
-    run = latest_run()
-    if run is not None:
-        for category, area, month, band, blocked_by in db.session.execute(
-            select(AllocationUnmet.category, AllocationUnmet.area, AllocationUnmet.month, AllocationUnmet.age_band,
-                   AllocationUnmet.blocked_by).where(AllocationUnmet.run_id == run.id)
-        ):
-            yield Fact(category, area, month, "unmet", age_band=band or NOT_GIVEN, reason=blocked_by or "capacity")
+    for g in unmet_groups(latest_run()):
+        yield Fact(g.category, g.area, g.month, "unmet", g.count, age_band=g.age_band or NOT_GIVEN, reason=g.reason)
 
     yield from _supply_history(today)
     # Free places now: columns only (no listing objects), area from each listing's first site.
-    sites = {pid: postcode for pid, postcode in db.session.execute(
-        select(Location.provision_id, Location.postcode).order_by(Location.provision_id.desc(), Location.id.desc()))}
+    sites = first_sites()
     free = db.session.execute(
         select(Provision.id, Provision.category, Provision.min_age, Provision.max_age, Intake.start, Intake.rolling,
                Intake.places - Intake.places_taken)
@@ -185,8 +178,58 @@ def _facts(today: dt.date) -> Iterable[Fact]:
             continue
         joinable = max(start, today) if rolling else start  # as Intake.joinable_from
         # One fact naming every band it is open to: split only when grouping by age band.
-        yield Fact(category, area_for_postcode(sites[pid]), month_of(joinable), "supply", places_left,
+        yield Fact(category, sites[pid], month_of(joinable), "supply", places_left,
                    age_band=",".join(bands_open(min_age, max_age)))
+
+
+def _open_need_facts(today: dt.date, bands: bool) -> Iterable[Fact]:
+    """Open needs counted in SQL by category, area and month they can start (and age band then, if `bands`)."""
+    start = case((Client.available_from > today, Client.available_from), else_=today)
+    band = sql.age_band(Client.date_of_birth, start) if bands else literal(NOT_GIVEN)
+    # Computed in a subquery and grouped outside it: PostgreSQL will not match a GROUP BY
+    # expression holding a bound parameter (today) to the same expression in the SELECT.
+    need = (select(ClientNeed.category, sql.area_code(Client).label("area"), sql.month_number(start).label("month"),
+                   band.label("band"))
+            .join(Client, Client.id == ClientNeed.client_id).where(ClientNeed.status == "open").subquery())
+    cols = (need.c.category, need.c.area, need.c.month, need.c.band)
+    for category, area, month, band, count in db.session.execute(select(*cols, func.count()).group_by(*cols)):
+        yield Fact(category, council_name(area), sql.month_text(month), "open_needs", count, age_band=band)
+
+
+@dataclass(frozen=True)
+class UnmetGroup:
+    category: str
+    area: str
+    month: str
+    age_band: Optional[str]
+    reason: str  # capacity, or the rule that blocked it
+    count: int
+
+
+def unmet_groups(run) -> list[UnmetGroup]:
+    """A run's unmet needs counted in SQL by category, area, month, age band and why (once per request:
+    the shortage figures and the words both show them)."""
+    if run is None:
+        return []
+    def read():
+        u = AllocationUnmet
+        return [UnmetGroup(category, area, month, band, blocked_by or "capacity", count)
+                for category, area, month, band, blocked_by, count in db.session.execute(
+                    select(u.category, u.area, u.month, u.age_band, u.blocked_by, func.count()).where(u.run_id == run.id)
+                    .group_by(u.category, u.area, u.month, u.age_band, u.blocked_by))]
+    return once_per_request(("unmet groups", run.id), read)
+
+
+def first_sites() -> dict[int, str]:
+    """Listing id -> the council of its first site (where figures count a listing, as `listing_area`);
+    once per request (free places now and past both need it)."""
+    def read():
+        first = (select(Location.provision_id, func.min(Location.id).label("id"))
+                 .group_by(Location.provision_id).subquery())
+        rows = db.session.execute(select(Location.provision_id, Location.postcode).join(first, first.c.id == Location.id)).all()
+        council = {postcode: area_for_postcode(postcode) for postcode in {postcode for _pid, postcode in rows}}
+        return {pid: council[postcode] for pid, postcode in rows}
+    return once_per_request("first sites", read)
 
 
 HISTORY_MONTHS = 12  # how far back supply history goes
@@ -199,8 +242,6 @@ def _supply_history(today: dt.date) -> Iterable[Fact]:
     this_month = today.replace(day=1)
     first = add_months(this_month, -HISTORY_MONTHS)
     months = months_between(first, add_months(this_month, -1))
-    sites = {pid: postcode for pid, postcode in db.session.execute(
-        select(Location.provision_id, Location.postcode).order_by(Location.provision_id.desc(), Location.id.desc()))}
     changes = db.session.execute(
         select(ProvisionChange.provision_id, ProvisionChange.at, ProvisionChange.after)
         .where(ProvisionChange.at < dt.datetime.combine(this_month, dt.time.min, tzinfo=dt.timezone.utc))
@@ -209,10 +250,11 @@ def _supply_history(today: dt.date) -> Iterable[Fact]:
     by_listing: dict[int, list] = defaultdict(list)
     for pid, at, after in changes:
         by_listing[pid].append((at.date(), after))
+    sites = first_sites() if by_listing else {}
     for pid, history in by_listing.items():
         if pid not in sites:
             continue
-        area = area_for_postcode(sites[pid])
+        area = sites[pid]
         for month in months:
             known = [after for day, after in history if day < month]
             if not known:
@@ -230,21 +272,9 @@ def _supply_history(today: dt.date) -> Iterable[Fact]:
                     yield Fact(snap["category"], area, format_month(month), "supply", free, age_band=bands)
 
 
-def facts(today: dt.date) -> list[Fact]:
+def facts(today: dt.date, bands: bool = False) -> list[Fact]:
     """The facts, read once per request (a page groups them several ways) and afresh outside one."""
-    if not has_request_context():
-        return list(_facts(today))
-    req = request._get_current_object()
-    cache = getattr(req, "_insight_facts", None)
-    if cache is None or cache[0] != today:
-        cache = (today, list(_facts(today)))
-        req._insight_facts = cache
-    return cache[1]
-
-
-def band_on(born: dt.date, day: dt.date) -> str:
-    years = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-    return age_band(years) or NOT_GIVEN
+    return once_per_request(("shortage facts", today, bands), lambda: list(_facts(today, bands)))
 
 
 def bands_open(min_age, max_age) -> list[str]:
@@ -260,7 +290,7 @@ def shortage_rows(q: ShortageQuery, today: dt.date | None = None) -> list[dict]:
     sums: dict[tuple, dict] = defaultdict(lambda: defaultdict(float))
     waits: dict[tuple, list[float]] = defaultdict(list)
     reasons: dict[tuple, Counter] = defaultdict(Counter)
-    for f in facts(today):
+    for f in facts(today, bands="age_band" in q.by):
         if f.month not in months:
             continue
         if (q.area and f.area != q.area) or (q.category and f.category != q.category):
@@ -274,7 +304,7 @@ def shortage_rows(q: ShortageQuery, today: dt.date | None = None) -> list[dict]:
                 waits[key].append(f.value)
             elif f.measure == "unmet":
                 sums[key]["unmet"] += f.value
-                reasons[key][f.reason] += 1
+                reasons[key][f.reason] += int(f.value)
             else:
                 sums[key][f.measure] += f.value
     order = {c: j for j, c in enumerate(CATEGORIES)}
@@ -383,19 +413,12 @@ def _age_words(band: Optional[str]) -> str:
 
 def unmet_in_words(run=None, limit: int = 8) -> list[dict]:
     """The run's unmet needs said in words, largest group first: "4 too young (13-15) for any
-    housing in reach of Leeds". One SQL count per (reason, category, area, age band)."""
-    run = run or latest_run()
-    if run is None:
-        return []
-    why = db.func.coalesce(AllocationUnmet.blocked_by, "capacity")
-    n = db.func.count()
-    rows = db.session.execute(
-        select(why, AllocationUnmet.category, AllocationUnmet.area, AllocationUnmet.age_band, n)
-        .where(AllocationUnmet.run_id == run.id)
-        .group_by(why, AllocationUnmet.category, AllocationUnmet.area, AllocationUnmet.age_band)
-    ).all()
+    housing in reach of Leeds". From `unmet_groups`, summed over months."""
+    counts: Counter = Counter()
+    for g in unmet_groups(run or latest_run()):
+        counts[(g.reason, g.category, g.area, g.age_band)] += g.count
     out = []
-    for reason, category, area, band, count in rows:
+    for (reason, category, area, band), count in counts.items():
         text = _WHY.get(reason, "in {area}: {cat} blocked by " + reason).format(
             cat=category_label(category).lower(), area=area, agewise=_age_words(band))
         out.append({"reason": reason, "category": category, "area": area, "age_band": band, "count": count,

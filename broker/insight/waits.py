@@ -9,15 +9,18 @@ import datetime as dt
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Optional
+from typing import NamedTuple, Optional
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from broker.auth.models import User
 from broker.clients.models import Client, ClientNeed
 from broker.directory.models import Intake
 from broker.extensions import db
-from broker.councils import area_for_postcode
+from broker.councils import council_name
+from broker.insight import sql
+from broker.insight.allocation import band_on
+from broker.insight.memo import once_per_request
 from broker.referrals.models import Referral
 from broker.taxonomy import CATEGORIES
 
@@ -31,30 +34,46 @@ def band_of(days: int) -> str:
     return BANDS[0][2]
 
 
-def placement_waits() -> list[tuple[str, str, int]]:
-    """(category, area, days waited) for every placement: one query, columns only."""
+class Placement(NamedTuple):
+    """One placement, without the young person: what waits and shortages count."""
+
+    category: str
+    area: str
+    start: dt.date
+    days: int  # from the need being recorded to the start
+    age_band: str  # on the start day
+
+
+def placement_waits() -> list[Placement]:
+    """Every placement (one query, columns only; read once per request: waits and shortages both count them)."""
+    return once_per_request("placements", _placements)
+
+
+def _placements() -> list[Placement]:
     rows = db.session.execute(
-        select(ClientNeed.category, Client.home_postcode, ClientNeed.recorded_on, Referral.sent_at, Intake.start, Intake.rolling)
+        select(ClientNeed.category, sql.area_code(Client), Client.date_of_birth, ClientNeed.recorded_on,
+               Referral.sent_at, Intake.start, Intake.rolling)
         .select_from(Referral)
         .join(ClientNeed, ClientNeed.id == Referral.need_id).join(Client, Client.id == Referral.client_id)
         .join(Intake, Intake.id == Referral.intake_id)
         .where(Referral.status.in_(("accepted", "started")))
     )
     out = []
-    for category, postcode, recorded_on, sent_at, start, rolling in rows:
+    for category, area, born, recorded_on, sent_at, start, rolling in rows:
         joined = max(start, sent_at.date()) if rolling else start  # as Intake.joinable_from
-        out.append((category, area_for_postcode(postcode), max((joined - recorded_on).days, 0)))
+        out.append(Placement(category, council_name(area), joined, max((joined - recorded_on).days, 0),
+                             band_on(born, joined)))
     return out
 
 
-def distribution(by: str = "category", placed: Optional[list[tuple[str, str, int]]] = None) -> list[dict]:
+def distribution(by: str = "category", placed: Optional[list[Placement]] = None) -> list[dict]:
     """Per category (or area): placements, counts per wait band, median, mean and longest wait
     (`placed`: placement_waits() when already read)."""
     if by not in ("category", "area"):
         raise ValueError("by must be category or area")
     groups: dict[str, list[int]] = defaultdict(list)
-    for category, area, days in placement_waits() if placed is None else placed:
-        groups[category if by == "category" else area].append(days)
+    for p in placement_waits() if placed is None else placed:
+        groups[p.category if by == "category" else p.area].append(p.days)
     order = {c: j for j, c in enumerate(CATEGORIES)}
     rows = []
     for key in sorted(groups, key=lambda k: (order.get(k, 99), k)):
@@ -85,22 +104,22 @@ def may_see_identity(viewer: Optional[User], client: Client) -> bool:
 
 def longest_waiting(viewer: Optional[User], today: dt.date | None = None, limit: int = 10) -> tuple[list[Waiting], dict]:
     """Young people with open needs, longest waiting first (days since their oldest open need was
-    recorded), and counts by wait band. One grouped query for everyone, details for the top `limit` only."""
+    recorded; ties: most urgent, then the earliest recorded young person), and counts by wait band.
+    SQL counts the bands and picks the top `limit`; only those are read."""
     today = today or dt.date.today()
     oldest = (select(ClientNeed.client_id, func.min(ClientNeed.recorded_on).label("since"))
               .where(ClientNeed.status == "open").group_by(ClientNeed.client_id).subquery())
-    rows = db.session.execute(
-        select(Client.id, Client.urgency, Client.home_postcode, oldest.c.since).join(oldest, oldest.c.client_id == Client.id)
+    # How many wait at most each band's top: `since` on or after today - hi (a future date waits 0 days).
+    at_most = [func.sum(case((oldest.c.since >= today - dt.timedelta(days=hi), 1), else_=0)) if hi is not None else func.count()
+               for _lo, hi, _label in BANDS]
+    upto = [int(n or 0) for n in db.session.execute(select(*at_most).select_from(oldest)).one()]
+    counts = {label: upto[j] - (upto[j - 1] if j else 0) for j, (_lo, _hi, label) in enumerate(BANDS)}
+    top = db.session.execute(
+        select(Client.id, Client.urgency, sql.area_code(Client).label("area"), oldest.c.since)
+        .join(oldest, oldest.c.client_id == Client.id)
+        .order_by(oldest.c.since, Client.urgency.desc(), Client.id).limit(limit)
     ).all()
-    counts = {label: 0 for _lo, _hi, label in BANDS}
-    ranked = []
-    for client_id, urgency, postcode, since in rows:
-        days = max((today - since).days, 0)
-        counts[band_of(days)] += 1
-        ranked.append((days, urgency, area_for_postcode(postcode), client_id))
-    ranked.sort(key=lambda r: (-r[0], -r[1], r[2], r[3]))
-    top = ranked[:limit]
-    ids = [r[3] for r in top]
+    ids = [r.id for r in top]
     cats: dict[int, set[str]] = defaultdict(set)
     for client_id, category in db.session.execute(
         select(ClientNeed.client_id, ClientNeed.category).where(ClientNeed.client_id.in_(ids), ClientNeed.status == "open")
@@ -108,8 +127,8 @@ def longest_waiting(viewer: Optional[User], today: dt.date | None = None, limit:
         cats[client_id].add(category)
     people = {c.id: c for c in db.session.scalars(select(Client).where(Client.id.in_(ids)))} if viewer is not None else {}
     waiting = [
-        Waiting(days=days, categories=sorted(cats[cid]), area=area, urgency=urgency,
-                name=people[cid].display_name if cid in people and may_see_identity(viewer, people[cid]) else None)
-        for days, urgency, area, cid in top
+        Waiting(days=max((today - r.since).days, 0), categories=sorted(cats[r.id]), area=council_name(r.area),
+                urgency=r.urgency, name=people[r.id].display_name if r.id in people and may_see_identity(viewer, people[r.id]) else None)
+        for r in top
     ]
     return waiting, counts

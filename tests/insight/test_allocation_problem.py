@@ -68,13 +68,14 @@ def test_stale_listings_weigh_less_and_every_site_counts(app):
     assert ap.provision_areas[str(stale.id)] == "Bradford"
 
 
-def test_withdrawn_listings_and_full_intakes_offer_nothing(app):
+def test_withdrawn_and_past_intakes_offer_nothing_and_full_ones_stay_with_no_places(app):
     f.provision("Gone", status="withdrawn")
-    f.provision("Full", intakes=[dict(start_in=5, places=2, taken=2)])
+    full = f.provision("Full", intakes=[dict(start_in=5, places=2, taken=2)])
     f.provision("Past", intakes=[dict(start_in=-5, places=2)])
-    f.provision("Rolling", intakes=[dict(start_in=-5, places=2, rolling=True)])
+    rolling = f.provision("Rolling", intakes=[dict(start_in=-5, places=2, rolling=True)])
     ap = allocation.build_allocation_problem()
-    assert [p.intakes[0].places for p in ap.problem.provisions] == [2] and len(ap.listings) == 3
+    places = {p.id: [i.places for i in p.intakes] for p in ap.problem.provisions}
+    assert places == {str(full.id): [0], str(rolling.id): [2]} and len(ap.listings) == 3
 
 
 def test_allocate_command(app, tmp_path):

@@ -24,6 +24,6 @@ def test_caseloads(scenario):
 def test_waits_of_placements(scenario):
     """c2's accepted referral on A: from the need recorded today to A's start."""
     days = (scenario.a_start - scenario.today).days
-    assert waits.placement_waits() == [("training", "Leeds", days)]
+    assert [(p.category, p.area, p.days) for p in waits.placement_waits()] == [("training", "Leeds", days)]
     [row] = waits.distribution("category")
     assert (row["category"], row["placements"], row["median"], row["longest"]) == ("training", 1, days, days)

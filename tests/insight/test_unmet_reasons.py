@@ -56,6 +56,25 @@ def test_age_band_is_a_dimension(scenario):
     assert (housing["16-17"]["open_needs"], housing["16-17"]["supply"]) == (1, 1)
 
 
+def test_a_need_only_full_places_could_meet_is_unmet_for_capacity(scenario, client):
+    """C (housing, Leeds, 16+) is full: c4 (17) waits for a place there rather than being ruled out,
+    while c6 (14) is still kept out by age."""
+    scenario.provisions["C"].intakes[0].places_taken = 1
+    db.session.commit()
+    run = allocation.run_allocation(scenario.manager)
+    c4_housing = next(n.id for n in scenario.clients["c4"].needs if n.category == "housing")
+    assert db.session.execute(db.select(AllocationUnmet.reason, AllocationUnmet.blocked_by)
+                              .where(AllocationUnmet.need_id == c4_housing)).one() == ("capacity", None)
+    assert run.figures["unmet_capacity"] == 2  # c3 (training) and c4 (housing)
+    m0, _m1, m2 = scenario.months
+    [housing] = shortages.shortage_rows(shortages.parse_query({"by": "category", "category": "housing", "from": m0, "to": m2}))
+    assert housing["unmet_by_reason"] == {"capacity": 1, "age": 1}
+    assert "1 waiting for housing in Leeds: places ran out" in [w["text"] for w in shortages.unmet_in_words()]
+    # One more place on the full intake is where it would help housing.
+    c = scenario.provisions["C"]
+    assert c.intakes[0].id in [v.intake_id for v in allocation.where_places_help(run)]
+
+
 def test_the_dashboard_says_why_in_words(scenario, client):
     allocation.run_allocation(scenario.manager)
     words = [w["text"] for w in shortages.unmet_in_words()]

@@ -56,10 +56,11 @@ def test_places_spread_over_the_areas_listings_equal_solving_the_changed_problem
     by_id = {p.id: p for p in ap.problem.provisions}
     extra_a = matching.Intake("x-a", start, 3, rolling=True)
     extra_d = matching.Intake("x-d", start, 2, rolling=True)
-    changed = [p if p.id != str(a.id) else dataclasses.replace(p, intakes=p.intakes + (extra_a,))
+    # Full, D is in today's problem with no places; the added ones join its intakes.
+    assert [i.places for i in by_id[str(d.id)].intakes] == [0]
+    extra = {str(a.id): extra_a, str(d.id): extra_d}
+    changed = [dataclasses.replace(p, intakes=p.intakes + (extra[p.id],)) if p.id in extra else p
                for p in ap.problem.provisions]
-    assert str(d.id) not in by_id  # full, so not in today's problem
-    changed.append(matching.Provision(str(d.id), "training", matching.Location(*f.LS9), (extra_d,)))
     problem = dataclasses.replace(ap.problem, provisions=tuple(changed))  # same version, weights and report
     direct = allocation.figures(ap, matching.solve(problem, pinned=ap.pinned), problem)
     _same(result["after"], direct)
