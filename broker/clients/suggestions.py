@@ -75,18 +75,18 @@ def matcher_client(client: Client, today: dt.date) -> matching.Client:
 
 def matcher_provision(
     p, today: dt.date, stale_days: int,
-    extra_places: Mapping[int, int] | None = None, drop_full: bool = False,
+    extra_places: Mapping[int, int] | None = None,
 ) -> matching.Provision:
     """A listing (a Provision, or anything shaped like one, with at least one site) as the
     matcher sees it: every site, the areas it serves (None: anywhere), the criteria it
-    requires, upcoming intakes with the places left now (plus `extra_places` per intake id),
-    stale listings weighing less."""
+    requires, upcoming intakes with the places left now (plus `extra_places` per intake id;
+    full ones too, with 0, so a need only they could meet is unmet for capacity), stale
+    listings weighing less."""
     extra_places = extra_places or {}
     intakes = []
     for i in p.upcoming_intakes(today):
         places = max(i.places_left, 0) + extra_places.get(i.id, 0)
-        if places > 0 or not drop_full:
-            intakes.append(matching.Intake(id=str(i.id), start=i.start, places=places, rolling=i.rolling))
+        intakes.append(matching.Intake(id=str(i.id), start=i.start, places=places, rolling=i.rolling))
     return matching.Provision(
         id=str(p.id),
         category=p.category,
