@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.people import factories as pf
 
@@ -57,9 +58,15 @@ class Watch:
         if not url.startswith(self.origin) and not url.startswith("data:"):
             self.elsewhere.append(url)
             return route.abort()
-        # Hand redirects to the browser, so the page's URL is where the server sent it.
-        response = route.fetch(max_redirects=0)
-        headers = dict(response.headers)
-        if headers.get("content-type", "").startswith("text/html"):
-            headers["content-security-policy"] = CSP
-        route.fulfill(response=response, headers=headers)
+        try:
+            # Hand redirects to the browser, so the page's URL is where the server sent it.
+            response = route.fetch(max_redirects=0)
+            headers = dict(response.headers)
+            if headers.get("content-type", "").startswith("text/html"):
+                headers["content-security-policy"] = CSP
+            route.fulfill(response=response, headers=headers)
+        except PlaywrightError as error:
+            # The page moved on or closed while this request was in flight: the browser
+            # abandoned it, which is not a fault of the page.
+            if "disposed" not in str(error) and "closed" not in str(error):
+                raise
