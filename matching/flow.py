@@ -32,6 +32,8 @@ distance (infinite, so gain 0, where nobody can use the place).
 from __future__ import annotations
 
 import math
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 
 import numba
 import numpy as np
@@ -78,6 +80,47 @@ def compact_flow(need: np.ndarray, intake: np.ndarray, w: np.ndarray, places_lef
     intakes_u, intake_c = np.unique(intake, return_inverse=True)
     return min_cost_flow_used(len(needs_u), len(intakes_u), need_c.ravel(), intake_c.ravel(), w,
                               np.maximum(places_left[intakes_u], 0))
+
+
+def flow_with_duals(need: np.ndarray, intake: np.ndarray, w: np.ndarray, places_left: np.ndarray,
+                    v_start: np.ndarray, u_start: np.ndarray):
+    """`compact_flow` on the given arcs, then its optimal duals (`potentials`), searched
+    from the labels of duals (v_start per need, u_start per intake, global numbers) of a
+    similar earlier flow. Returns (used per arc, needs, their v, intakes, their u)."""
+    needs_u, need_c = np.unique(need, return_inverse=True)
+    intakes_u, intake_c = np.unique(intake, return_inverse=True)
+    need_c, intake_c = need_c.ravel(), intake_c.ravel()
+    n, m = len(needs_u), len(intakes_u)
+    cap = np.maximum(places_left[intakes_u], 0)
+    used = min_cost_flow_used(n, m, need_c, intake_c, w, cap)
+    # Labels <= 0 with d[n] - d[sink] = v and d[sink] - d[i] = u.
+    top = max(int(v_start[needs_u].max(initial=0)), 0)
+    start = np.concatenate([v_start[needs_u] - top, -u_start[intakes_u] - top, [-top]]).astype(np.int64)
+    d, _ = potentials(n, m, need_c, intake_c, w, used, cap, start=start)
+    v, u = duals(n, m, d, intake_c)
+    return used, needs_u, v, intakes_u, u
+
+
+class FlowPool:
+    """Worker processes that solve independent flows side by side (OR-Tools holds the GIL
+    while it solves, so threads would take turns). Forked from this process on first use,
+    between scans (so no scan thread holds a lock then), sharing its memory copy-on-write
+    and needing no imports or guarded main module; `close` ends them."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self._executor: ProcessPoolExecutor | None = None
+
+    def map(self, fn, calls: list[tuple]) -> list:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
+        futures = [self._executor.submit(fn, *args) for args in calls]
+        return [f.result() for f in futures]
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(cancel_futures=True)
+            self._executor = None
 
 
 @numba.njit(cache=True, nogil=True)

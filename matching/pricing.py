@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import Tuning
-from .flow import compact_flow, duals, potentials
+from .flow import FlowPool, flow_with_duals
 from .greedy import greedy_arcs
 from .index import ProblemIndex
 from .scan import arc_units, run_scan
@@ -88,22 +88,38 @@ class _Restricted:
     def keep(self, mask: np.ndarray) -> None:
         self.need, self.intake, self.w, self.used = self.need[mask], self.intake[mask], self.w[mask], self.used[mask]
 
-    def solve(self, categories, deadline: float, seconds_per_arc: float) -> tuple[np.ndarray, float]:
-        """Re-solve each category's flow while its estimated time (arcs x `seconds_per_arc`)
-        fits before `deadline`; the categories left unsolved keep their last flow (still
-        feasible). Returns those left and the seconds per arc measured."""
+    def solve(self, categories, deadline: float, seconds_per_arc: float, v: np.ndarray, u: np.ndarray,
+              pool: FlowPool | None = None) -> tuple[np.ndarray, float]:
+        """Re-solve each category's flow and its duals (largest first, on `pool`'s processes
+        when given) while its estimated time (arcs x `seconds_per_arc` of one process) fits
+        before `deadline`; the categories left unsolved keep their last flow (still
+        feasible). Updates `used`, and `v` and `u` (each round's duals are searched from the
+        last's) for the categories solved. Returns those left and the seconds per arc measured."""
         cat = self.index.arrays.need_cat[self.need]
-        arcs, seconds = 0, 0.0
-        for j, k in enumerate(categories):
-            m = np.flatnonzero(cat == k)
-            rate = seconds / arcs if arcs else seconds_per_arc
-            if time.perf_counter() + 1.25 * rate * len(m) > deadline:
-                return np.asarray(categories[j:]), rate
-            t = time.perf_counter()
-            self.used[m] = compact_flow(self.need[m], self.intake[m], self.w[m], self.cap)
-            seconds += time.perf_counter() - t
-            arcs += len(m)
-        return np.zeros(0, dtype=np.int64), seconds / arcs if arcs else seconds_per_arc
+        groups = sorted(((k, np.flatnonzero(cat == k)) for k in categories), key=lambda g: -len(g[1]))
+        workers = pool.workers if pool is not None else 1
+        t0 = time.perf_counter()
+        jobs, left, queued = [], [], 0
+        for j, (k, m) in enumerate(groups):
+            # Estimated end: the queue shared by the workers, and at least the largest flow.
+            queued += len(m)
+            if t0 + 1.25 * seconds_per_arc * max(len(groups[0][1]), queued / workers) > deadline:
+                left = [g[0] for g in groups[j:]]
+                break
+            jobs.append((m, (self.need[m], self.intake[m], self.w[m], self.cap, v, u)))
+        if pool is not None and len(jobs) > 1:
+            results = pool.map(flow_with_duals, [args for _, args in jobs])
+        else:
+            results = [flow_with_duals(*args) for _, args in jobs]
+        A = self.index.arrays
+        for (k, m), (used, needs, v_k, intakes, u_k) in zip([(g[0], job[0]) for g, job in zip(groups, jobs)], results):
+            self.used[m] = used
+            v[A.need_cat == k] = 0  # needs and intakes left without arcs: 0
+            u[A.prov_cat[A.intake_prov] == k] = 0
+            v[needs], u[intakes] = v_k, u_k
+        arcs = sum(len(m) for m, _ in jobs)
+        rate = (time.perf_counter() - t0) * min(workers, len(jobs)) / arcs if arcs else seconds_per_arc
+        return np.asarray(left, dtype=np.int64), rate
 
     def in_set(self, need, intake) -> np.ndarray:
         key = np.sort(self.need * self.I + self.intake)
@@ -115,6 +131,15 @@ class _Restricted:
 def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: np.ndarray, scale: float, *,
                      deadline: float, tuning: Tuning, max_passes: int = 100) -> PricingResult:
     """Column generation for the maximum value allocation (see the module docstring)."""
+    pool = FlowPool(tuning.threads) if tuning.threads > 1 and index.n_needs >= tuning.parallel_flow_needs else None
+    try:
+        return _price(index, open_needs, places_left, scale, deadline, tuning, max_passes, pool)
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def _price(index, open_needs, places_left, scale, deadline, tuning, max_passes, pool) -> PricingResult:
     t0 = time.perf_counter()
     A = index.arrays
     N, I = index.n_needs, index.n_intakes
@@ -124,7 +149,7 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
     intake_cat = A.prov_cat[A.intake_prov] if I else np.zeros(0, dtype=np.int64)
     known = open_needs & (need_cat >= 0)
     history = []
-    timing = {"greedy_seconds": 0.0, "scan_seconds": 0.0, "flow_seconds": 0.0, "duals_seconds": 0.0}
+    timing = {"greedy_seconds": 0.0, "scan_seconds": 0.0, "flow_seconds": 0.0}  # flows with their duals
 
     def clock(key, t):
         timing[key] += time.perf_counter() - t
@@ -148,6 +173,8 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
     last_scan = time.perf_counter() - t
     timing["scan_seconds"] += last_scan
     eligible = seed.eligible if seed.complete else None
+    # Each pass starts from the last complete scan's G and u (scan_blocks skips needs it proves have nothing new).
+    g_last, u_last = (seed.G, np.zeros(I)) if seed.complete else (None, None)
 
     def bounds(G, u):
         """Per category: sum_n max(0, G_n) + sum_i places_i u_i (a proven upper bound)."""
@@ -170,12 +197,15 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
     u = np.zeros(I, dtype=np.int64)
     last_flow = 0.0
     per_arc = tuning.flow_seconds_per_arc
-    d = None  # the last round's potentials, where the next round's search for them starts
+    # Passes look for arcs that price out by more than a margin first (duals move a little
+    # each round, and the margin lets a pass skip every need whose best barely moved), then
+    # for any arc that prices out, for the proof.
+    threshold = tuning.pass_margin * scale
     while True:
         # Re-solve the categories whose arcs changed.
         if len(dirty):
             t = time.perf_counter()
-            left, per_arc = R.solve(dirty, deadline - reserve, per_arc)
+            left, per_arc = R.solve(dirty, deadline - reserve, per_arc, v, u, pool)
             last_flow = time.perf_counter() - t
             timing["flow_seconds"] += last_flow
             if len(left) == len(dirty):
@@ -183,10 +213,6 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
             flows += 1
             if len(left):
                 break  # out of time mid-round: the categories solved have their new optimum
-            t = time.perf_counter()
-            d, _ = potentials(N, I, R.need, R.intake, R.w, R.used, cap, start=d)
-            v, u = duals(N, I, d, R.intake)
-            clock("duals_seconds", t)
             history.append({"t": round(time.perf_counter() - t0, 2), "arcs": int(len(R.need)),
                             "primal": float(R.w[R.used].sum()) / scale, "bound": float(bound_k.sum()) / scale,
                             "solved": len(dirty)})
@@ -204,10 +230,12 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
         mask = known & open_k[np.maximum(need_cat, 0)]
         t = time.perf_counter()
         pr = run_scan(index, mask, places_left, scale, v=v.astype(np.float64), u=u.astype(np.float64),
-                      best=tuning.pass_best, threshold=0.0, threads=tuning.threads,
-                      check_eligible=False, prune=True, intake_best=tuning.intake_best, deadline=deadline - reserve)
+                      best=tuning.pass_best, threshold=threshold, threads=tuning.threads, check_eligible=False,
+                      intake_best=tuning.intake_best, g_last=g_last, u_last=u_last, deadline=deadline - reserve)
         if not pr.complete:
             break  # out of time mid-pass: its G covers only part of the needs, so no bound from it
+        u_prev = u_last
+        g_last, u_last = pr.G, u.astype(np.float64)  # the next pass looks again only where u fell
         last_scan = (time.perf_counter() - t) / max(share, 1e-9)
         timing["scan_seconds"] += time.perf_counter() - t
         passes += 1
@@ -226,6 +254,9 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
             optimal = True
             break
         if not got.any():
+            if threshold > 0:
+                threshold = 0.0  # nothing prices out by more than the margin: now look for any arc at all
+                continue
             break  # cannot happen with optimal duals (the bound would meet the optimum); stop, unproven
         # Keep used arcs and those close to pricing out (only while the objective rises, so
         # that dropped arcs cannot come back for ever); add the new ones.
@@ -236,6 +267,7 @@ def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: n
         last_primal = primal_now
         dirty = R.add(pr.need[positive], pr.intake[positive], pr.w[positive])
         history.append({"t": round(time.perf_counter() - t0, 2), "priced_out": int(positive.sum()),
+                        "intakes_cheaper": int((u_last < u_prev).sum()) if u_prev is not None else None,
                         "needs_priced_out": int(len(np.unique(pr.need[positive]))),
                         "intakes_priced_out": int(len(np.unique(pr.intake[positive]))),
                         "open_categories": int((~proven).sum())})

@@ -1,10 +1,11 @@
 """Scans over every (need, intake) pair within reach, compiled with numba.
 
-One kernel, `scan_blocks`, walks blocks of locations (index.py): for each location,
-each category its needs have, each candidate site within reach (distance measured
-once per location and site), each provision of that category there (at its nearest
-site only) and each need of the location in that category, it checks the rules and
-computes the value through rules.py. What it keeps depends on `best`:
+One kernel, `scan_blocks`, walks blocks of locations (index.py): per block and
+category its candidate provisions (each once); per location the distance to each
+one's nearest site (measured once per location and site), keeping those within the
+reach of the location's needs; per need of the location in that category, each such
+provision's rules and each of its intakes, with the value through rules.py. What it
+keeps depends on `best`:
 
 * ``best == 0`` (exact arcs): every arc worth more than nothing to an intake with a
   place left, as (need, intake, value in cost units);
@@ -12,8 +13,14 @@ computes the value through rules.py. What it keeps depends on `best`:
   ``W - v[n] - u[i]`` above `threshold`, plus `n_random` random eligible ones, and
   ``G[n] = max_i (W - u[i])`` over every usable arc (for the dual bound).
 
-Either way it marks each need that some intake passes all the rules for (places or
-not: the contract's test for `capacity`). The kernel releases the GIL; `run_scan`
+Pricing skips work that cannot change what it keeps: a provision whose arcs are
+bounded below the need's threshold (random samples come from the provisions looked at,
+about twice as many as asked for drawn whatever their bound), on its least u, on how
+far its u fell since the need's G at the last pass, then per intake with its u and
+wait. G is then an upper bound, which keeps the dual bound valid.
+
+With `check_eligible` it marks each need that some intake passes all the rules for
+(places or not: the contract's test for `capacity`; skipping never hides that). The kernel releases the GIL; `run_scan`
 splits the blocks across threads (each need belongs to one block, so the per-need
 outputs never collide).
 
@@ -67,59 +74,81 @@ from .rules import (
 _kernel = numba.njit(cache=True, nogil=True, _nrt=False)
 
 
-# Scratch rows: per need of the (location, category) group being scanned, gathered once
-# so that the inner loops run over contiguous arrays without branches (the compiler
-# vectorises them); the rare hits are then handled one by one.
-(F_MAX_KM, F_URGENCY, F_WAITED_PART, F_WAIT_RATE, F_V, F_THRESHOLD, F_G, F_AGE, F_PREF, F_GAIN) = range(10)
-(I_NEED, I_CLIENT, I_OK, I_AREA, I_FLAGS, I_AVAIL, I_KIND, I_BIRTH_Y, I_BIRTH_MD, I_AVAIL_Y, I_AVAIL_MD,
- I_ELIGIBLE, I_HIT, I_W, I_LEVEL) = range(15)
-N_F, N_I = 10, 15
+# Scratch rows, gathered once per (location, category) group. Per need of the group:
+(F_MAX_KM, F_URGENCY, F_WAITED_PART, F_WAIT_RATE, F_V, F_AGE, F_BOUND) = range(7)
+(I_NEED, I_CLIENT, I_AREA, I_FLAGS, I_AVAIL, I_KIND, I_BIRTH_Y, I_BIRTH_MD, I_AVAIL_Y, I_AVAIL_MD) = range(10)
+N_F, N_I = 7, 10
+# Per provision within the location's reach: km, and the parts of the pruning bound.
+(PF_KM, PF_RATE, PF_REST) = range(3)
 
 
 @_kernel
-def scan_blocks(A, b0, b1, open_need, places_left, v, u, scale, threshold, best, n_random, seed, check_eligible,
-                prune, top_i, top_w, top_rc, rnd_i, rnd_w, seen, G, eligible, out_n, out_i, out_w, sf, si, levels,
-                side_n, side_w, side_rc):
+def scan_blocks(A, b0, b1, open_need, places_left, v, u, u_min, g_last, u_last, u_fall, scale, threshold, best, n_random,
+                seed, check_eligible, top_i, top_w, top_rc, rnd_i, rnd_w, seen, G, eligible, out_n, out_i, out_w, sf, si,
+                mark, cand, pf, reach_prov, counts, side_n, side_w, side_rc):
     """Scan blocks b0..b1-1 (see the module docstring), writing kept arcs to out_*.
 
     Returns (arcs written, next block): the next block is b1 when all were done, else
     the first block whose arcs did not fit (its partial output is not counted).
     With `check_eligible` 0, full intakes are skipped (eligibility already known).
+    `u_min` is per provision the least u over its intakes with a place (inf if none);
+    `mark` (per provision, zeros) and the rest after `si` are scratch.
 
-    With `prune`, an intake is skipped for a (location, category) group when an upper
-    bound on the reduced cost of its arcs from every need of the group is at most
-    `threshold`: per urgency level u of the group, over its needs that pass the
-    provision's rules, the best scale x (waited + preference) - v_n, the latest available
-    day and the wait rate give ``scale x (weight x urgency_value x u - wait_rate x wait -
-    km_cost x km) + best - u_i`` (+2 units for rounding). G then holds an upper bound on
-    the gain, at least v_n + threshold (exact for the arcs evaluated), which keeps the
-    dual bound valid.
+    `g_last` (per need, an upper bound on its G at an earlier scan's u, or inf) and
+    `u_fall` (per provision, how far u fell since then on its intakes with a place, at
+    least 0) give a second bound: an arc's reduced cost is now at most
+    ``g_last[n] + u_fall[p] - v[n]``, so between passes only the provisions that got
+    cheaper are looked at again for a need whose best was below its threshold.
 
-    The value is `rules.value_of_terms` with its terms computed in the same order from
-    per-need and per-provision parts (tests check the two agree bit for bit).
+    Per block and category: its candidate provisions (those with a site among the
+    block's candidate sites), each once. Per location: the distance to each one's
+    nearest site, keeping those within the reach of the location's needs. Per need and
+    provision: a bound on the reduced cost of every arc to it (no wait, the best
+    preference, the provision's least u) skips it when at most the need's threshold
+    (`threshold`, or in pricing the need's `best`-th reduced cost so far once it has
+    that many); otherwise the rules for the provision as a whole (distance, area,
+    criteria, exclude), then each intake (start, wait, age on the day) and the value,
+    terms in `rules.value_of_terms`' order (tests check the two agree bit for bit).
+    Skipping keeps G an upper bound: G[n] >= v[n] + threshold whenever a provision was
+    skipped, exact otherwise (a need skipped on its own threshold already has arcs above).
+    Exact arcs (`best` 0) skip nothing; random samples are drawn from the arcs looked at
+    (about 2 x `n_random` provisions a need are looked at whatever their bound).
     """
     K = A.n_cat
     w = A.weights
     v2_wait = w[5] != 0.0
     cap = out_n.shape[0]
     n_out = 0
+    n_side = side_n.shape[1]
+    can_skip = best > 0 and w[1] >= 0.0  # the bound takes the wait cost as >= 0
     state = np.uint64(0x9E3779B97F4A7C15) ^ np.uint64(seed * 1000003 + b0 + 1)
-    max_km, urg, waited_part, wait_rate = sf[F_MAX_KM], sf[F_URGENCY], sf[F_WAITED_PART], sf[F_WAIT_RATE]
-    vv, thr, gg, age_fixed, pref, gain_row = sf[F_V], sf[F_THRESHOLD], sf[F_G], sf[F_AGE], sf[F_PREF], sf[F_GAIN]
-    need_row, client_row, ok_row, area_row, flags_row = si[I_NEED], si[I_CLIENT], si[I_OK], si[I_AREA], si[I_FLAGS]
+    max_km, urg, waited_part, wait_rate, vv, age_fixed, bound_row = (sf[F_MAX_KM], sf[F_URGENCY], sf[F_WAITED_PART],
+                                                                     sf[F_WAIT_RATE], sf[F_V], sf[F_AGE], sf[F_BOUND])
+    need_row, client_row, area_row, flags_row = si[I_NEED], si[I_CLIENT], si[I_AREA], si[I_FLAGS]
     avail, kind_row, by_row, bmd_row, ay_row, amd_row = (si[I_AVAIL], si[I_KIND], si[I_BIRTH_Y], si[I_BIRTH_MD],
                                                          si[I_AVAIL_Y], si[I_AVAIL_MD])
-    elig_row, hit_row, w_row, level_row = si[I_ELIGIBLE], si[I_HIT], si[I_W], si[I_LEVEL]
+    p_km, p_rate, p_rest = pf[PF_KM], pf[PF_RATE], pf[PF_REST]
     for b in range(b0, b1):
         block_start = n_out
-        for li in range(A.block_loc_ptr[b], A.block_loc_ptr[b + 1]):
-            l = A.block_locs[li]
-            lx, ly, lz = A.loc_xyz[l, 0], A.loc_xyz[l, 1], A.loc_xyz[l, 2]
-            for k in range(K):
-                g0, g1 = A.loc_need_ptr[l * K + k], A.loc_need_ptr[l * K + k + 1]
+        for k in range(K):
+            # The block's candidate provisions in category k, each once.
+            key = b * K + k + 1
+            n_c = 0
+            for bs in range(A.block_site_ptr[b * K + k], A.block_site_ptr[b * K + k + 1]):
+                s = A.block_sites[bs]
+                for q in range(A.site_prov_ptr[s * K + k], A.site_prov_ptr[s * K + k + 1]):
+                    p = A.site_provs[q]
+                    if mark[p] != key and A.prov_first_intake[p + 1] > A.prov_first_intake[p]:
+                        mark[p] = key
+                        if check_eligible != 0 or u_min[p] < np.inf:
+                            cand[n_c] = p
+                            n_c += 1
+            if n_c == 0:
+                continue
+            for li in range(A.block_loc_ptr[b], A.block_loc_ptr[b + 1]):
+                l = A.block_locs[li]
                 m = 0
-                any_pref = False
-                for gi in range(g0, g1):
+                for gi in range(A.loc_need_ptr[l * K + k], A.loc_need_ptr[l * K + k + 1]):
                     n = A.loc_needs[gi]
                     if not open_need[n]:
                         continue
@@ -130,19 +159,20 @@ def scan_blocks(A, b0, b1, open_need, places_left, v, u, scale, threshold, best,
                     waited_part[m] = w[3] * A.need_waited[n]
                     wait_rate[m] = (u_c if v2_wait else 1.0) * w[1]
                     vv[m] = v[n]
-                    thr[m] = threshold
-                    gg[m] = G[n]
                     age_fixed[m] = A.client_age[c]
-                    pref[m] = 0.0
                     need_row[m] = n
                     client_row[m] = c
                     area_row[m] = A.client_area[c]
                     flags = 0
+                    pref_max = 0.0
                     if A.client_exclude_ptr[c + 1] > A.client_exclude_ptr[c]:
                         flags |= 1
                     if A.client_pref_ptr[c + 1] > A.client_pref_ptr[c]:
                         flags |= 2
-                        any_pref = True
+                        for x in range(A.client_pref_ptr[c], A.client_pref_ptr[c + 1]):
+                            pref_max = max(pref_max, A.client_pref_bonus[x])
+                    # The need's part of the bound (+2 units for rounding).
+                    bound_row[m] = scale * (waited_part[m] + pref_max) - v[n] + 2.0
                     flags_row[m] = flags
                     avail[m] = A.client_avail[c]
                     kind_row[m] = A.client_age_kind[c]
@@ -150,7 +180,6 @@ def scan_blocks(A, b0, b1, open_need, places_left, v, u, scale, threshold, best,
                     bmd_row[m] = A.client_birth_md[c]
                     ay_row[m] = A.client_avail_y[c]
                     amd_row[m] = A.client_avail_md[c]
-                    elig_row[m] = 0
                     seen[n] = 0
                     for j in range(best):
                         top_i[n, j] = -1
@@ -160,194 +189,158 @@ def scan_blocks(A, b0, b1, open_need, places_left, v, u, scale, threshold, best,
                     m += 1
                 if m == 0:
                     continue
-                # Urgency levels of the group, for the pruning bound: levels[0, q] the urgency,
-                # levels[1, q] its wait rate (the smallest), and per provision (rows 2-4) the
-                # best scale x (waited + preference) - v, the latest and the earliest available day
-                # over the level's needs that pass the provision's rules.
-                n_lv = 0
-                group_prune = prune != 0
-                if group_prune:
-                    for j in range(m):
-                        q = 0
-                        while q < n_lv and levels[0, q] != urg[j]:
-                            q += 1
-                        if q == n_lv:
-                            if n_lv == levels.shape[1]:
-                                group_prune = False
-                                break
-                            levels[0, q] = urg[j]
-                            levels[1, q] = wait_rate[j]
-                            n_lv += 1
-                        levels[1, q] = min(levels[1, q], wait_rate[j])
-                        level_row[j] = q
-                    for j in range(m):
-                        gg[j] = max(gg[j], vv[j] + threshold)
+                # The provisions within reach (at their nearest site).
+                lx, ly, lz = A.loc_xyz[l, 0], A.loc_xyz[l, 1], A.loc_xyz[l, 2]
                 reach = A.loc_cat_max_km[l * K + k]
                 limit = reach + BORDER_TOL * (1.0 + reach)
-                for bs in range(A.block_site_ptr[b * K + k], A.block_site_ptr[b * K + k + 1]):
-                    s = A.block_sites[bs]
-                    km = fast_km(lx, ly, lz, A.site_xyz[s, 0], A.site_xyz[s, 1], A.site_xyz[s, 2])
-                    if km > limit:
-                        continue
-                    for pi in range(A.site_prov_ptr[s * K + k], A.site_prov_ptr[s * K + k + 1]):
-                        p = A.site_provs[pi]
-                        f0, f1 = A.prov_first_intake[p], A.prov_first_intake[p + 1]
-                        if f0 == f1:
+                n_r = 0
+                for q in range(n_c):
+                    p = cand[q]
+                    s0 = A.prov_site_ptr[p]
+                    if A.prov_site_ptr[p + 1] - s0 > 1:
+                        km, _ = fast_provision_km(A, l, p)
+                    else:
+                        s = A.prov_site[s0]
+                        km = fast_km(lx, ly, lz, A.site_xyz[s, 0], A.site_xyz[s, 1], A.site_xyz[s, 2])
+                    if km <= limit:
+                        reach_prov[n_r] = p
+                        p_km[n_r] = km
+                        # bound = rate x urgency + (need's part) + rest
+                        p_rate[n_r] = scale * A.prov_weight[p] * w[0]
+                        p_rest[n_r] = -scale * w[2] * km - u_min[p]
+                        n_r += 1
+                if n_r == 0:
+                    continue
+                for j in range(m):
+                    n = need_row[j]
+                    c = client_row[j]
+                    flags = flags_row[j]
+                    mk = max_km[j]
+                    tol = BORDER_TOL * (1.0 + mk)
+                    U, base, wr, av, vj = urg[j], waited_part[j], wait_rate[j], avail[j], vv[j]
+                    kind, fixed, by, bmd, ay, amd = kind_row[j], age_fixed[j], by_row[j], bmd_row[j], ay_row[j], amd_row[j]
+                    nb = bound_row[j]
+                    was = g_last[n] - vj  # the need's best reduced cost at the earlier u
+                    thr = max(threshold, top_rc[n, best - 1]) if best > 0 else np.inf
+                    g = -np.inf
+                    el = False
+                    skipped = False
+                    counts[0] += n_r
+                    for r in range(n_r):
+                        p = reach_prov[r]
+                        km = p_km[r]
+                        sample = False
+                        if n_random > 0:
+                            # About 2 x n_random provisions a need are looked at whatever their bound,
+                            # so that its random arcs reach beyond its best.
+                            state ^= state << np.uint64(13)
+                            state ^= state >> np.uint64(7)
+                            state ^= state << np.uint64(17)
+                            sample = np.int64(state % np.uint64(n_r)) < 2 * n_random
+                        if can_skip and not sample and (el or check_eligible == 0):
+                            # No arc to this provision can make the need's list (nor tell eligibility):
+                            # first on the provision's least u, then per intake with its u and wait.
+                            ub = p_rate[r] * U + nb
+                            if ub + p_rest[r] <= thr or was + u_fall[p] <= thr:
+                                skipped = True
+                                continue
+                            counts[1] += 1
+                            ub -= scale * w[2] * km
+                            any_up = False
+                            for i in range(A.prov_first_intake[p], A.prov_first_intake[p + 1]):
+                                if places_left[i] > 0:
+                                    any_up |= ((ub - u[i] - scale * wr * max(A.intake_start[i] - av, 0) > thr)
+                                               & (was + u_last[i] - u[i] > thr))
+                            if not any_up:
+                                skipped = True
+                                continue
+                        counts[2] += 1
+                        # Rules of the provision as a whole; pairs at the distance limit on geopy's float.
+                        ok = km <= mk
+                        if abs(km - mk) <= tol:
+                            ok = exact_provision_km(A, l, p) <= mk
+                        if ok and A.prov_any_area[p] == 0:
+                            ok = area_code_ok(A, area_row[j], p)
+                        if ok:
+                            ok = criteria_ok(A, c, p)
+                        if ok and (flags & 1) != 0:
+                            ok = not excluded(A, c, p)
+                        if not ok:
                             continue
-                        kmp = km
-                        if A.prov_site_ptr[p + 1] - A.prov_site_ptr[p] > 1:
-                            kmp, nearest = fast_provision_km(A, l, p)
-                            if nearest != s:
-                                continue  # measured at its nearest site
-                        # The rules that hold for the provision as a whole: distance, area, criteria, exclude.
-                        border = False
-                        for j in range(m):
-                            ok_row[j] = kmp <= max_km[j]
-                            border |= abs(kmp - max_km[j]) <= BORDER_TOL * (1.0 + max_km[j])
-                        if border:  # decide the distance rule at the limit on geopy's float
-                            exact = exact_provision_km(A, l, p)
-                            for j in range(m):
-                                if abs(kmp - max_km[j]) <= BORDER_TOL * (1.0 + max_km[j]):
-                                    ok_row[j] = exact <= max_km[j]
-                        if A.prov_any_area[p] == 0:
-                            for j in range(m):
-                                if ok_row[j] != 0:
-                                    ok_row[j] = area_code_ok(A, area_row[j], p)
-                        has_req = False
-                        for x in range(A.prov_requires.shape[1]):
-                            has_req |= A.prov_requires[p, x] != 0
-                        if has_req:
-                            for j in range(m):
-                                if ok_row[j] != 0:
-                                    ok_row[j] = criteria_ok(A, client_row[j], p)
-                        any_ok = False
-                        for j in range(m):
-                            if (flags_row[j] & 1) != 0 and ok_row[j] != 0:
-                                ok_row[j] = not excluded(A, client_row[j], p)
-                            any_ok |= ok_row[j] != 0
-                        if not any_ok:
-                            continue
-                        if any_pref:
-                            for j in range(m):
-                                if (flags_row[j] & 2) != 0:
-                                    pref[j] = preference_bonus(A, client_row[j], p)
-                        if group_prune:
-                            for q in range(n_lv):
-                                levels[2, q] = -np.inf
-                                levels[3, q] = -np.inf
-                                levels[4, q] = np.inf
-                            for j in range(m):
-                                if ok_row[j] != 0:
-                                    q = level_row[j]
-                                    levels[2, q] = max(levels[2, q], scale * (waited_part[j] + pref[j]) - vv[j])
-                                    levels[3, q] = max(levels[3, q], float(avail[j]))
-                                    levels[4, q] = min(levels[4, q], float(avail[j]))
-                            rate = A.prov_weight[p] * w[0]
+                        pref = preference_bonus(A, c, p) if (flags & 2) != 0 else 0.0
+                        urgency_part = A.prov_weight[p] * w[0] * U
+                        km_cost = w[2] * km
                         limited = age_limited(A, p)
                         lo, hi = A.prov_min_age[p], A.prov_max_age[p]
-                        urgency_rate = A.prov_weight[p] * w[0]
-                        km_cost = w[2] * kmp
-                        for i in range(f0, f1):
+                        for i in range(A.prov_first_intake[p], A.prov_first_intake[p + 1]):
                             usable = places_left[i] > 0
                             if not usable and check_eligible == 0:
                                 continue
-                            start = A.intake_start[i]
-                            rolling = A.intake_rolling[i] != 0
-                            sy, smd = A.intake_start_y[i], A.intake_start_md[i]
-                            ui = u[i]
-                            if group_prune:
-                                # Upper bound on the reduced cost of (any need of the group, i).
-                                ub = -np.inf
-                                st = float(start)
-                                for q in range(n_lv):
-                                    if levels[2, q] == -np.inf:
-                                        continue
-                                    if (not rolling and st < levels[4, q]) or st - levels[3, q] > MAX_WAIT_DAYS:
-                                        continue  # start or wait rule fails for the whole level
-                                    x = (scale * (rate * levels[0, q] - levels[1, q] * max(st - levels[3, q], 0.0)
-                                                  - w[2] * kmp) + levels[2, q])
-                                    ub = max(ub, x)
-                                if ub - ui + 2.0 <= threshold:
-                                    continue  # no arc to this intake can price out
-                            n_side = side_n.shape[1]
-                            side_thr = max(threshold, side_rc[i, n_side - 1]) if n_side > 0 else np.inf
-                            any_hit = False
-                            # Branch-free over the needs: rules start, wait, age; value; gain; hits.
-                            for j in range(m):
-                                d = start - avail[j]
-                                okj = (ok_row[j] != 0) & (d <= MAX_WAIT_DAYS) & ((d >= 0) | rolling)
-                                if limited:
-                                    late = d >= 0
-                                    y = sy if late else ay_row[j]
-                                    md = smd if late else amd_row[j]
-                                    a = float(y - by_row[j] - (md < bmd_row[j]))
-                                    a = age_fixed[j] if kind_row[j] == 1 else a
-                                    okj &= (kind_row[j] == 0) | ((lo <= a) & (a <= hi))
-                                elig_row[j] |= okj
-                                wait = max(d, 0)
-                                val = urgency_rate * urg[j] + waited_part[j] + pref[j] - wait_rate[j] * wait - km_cost
-                                W = cost_units(val, scale)
-                                gain = W - ui
-                                good = okj & usable & (val > 0.0)
-                                gain_row[j] = gain
-                                w_row[j] = W
-                                gg[j] = max(gg[j], gain) if good else gg[j]
-                                hit = good & ((best == 0) | (gain - vv[j] > min(thr[j], side_thr)) | (n_random > 0))
-                                hit_row[j] = hit
-                                any_hit |= hit
-                            if not any_hit:
+                            d = A.intake_start[i] - av
+                            if d > MAX_WAIT_DAYS or (d < 0 and A.intake_rolling[i] == 0):
                                 continue
-                            for j in range(m):
-                                if hit_row[j] == 0:
+                            if kind != 0 and limited:
+                                if kind == 1:
+                                    a = fixed
+                                elif d >= 0:
+                                    a = float(A.intake_start_y[i] - by - (A.intake_start_md[i] < bmd))
+                                else:
+                                    a = float(ay - by - (amd < bmd))
+                                if not (lo <= a <= hi):
                                     continue
-                                n = need_row[j]
-                                W = w_row[j]
-                                if best == 0:
-                                    if n_out == cap:
-                                        return block_start, b
-                                    out_n[n_out], out_i[n_out], out_w[n_out] = n, i, W
-                                    n_out += 1
-                                    continue
-                                rc = gain_row[j] - vv[j]
-                                if rc > side_thr:
-                                    # The intake's own list of its best needs (per thread; merged after).
-                                    q = n_side - 1
-                                    while q > 0 and side_rc[i, q - 1] < rc:
-                                        side_rc[i, q] = side_rc[i, q - 1]
-                                        side_n[i, q] = side_n[i, q - 1]
-                                        side_w[i, q] = side_w[i, q - 1]
-                                        q -= 1
-                                    side_rc[i, q], side_n[i, q], side_w[i, q] = rc, n, W
-                                    side_thr = max(threshold, side_rc[i, n_side - 1])
-                                if rc > thr[j]:
-                                    # Insert keeping top_rc[n] sorted, best first.
-                                    q = best - 1
-                                    while q > 0 and top_rc[n, q - 1] < rc:
-                                        top_rc[n, q] = top_rc[n, q - 1]
-                                        top_i[n, q] = top_i[n, q - 1]
-                                        top_w[n, q] = top_w[n, q - 1]
-                                        q -= 1
-                                    top_rc[n, q], top_i[n, q], top_w[n, q] = rc, i, W
-                                    thr[j] = max(threshold, top_rc[n, best - 1])
-                                if n_random > 0:
-                                    seen[n] += 1
-                                    if seen[n] <= n_random:
-                                        rnd_i[n, seen[n] - 1], rnd_w[n, seen[n] - 1] = i, W
-                                    else:
-                                        state ^= state << np.uint64(13)
-                                        state ^= state >> np.uint64(7)
-                                        state ^= state << np.uint64(17)
-                                        q = np.int64(state % np.uint64(seen[n]))
-                                        if q < n_random:
-                                            rnd_i[n, q], rnd_w[n, q] = i, W
-                        if any_pref:
-                            for j in range(m):
-                                pref[j] = 0.0
-                for j in range(m):
-                    n = need_row[j]
-                    if gg[j] > G[n]:
-                        G[n] = gg[j]
-                    if elig_row[j] != 0:
+                            el = True
+                            if not usable:
+                                continue
+                            val = urgency_part + base + pref - wr * max(d, 0) - km_cost
+                            if not val > 0.0:
+                                continue
+                            W = cost_units(val, scale)
+                            gain = W - u[i]
+                            g = max(g, gain)
+                            rc = gain - vj
+                            if best == 0:
+                                if n_out == cap:
+                                    return block_start, b
+                                out_n[n_out], out_i[n_out], out_w[n_out] = n, i, W
+                                n_out += 1
+                                continue
+                            if not rc > threshold:
+                                continue
+                            if n_side > 0 and rc > max(threshold, side_rc[i, n_side - 1]):
+                                # The intake's own list of its best needs (per thread; merged after).
+                                q = n_side - 1
+                                while q > 0 and side_rc[i, q - 1] < rc:
+                                    side_rc[i, q] = side_rc[i, q - 1]
+                                    side_n[i, q] = side_n[i, q - 1]
+                                    side_w[i, q] = side_w[i, q - 1]
+                                    q -= 1
+                                side_rc[i, q], side_n[i, q], side_w[i, q] = rc, n, W
+                            if rc > top_rc[n, best - 1]:
+                                # Insert keeping top_rc[n] sorted, best first.
+                                q = best - 1
+                                while q > 0 and top_rc[n, q - 1] < rc:
+                                    top_rc[n, q] = top_rc[n, q - 1]
+                                    top_i[n, q] = top_i[n, q - 1]
+                                    top_w[n, q] = top_w[n, q - 1]
+                                    q -= 1
+                                top_rc[n, q], top_i[n, q], top_w[n, q] = rc, i, W
+                                thr = max(threshold, top_rc[n, best - 1])
+                            if n_random > 0:
+                                seen[n] += 1
+                                if seen[n] <= n_random:
+                                    rnd_i[n, seen[n] - 1], rnd_w[n, seen[n] - 1] = i, W
+                                else:
+                                    state ^= state << np.uint64(13)
+                                    state ^= state >> np.uint64(7)
+                                    state ^= state << np.uint64(17)
+                                    q = np.int64(state % np.uint64(seen[n]))
+                                    if q < n_random:
+                                        rnd_i[n, q], rnd_w[n, q] = i, W
+                    if skipped:
+                        g = max(g, vj + threshold)
+                    if g > G[n]:
+                        G[n] = g
+                    if el:
                         eligible[n] = 1
                 if best > 0:
                     if n_out + m * (best + n_random) > cap:
@@ -392,6 +385,7 @@ class ScanResult:
     eligible: np.ndarray  # per need: some intake passes every rule (places or not)
     top_rc: np.ndarray | None = None  # (N, best) reduced costs of the best arcs, best first
     complete: bool = True  # False when it did not price every arc (only the rules were checked)
+    pairs: tuple = (0, 0, 0)  # (need, provision) pairs within reach, past the bound on u alone, looked at in full
 
 
 def _chunks(index: ProblemIndex, parts: int) -> list[tuple[int, int]]:
@@ -408,8 +402,8 @@ def _chunks(index: ProblemIndex, parts: int) -> list[tuple[int, int]]:
 def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray, scale: float, *,
              v: np.ndarray | None = None, u: np.ndarray | None = None, best: int = 0, threshold: float = -np.inf,
              n_random: int = 0, seed: int = 0, threads: int | None = None,
-             check_eligible: bool = True, prune: bool = False, intake_best: int = 0,
-             deadline: float | None = None) -> ScanResult:
+             check_eligible: bool = True, intake_best: int = 0, g_last: np.ndarray | None = None,
+             u_last: np.ndarray | None = None, deadline: float | None = None) -> ScanResult:
     """Run `scan_blocks` over every block, split across threads; see the module docstring.
 
     With a `deadline` (a `time.perf_counter()` reading) each thread scans one block at a
@@ -418,7 +412,7 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
     then cover only the blocks scanned).
     """
     A = index.arrays
-    N, I = index.n_needs, index.n_intakes
+    N, I, P = index.n_needs, index.n_intakes, len(A.prov_cat)
     v = np.zeros(N) if v is None else np.ascontiguousarray(v, dtype=np.float64)
     u = np.zeros(I) if u is None else np.ascontiguousarray(u, dtype=np.float64)
     m = max(best, 1)
@@ -433,6 +427,18 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
     eligible = np.zeros(N, dtype=np.uint8)
     open_u8 = open_need.astype(np.uint8)
     places = np.ascontiguousarray(places_left, dtype=np.int64)
+    u_min = np.full(P, np.inf)  # per provision, the least u over its intakes with a place
+    has_place = places > 0
+    np.minimum.at(u_min, A.intake_prov[has_place], u[has_place])
+    # Skipping needs on an earlier scan's G (see scan_blocks): how far u fell per provision since.
+    u_fall = np.zeros(P)
+    if g_last is None or u_last is None:
+        g_last, u_last = np.full(N, np.inf), np.zeros(I)
+    else:
+        np.maximum.at(u_fall, A.intake_prov[has_place], (u_last - u)[has_place])
+        g_last = np.ascontiguousarray(g_last, dtype=np.float64)
+        u_last = np.ascontiguousarray(u_last, dtype=np.float64)
+    counts_all = []
     threads = threads or TUNING.threads
     chunks = _chunks(index, 4 * threads if threads > 1 else 1)
     skipped = []
@@ -454,7 +460,12 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
         parts = []
         sf = np.empty((N_F, group))
         si = np.empty((N_I, group), dtype=np.int64)
-        levels = np.empty((5, 8))
+        mark = np.zeros(P, dtype=np.int64)
+        counts = np.zeros(4, dtype=np.int64)  # (need, provision) pairs within reach, bounded on u only, looked at
+        counts_all.append(counts)
+        cand = np.empty(P, dtype=np.int64)
+        pf = np.empty((3, P))
+        reach_prov = np.empty(P, dtype=np.int64)
         cap = max(1024, per_need * N // max(len(chunks), 1))
         longest = 0.0  # the longest block so far: with a deadline, one block a call, none started that would overrun
         while b0 < b1:
@@ -466,9 +477,12 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
             out_w = np.empty(cap, dtype=np.int64)
             t = time.perf_counter()
             end = b1 if deadline is None else b0 + 1
-            n_out, b_next = scan_blocks(A, b0, end, open_u8, places, v, u, float(scale), float(threshold), best,
-                                        n_random, seed, int(check_eligible), int(prune), top_i, top_w, top_rc, rnd_i,
-                                        rnd_w, seen, G, eligible, out_n, out_i, out_w, sf, si, levels, *side_lists())
+            mark[:] = 0  # a block whose arcs did not fit is scanned again
+            n_out, b_next = scan_blocks(A, b0, end, open_u8, places, v, u, u_min, g_last, u_last, u_fall, float(scale),
+                                        float(threshold),
+                                        best, n_random, seed, int(check_eligible), top_i, top_w, top_rc, rnd_i, rnd_w,
+                                        seen, G, eligible, out_n, out_i, out_w, sf, si, mark, cand, pf, reach_prov,
+                                        counts, *side_lists())
             parts.append((out_n[:n_out], out_i[:n_out], out_w[:n_out]))
             if b_next < end and n_out == 0:
                 cap *= 4  # one block alone did not fit
@@ -477,23 +491,6 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
             else:
                 longest = max(longest, time.perf_counter() - t)
             b0 = b_next
-        return parts
-        sf = np.empty((N_F, group))
-        si = np.empty((N_I, group), dtype=np.int64)
-        levels = np.empty((5, 8))
-        cap = max(1024, per_need * N // max(len(chunks), 1))
-        while b0 < b1:
-            out_n = np.empty(cap, dtype=np.int64)
-            out_i = np.empty(cap, dtype=np.int64)
-            out_w = np.empty(cap, dtype=np.int64)
-            n_out, b0 = scan_blocks(A, b0, b1, open_u8, places, v, u, float(scale), float(threshold), best, n_random,
-                                    seed, int(check_eligible), int(prune), top_i, top_w, top_rc, rnd_i, rnd_w, seen,
-                                    G, eligible, out_n, out_i, out_w, sf, si, levels, *side_lists())
-            parts.append((out_n[:n_out], out_i[:n_out], out_w[:n_out]))
-            if b0 < b1 and n_out == 0:
-                cap *= 4  # one block alone did not fit
-            elif b0 < b1:
-                cap *= 2
         return parts
 
     if threads > 1 and len(chunks) > 1:
@@ -511,7 +508,8 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
         w = np.concatenate([p[2] for p in parts])
     else:
         need = intake = w = np.zeros(0, dtype=np.int64)
-    return ScanResult(need, intake, w, G, eligible.astype(bool), top_rc if best > 0 else None,
+    pairs = tuple(int(x) for x in np.sum(counts_all, axis=0)[:3]) if counts_all else (0, 0, 0)
+    return ScanResult(need, intake, w, G, eligible.astype(bool), top_rc if best > 0 else None, pairs=pairs,
                       complete=not skipped)
 
 

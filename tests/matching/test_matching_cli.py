@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "matching", *args], cwd=ROOT, capture_output=True, text=True,
-                          input=stdin, timeout=60)
+                          input=stdin, timeout=300)  # the first run may compile the kernels
 
 
 def test_solve_prints_allocation(example, tmp_path):

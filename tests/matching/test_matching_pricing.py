@@ -111,6 +111,17 @@ def test_pricing_with_pins_matches_exact():
     assert sum(p.pinned for p in b.placements) == len(pins)
 
 
+def test_flows_solved_side_by_side_in_processes_give_the_same_optimum():
+    """Every round's categories on two worker processes (as at 100k) and in this process agree."""
+    problem = parse_problem(region(400, 80, 4))
+    exact = solve(problem, mode="exact")
+    for parallel_flow_needs in (10**9, 0):
+        priced = solve(problem, mode="pricing", tuning=Tuning(seed_best=1, seed_random=1, pass_best=2, intake_best=1,
+                                                              threads=2, parallel_flow_needs=parallel_flow_needs))
+        assert priced.stats["optimal"] is True and priced.stats["flow_rounds"] > 1
+        assert abs(sum(p.value for p in priced.placements) - sum(p.value for p in exact.placements)) < 1e-4
+
+
 def _setup(seed=7):
     problem = parse_problem(region(250, 50, seed))
     index = ProblemIndex.build(problem)
@@ -138,7 +149,7 @@ def test_pricing_pass_covers_every_arc():
     assert (pp.G == best).all() and (pp.eligible == ex.eligible).all()
 
 
-def test_pruned_pass_finds_every_arc_that_prices_out():
+def test_pass_with_duals_finds_every_arc_that_prices_out():
     index, scale = _setup(9)
     N, I = index.n_needs, index.n_intakes
     ex = run_scan(index, np.ones(N, dtype=bool), index.intake_places, scale)
@@ -147,9 +158,33 @@ def test_pruned_pass_finds_every_arc_that_prices_out():
     u = rng.integers(0, 1500, I) * scale
     rc = ex.w - v[ex.need] - u[ex.intake]
     want = set(zip(ex.need[rc > 0].tolist(), ex.intake[rc > 0].tolist()))
-    got = run_scan(index, np.ones(N, dtype=bool), index.intake_places, scale, v=v, u=u, best=1000, threshold=0.0,
-                   prune=True)
+    got = run_scan(index, np.ones(N, dtype=bool), index.intake_places, scale, v=v, u=u, best=1000, threshold=0.0)
     assert want and set(zip(got.need.tolist(), got.intake.tolist())) == want
+
+
+def test_pass_skipping_needs_on_an_earlier_pass_keeps_every_arc_that_prices_out():
+    """A pass given the last pass's G and u skips needs it proves unchanged, yet keeps
+    exactly the arcs that price out, and its G bounds every need's best gain."""
+    index, scale = _setup(11)
+    N, I = index.n_needs, index.n_intakes
+    ex = run_scan(index, np.ones(N, dtype=bool), index.intake_places, scale)
+    used = compact_flow(ex.need, ex.intake, ex.w, index.intake_places)
+    d, _ = potentials(N, I, ex.need, ex.intake, ex.w, used, index.intake_places)
+    v, u = (x.astype(np.float64) for x in duals(N, I, d, ex.intake))
+    everyone = np.ones(N, dtype=bool)
+    first = run_scan(index, everyone, index.intake_places, scale, v=v, u=u, best=1000, threshold=0.0)
+    assert len(first.need) == 0  # optimal duals: nothing prices out
+    rng = np.random.default_rng(1)
+    u2 = np.where(rng.random(I) < 0.05, u * 0.5, u)  # a few intakes get cheaper
+    rc = ex.w - v[ex.need] - u2[ex.intake]
+    want = set(zip(ex.need[rc > 0].tolist(), ex.intake[rc > 0].tolist()))
+    got = run_scan(index, everyone, index.intake_places, scale, v=v, u=u2, best=1000, threshold=0.0,
+                   g_last=first.G, u_last=u)
+    assert want and set(zip(got.need.tolist(), got.intake.tolist())) == want
+    usable = index.intake_places[ex.intake] > 0
+    best_usable = np.full(N, -np.inf)
+    np.maximum.at(best_usable, ex.need[usable], (ex.w - u2[ex.intake])[usable])
+    assert (got.G >= best_usable).all()
 
 
 def test_residual_duals_are_optimal():
