@@ -23,8 +23,11 @@ TEST_REDIS_ENV = "BROKER_TEST_REDIS_URL"
 
 def _own_databases_per_worker() -> None:
     worker = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ... under pytest-xdist
-    if not worker:
+    # Test modules import this file a second time (as tests.conftest): move to the worker's
+    # own databases only once, or gw1 would take `<name>_gw1_gw1` and Redis number + 2.
+    if not worker or os.environ.get("BROKER_TEST_WORKER_DATABASES") == worker:
         return
+    os.environ["BROKER_TEST_WORKER_DATABASES"] = worker
     n = int(worker.removeprefix("gw"))
     base_redis = os.environ.get(TEST_REDIS_ENV, "redis://127.0.0.1:6379/10")
     stem, _, number = base_redis.rpartition("/")

@@ -44,9 +44,10 @@ def published_listings(session) -> dict[str, dict]:
     return {p.uid: listing(p) for p in rows}
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def publisher(tmp_path_factory):
-    """Another instance of the service, with the demo directory and a few listings of every shape, served over HTTP."""
+    """Another instance of the service, with the demo directory and a few listings of every shape, served over HTTP.
+    Built once for the module: the tests only read from it (a pull over HTTP, an export to files)."""
     folder = tmp_path_factory.mktemp("publisher")
     app = create_app(app_config(f"sqlite:///{folder / 'publisher.db'}", folder, SERVER_NAME=None))
     with app.app_context():
