@@ -23,7 +23,6 @@ class Tuning:
     seed_random: int = 8  # ... and this many random eligible ones
     pass_best: int = 16  # each pass: per need its best arcs by reduced cost (those > 0 join)
     intake_best: int = 16  # ... and per intake its best needs (in the seed and every pass)
-    pass_margin: float = 1.0  # passes look for arcs pricing out by more than this (value units) until none is left, then 0
     keep_reduced_cost: float = 20.0  # between passes keep unused arcs within this of pricing out (value units)
     seed_share_of_time: float = 0.6  # of the time left after greedy, at most this for the seed scan (flows get the rest)
     time_limit: float = 50.0  # seconds, pricing mode's default limit

@@ -57,36 +57,42 @@ class PricingResult:
     stats: dict
 
 
-def _merge(need, intake, w, used, more_need, more_intake, more_w, I):
-    """Arcs plus those of `more` that are not there yet (first copy of each kept)."""
-    if not len(more_need):
-        return need, intake, w, used
-    key = need * I + intake
-    mk = more_need * I + more_intake
-    _, first = np.unique(mk, return_index=True)
-    first = first[~np.isin(mk[first], key)]
-    return (np.concatenate([need, more_need[first]]), np.concatenate([intake, more_intake[first]]),
-            np.concatenate([w, more_w[first]]), np.concatenate([used, np.zeros(len(first), dtype=bool)]))
-
-
 class _Restricted:
-    """The restricted arc set, kept grouped by category so each category's flow is solved alone."""
+    """The restricted arc set, kept sorted by (need, intake) key so that membership and
+    merging cost a binary search, not a sort; each category's flow is solved alone."""
 
     def __init__(self, index: ProblemIndex, cap: np.ndarray):
         self.index, self.cap = index, cap
         self.I = index.n_intakes
         e = np.zeros(0, dtype=np.int64)
-        self.need, self.intake, self.w, self.used = e, e, e, np.zeros(0, dtype=bool)
+        self.key, self.need, self.intake, self.w, self.used = e, e, e, e, np.zeros(0, dtype=bool)
+
+    def in_set(self, need, intake) -> np.ndarray:
+        q = need * self.I + intake
+        if not len(self.key):
+            return np.zeros(len(q), dtype=bool)
+        pos = np.minimum(np.searchsorted(self.key, q), len(self.key) - 1)
+        return self.key[pos] == q
 
     def add(self, need, intake, w) -> np.ndarray:
-        """Add arcs not there yet; the categories (numbers) that got any."""
-        before = len(self.need)
-        self.need, self.intake, self.w, self.used = _merge(self.need, self.intake, self.w, self.used,
-                                                           need, intake, w, self.I)
-        return np.unique(self.index.arrays.need_cat[self.need[before:]])
+        """Add arcs not there yet (the first copy of each); the categories (numbers) that got any."""
+        mk = need * self.I + intake
+        mk, first = np.unique(mk, return_index=True)
+        fresh = ~self.in_set(need[first], intake[first])
+        mk, first = mk[fresh], first[fresh]
+        if not len(mk):
+            return np.zeros(0, dtype=np.int64)
+        at = np.searchsorted(self.key, mk)
+        self.key = np.insert(self.key, at, mk)
+        self.need = np.insert(self.need, at, need[first])
+        self.intake = np.insert(self.intake, at, intake[first])
+        self.w = np.insert(self.w, at, w[first])
+        self.used = np.insert(self.used, at, False)
+        return np.unique(self.index.arrays.need_cat[need[first]])
 
     def keep(self, mask: np.ndarray) -> None:
-        self.need, self.intake, self.w, self.used = self.need[mask], self.intake[mask], self.w[mask], self.used[mask]
+        self.key, self.need, self.intake = self.key[mask], self.need[mask], self.intake[mask]
+        self.w, self.used = self.w[mask], self.used[mask]
 
     def solve(self, categories, deadline: float, seconds_per_arc: float, v: np.ndarray, u: np.ndarray,
               pool: FlowPool | None = None) -> tuple[np.ndarray, float]:
@@ -121,12 +127,6 @@ class _Restricted:
         rate = (time.perf_counter() - t0) * min(workers, len(jobs)) / arcs if arcs else seconds_per_arc
         return np.asarray(left, dtype=np.int64), rate
 
-    def in_set(self, need, intake) -> np.ndarray:
-        key = np.sort(self.need * self.I + self.intake)
-        q = need * self.I + intake
-        pos = np.minimum(np.searchsorted(key, q), max(len(key) - 1, 0))
-        return key[pos] == q if len(key) else np.zeros(len(q), dtype=bool)
-
 
 def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: np.ndarray, scale: float, *,
                      deadline: float, tuning: Tuning, max_passes: int = 100) -> PricingResult:
@@ -149,7 +149,8 @@ def _price(index, open_needs, places_left, scale, deadline, tuning, max_passes, 
     intake_cat = A.prov_cat[A.intake_prov] if I else np.zeros(0, dtype=np.int64)
     known = open_needs & (need_cat >= 0)
     history = []
-    timing = {"greedy_seconds": 0.0, "scan_seconds": 0.0, "flow_seconds": 0.0}  # flows with their duals
+    timing = {"greedy_seconds": 0.0, "scan_seconds": 0.0, "flow_seconds": 0.0,  # flows with their duals
+              "bookkeeping_seconds": 0.0}  # the restricted set between passes
 
     def clock(key, t):
         timing[key] += time.perf_counter() - t
@@ -186,7 +187,7 @@ def _price(index, open_needs, places_left, scale, deadline, tuning, max_passes, 
     R.add(np.concatenate([g_need, seed.need]), np.concatenate([g_intake, seed.intake]), np.concatenate([g_w, seed.w]))
     # Greedy's placements stand in each category until its first flow: a category the time
     # limit leaves unsolved is still as good as greedy's.
-    R.used = np.isin(R.need * I + R.intake, g_need * I + g_intake)
+    R.used = np.isin(R.key, g_need * I + g_intake)
     proven = np.zeros(K, dtype=bool)
     proven[np.bincount(need_cat[R.need], minlength=K)[:K] == 0] = True  # nothing to place there
     dirty = np.flatnonzero(~proven)
@@ -197,10 +198,6 @@ def _price(index, open_needs, places_left, scale, deadline, tuning, max_passes, 
     u = np.zeros(I, dtype=np.int64)
     last_flow = 0.0
     per_arc = tuning.flow_seconds_per_arc
-    # Passes look for arcs that price out by more than a margin first (duals move a little
-    # each round, and the margin lets a pass skip every need whose best barely moved), then
-    # for any arc that prices out, for the proof.
-    threshold = tuning.pass_margin * scale
     while True:
         # Re-solve the categories whose arcs changed.
         if len(dirty):
@@ -230,7 +227,7 @@ def _price(index, open_needs, places_left, scale, deadline, tuning, max_passes, 
         mask = known & open_k[np.maximum(need_cat, 0)]
         t = time.perf_counter()
         pr = run_scan(index, mask, places_left, scale, v=v.astype(np.float64), u=u.astype(np.float64),
-                      best=tuning.pass_best, threshold=threshold, threads=tuning.threads, check_eligible=False,
+                      best=tuning.pass_best, threshold=0.0, threads=tuning.threads, check_eligible=False,
                       intake_best=tuning.intake_best, g_last=g_last, u_last=u_last, deadline=deadline - reserve)
         if not pr.complete:
             break  # out of time mid-pass: its G covers only part of the needs, so no bound from it
@@ -239,6 +236,7 @@ def _price(index, open_needs, places_left, scale, deadline, tuning, max_passes, 
         last_scan = (time.perf_counter() - t) / max(share, 1e-9)
         timing["scan_seconds"] += time.perf_counter() - t
         passes += 1
+        t = time.perf_counter()
         bk = bounds(pr.G, u.astype(np.float64))
         bound_k[open_k] = np.minimum(bound_k[open_k], bk[open_k])
         rc = pr.w - v[pr.need] - u[pr.intake]
@@ -254,9 +252,6 @@ def _price(index, open_needs, places_left, scale, deadline, tuning, max_passes, 
             optimal = True
             break
         if not got.any():
-            if threshold > 0:
-                threshold = 0.0  # nothing prices out by more than the margin: now look for any arc at all
-                continue
             break  # cannot happen with optimal duals (the bound would meet the optimum); stop, unproven
         # Keep used arcs and those close to pricing out (only while the objective rises, so
         # that dropped arcs cannot come back for ever); add the new ones.
@@ -266,6 +261,7 @@ def _price(index, open_needs, places_left, scale, deadline, tuning, max_passes, 
             R.keep(R.used | (rc_r > -tuning.keep_reduced_cost * scale))
         last_primal = primal_now
         dirty = R.add(pr.need[positive], pr.intake[positive], pr.w[positive])
+        clock("bookkeeping_seconds", t)
         history.append({"t": round(time.perf_counter() - t0, 2), "priced_out": int(positive.sum()),
                         "intakes_cheaper": int((u_last < u_prev).sum()) if u_prev is not None else None,
                         "needs_priced_out": int(len(np.unique(pr.need[positive]))),

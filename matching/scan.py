@@ -15,7 +15,7 @@ keeps depends on `best`:
 
 Pricing skips work that cannot change what it keeps: a provision whose arcs are
 bounded below the need's threshold (random samples come from the provisions looked at,
-about twice as many as asked for drawn whatever their bound), on its least u, on how
+about twice as many as asked for drawn whatever their bound), on its least u and wait, on how
 far its u fell since the need's G at the last pass, then per intake with its u and
 wait. G is then an upper bound, which keeps the dual bound valid.
 
@@ -79,11 +79,11 @@ _kernel = numba.njit(cache=True, nogil=True, _nrt=False)
 (I_NEED, I_CLIENT, I_AREA, I_FLAGS, I_AVAIL, I_KIND, I_BIRTH_Y, I_BIRTH_MD, I_AVAIL_Y, I_AVAIL_MD) = range(10)
 N_F, N_I = 7, 10
 # Per provision within the location's reach: km, and the parts of the pruning bound.
-(PF_KM, PF_RATE, PF_REST) = range(3)
+(PF_KM, PF_RATE, PF_REST, PF_FIRST) = range(4)
 
 
 @_kernel
-def scan_blocks(A, b0, b1, open_need, places_left, v, u, u_min, g_last, u_last, u_fall, scale, threshold, best, n_random,
+def scan_blocks(A, b0, b1, open_need, places_left, v, u, u_min, first_start, g_last, u_last, u_fall, scale, threshold, best, n_random,
                 seed, check_eligible, top_i, top_w, top_rc, rnd_i, rnd_w, seen, G, eligible, out_n, out_i, out_w, sf, si,
                 mark, cand, pf, reach_prov, counts, side_n, side_w, side_rc):
     """Scan blocks b0..b1-1 (see the module docstring), writing kept arcs to out_*.
@@ -91,7 +91,8 @@ def scan_blocks(A, b0, b1, open_need, places_left, v, u, u_min, g_last, u_last, 
     Returns (arcs written, next block): the next block is b1 when all were done, else
     the first block whose arcs did not fit (its partial output is not counted).
     With `check_eligible` 0, full intakes are skipped (eligibility already known).
-    `u_min` is per provision the least u over its intakes with a place (inf if none);
+    `u_min` is per provision the least u over its intakes with a place (inf if none),
+    `first_start` the earliest start among them;
     `mark` (per provision, zeros) and the rest after `si` are scratch.
 
     `g_last` (per need, an upper bound on its G at an earlier scan's u, or inf) and
@@ -127,7 +128,7 @@ def scan_blocks(A, b0, b1, open_need, places_left, v, u, u_min, g_last, u_last, 
     need_row, client_row, area_row, flags_row = si[I_NEED], si[I_CLIENT], si[I_AREA], si[I_FLAGS]
     avail, kind_row, by_row, bmd_row, ay_row, amd_row = (si[I_AVAIL], si[I_KIND], si[I_BIRTH_Y], si[I_BIRTH_MD],
                                                          si[I_AVAIL_Y], si[I_AVAIL_MD])
-    p_km, p_rate, p_rest = pf[PF_KM], pf[PF_RATE], pf[PF_REST]
+    p_km, p_rate, p_rest, p_first = pf[PF_KM], pf[PF_RATE], pf[PF_REST], pf[PF_FIRST]
     for b in range(b0, b1):
         block_start = n_out
         for k in range(K):
@@ -208,6 +209,7 @@ def scan_blocks(A, b0, b1, open_need, places_left, v, u, u_min, g_last, u_last, 
                         # bound = rate x urgency + (need's part) + rest
                         p_rate[n_r] = scale * A.prov_weight[p] * w[0]
                         p_rest[n_r] = -scale * w[2] * km - u_min[p]
+                        p_first[n_r] = first_start[p]
                         n_r += 1
                 if n_r == 0:
                     continue
@@ -239,9 +241,10 @@ def scan_blocks(A, b0, b1, open_need, places_left, v, u, u_min, g_last, u_last, 
                             sample = np.int64(state % np.uint64(n_r)) < 2 * n_random
                         if can_skip and not sample and (el or check_eligible == 0):
                             # No arc to this provision can make the need's list (nor tell eligibility):
-                            # first on the provision's least u, then per intake with its u and wait.
+                            # first on the provision's least u and least wait, then per intake with its u and wait.
                             ub = p_rate[r] * U + nb
-                            if ub + p_rest[r] <= thr or was + u_fall[p] <= thr:
+                            least_wait = scale * wr * max(p_first[r] - av, 0.0)
+                            if ub + p_rest[r] - least_wait <= thr or was + u_fall[p] <= thr:
                                 skipped = True
                                 continue
                             counts[1] += 1
@@ -430,6 +433,8 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
     u_min = np.full(P, np.inf)  # per provision, the least u over its intakes with a place
     has_place = places > 0
     np.minimum.at(u_min, A.intake_prov[has_place], u[has_place])
+    first_start = np.full(P, np.inf)  # ... and the earliest start among them
+    np.minimum.at(first_start, A.intake_prov[has_place], A.intake_start[has_place].astype(np.float64))
     # Skipping needs on an earlier scan's G (see scan_blocks): how far u fell per provision since.
     u_fall = np.zeros(P)
     if g_last is None or u_last is None:
@@ -464,7 +469,7 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
         counts = np.zeros(4, dtype=np.int64)  # (need, provision) pairs within reach, bounded on u only, looked at
         counts_all.append(counts)
         cand = np.empty(P, dtype=np.int64)
-        pf = np.empty((3, P))
+        pf = np.empty((4, P))
         reach_prov = np.empty(P, dtype=np.int64)
         cap = max(1024, per_need * N // max(len(chunks), 1))
         longest = 0.0  # the longest block so far: with a deadline, one block a call, none started that would overrun
@@ -478,7 +483,7 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
             t = time.perf_counter()
             end = b1 if deadline is None else b0 + 1
             mark[:] = 0  # a block whose arcs did not fit is scanned again
-            n_out, b_next = scan_blocks(A, b0, end, open_u8, places, v, u, u_min, g_last, u_last, u_fall, float(scale),
+            n_out, b_next = scan_blocks(A, b0, end, open_u8, places, v, u, u_min, first_start, g_last, u_last, u_fall, float(scale),
                                         float(threshold),
                                         best, n_random, seed, int(check_eligible), top_i, top_w, top_rc, rnd_i, rnd_w,
                                         seen, G, eligible, out_n, out_i, out_w, sf, si, mark, cand, pf, reach_prov,
