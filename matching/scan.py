@@ -82,6 +82,16 @@ N_F, N_I = 7, 10
 (PF_KM, PF_RATE, PF_REST, PF_FIRST) = range(4)
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _insert_sorted(rcs, ids, ws, row, rc, id_, w):
+    """Put (rc, id_, w) into row `row` of the lists, kept sorted best first (the last one falls off)."""
+    q = rcs.shape[1] - 1
+    while q > 0 and rcs[row, q - 1] < rc:
+        rcs[row, q], ids[row, q], ws[row, q] = rcs[row, q - 1], ids[row, q - 1], ws[row, q - 1]
+        q -= 1
+    rcs[row, q], ids[row, q], ws[row, q] = rc, id_, w
+
+
 @_kernel
 def scan_blocks(A, b0, b1, open_need, places_left, v, u, u_min, first_start, g_last, u_last, u_fall, scale, threshold, best, n_random,
                 seed, check_eligible, top_i, top_w, top_rc, rnd_i, rnd_w, seen, G, eligible, out_n, out_i, out_w, sf, si,
@@ -311,22 +321,9 @@ def scan_blocks(A, b0, b1, open_need, places_left, v, u, u_min, first_start, g_l
                                 continue
                             if n_side > 0 and rc > max(threshold, side_rc[i, n_side - 1]):
                                 # The intake's own list of its best needs (per thread; merged after).
-                                q = n_side - 1
-                                while q > 0 and side_rc[i, q - 1] < rc:
-                                    side_rc[i, q] = side_rc[i, q - 1]
-                                    side_n[i, q] = side_n[i, q - 1]
-                                    side_w[i, q] = side_w[i, q - 1]
-                                    q -= 1
-                                side_rc[i, q], side_n[i, q], side_w[i, q] = rc, n, W
+                                _insert_sorted(side_rc, side_n, side_w, i, rc, n, W)
                             if rc > top_rc[n, best - 1]:
-                                # Insert keeping top_rc[n] sorted, best first.
-                                q = best - 1
-                                while q > 0 and top_rc[n, q - 1] < rc:
-                                    top_rc[n, q] = top_rc[n, q - 1]
-                                    top_i[n, q] = top_i[n, q - 1]
-                                    top_w[n, q] = top_w[n, q - 1]
-                                    q -= 1
-                                top_rc[n, q], top_i[n, q], top_w[n, q] = rc, i, W
+                                _insert_sorted(top_rc, top_i, top_w, n, rc, i, W)
                                 thr = max(threshold, top_rc[n, best - 1])
                             if n_random > 0:
                                 seen[n] += 1
