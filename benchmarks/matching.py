@@ -1,6 +1,6 @@
 """Benchmark of the placement matcher (contract version 2) against its baselines.
 
-    python benchmarks/matching.py [--seed 1] [--no-100k] [--limit 60] [--cli-limits 20,45]
+    python benchmarks/matching.py [--seed 1] [--no-100k] [--limit 60] [--proof-limit 600] [--cli-limits 20,45]
 
 Regions spread like the demo (see `generate`). Every measured run is a fresh
 subprocess reading the problem from a JSON file, so its peak RSS (getrusage
@@ -13,7 +13,8 @@ Printed, each labelled:
   plain OR-Tools SimpleMinCostFlow over version 2's arcs (the baseline: building and
   solving one flow, nothing else), and the cost of all marginal values;
 * 100k x 20k, version 2: the library (`solve`, auto mode, `--limit` seconds) against
-  greedy: seconds, peak MB, gap bound, needs met;
+  greedy: seconds, peak MB, gap bound, needs met; with `--proof-limit`, also how long
+  it takes to prove the optimum;
 * the command's `--time-limit`: wall time of `python -m matching solve --time-limit T`
   against T.
 
@@ -339,7 +340,7 @@ def bench_10k(tmp: Path, seed: int) -> None:
           f"baseline solve (goal <= 1); solve with them {mv['solve_s']:.2f} s; {_load_average()}", flush=True)
 
 
-def bench_100k(tmp: Path, seed: int, time_limit: float, cli_limits: list[float]) -> None:
+def bench_100k(tmp: Path, seed: int, time_limit: float, cli_limits: list[float], proof_limit: float) -> None:
     path = _write(generate(100_000, 20_000, seed), tmp / "100k_v2.json")
     g = _subprocess("greedy", path)
     m = _subprocess("auto", path, time_limit)
@@ -352,6 +353,12 @@ def bench_100k(tmp: Path, seed: int, time_limit: float, cli_limits: list[float])
           f"met {m['met']} vs greedy {g['met']} ({m['met'] - g['met']:+d}), urgency-weighted "
           f"{m['urgency_met'] - g['urgency_met']:+d}, objective {m['objective']:.2f} vs {g['objective']:.2f}, "
           f"{_load_average()}", flush=True)
+    if proof_limit:
+        p = _subprocess("auto", path, proof_limit)
+        print(f"100k x 20k v2 matcher to the proof (time limit {proof_limit:g} s): "
+              f"{'proven optimal' if p['optimal'] else 'not proven optimal'} in {p['total_s']:.2f} s with parsing "
+              f"after {p['passes']} passes, peak {p['peak_mb']:.0f} MB RSS, {p['peak_pss_mb']:.0f} MB PSS with its flow "
+              f"workers, objective {p['objective']:.2f}, {_load_average()}", flush=True)
     for limit in cli_limits:
         t = time.perf_counter()
         done = subprocess.run([sys.executable, "-m", "matching", "solve", str(path), "--time-limit", str(limit),
@@ -373,6 +380,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-100k", action="store_true", help="only the 10k x 2k comparison")
     ap.add_argument("--limit", type=float, default=60.0, help="the library's time limit at 100k (s)")
+    ap.add_argument("--proof-limit", type=float, default=0.0,
+                    help="also run the library at 100k with this limit (s), to time the proof (0: skip)")
     ap.add_argument("--cli-limits", default="20,45", help="the command's --time-limit values to check (s, commas)")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--path", help=argparse.SUPPRESS)
@@ -384,7 +393,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="matching-bench-") as d:
         bench_10k(Path(d), args.seed)
         if not args.no_100k:
-            bench_100k(Path(d), args.seed, args.limit, [float(x) for x in args.cli_limits.split(",")])
+            bench_100k(Path(d), args.seed, args.limit, [float(x) for x in args.cli_limits.split(",")],
+                       args.proof_limit)
 
 
 if __name__ == "__main__":
