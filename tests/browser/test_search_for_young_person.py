@@ -112,6 +112,8 @@ def test_browsing_by_need_is_never_a_dead_end(live_server, audit: Audit, world):
     audit.check("browse housing near LS9")
     page.get_by_role("navigation", name="Kinds of housing").get_by_role("link", name="Supported accommodation").click()
     expect(page).to_have_url(re.compile(r"/browse/housing/supported-accommodation\?near=LS9$"))
+    # The address changes before the new page has loaded: wait for its list, then read it.
+    expect(page.get_by_role("heading", level=2, name=re.compile(r"^1 listing near LS9$"))).to_be_visible()
     assert _result_names(page) == ["Harehills Care Leavers Flats"]
     # The map, one tap away, is a described image numbered as the list is.
     page.get_by_text("Map of these results").click()
