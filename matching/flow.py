@@ -72,14 +72,20 @@ def min_cost_flow_used(n_needs: int, n_intakes: int, arc_need: np.ndarray, arc_i
     return np.asarray(mcf.flows(np.arange(len(arc_need), dtype=np.int32)) > 0)
 
 
+def _compact(need: np.ndarray, intake: np.ndarray, places_left: np.ndarray):
+    """The arcs' needs and intakes renumbered 0.. (needs, need numbers, intakes, intake
+    numbers, the intakes' places)."""
+    needs_u, need_c = np.unique(need, return_inverse=True)
+    intakes_u, intake_c = np.unique(intake, return_inverse=True)
+    return needs_u, need_c.ravel(), intakes_u, intake_c.ravel(), np.maximum(places_left[intakes_u], 0)
+
+
 def compact_flow(need: np.ndarray, intake: np.ndarray, w: np.ndarray, places_left: np.ndarray) -> np.ndarray:
     """Min cost flow on the given arcs (global numbers, places per intake): used per arc."""
     if not len(need):
         return np.zeros(0, dtype=bool)
-    needs_u, need_c = np.unique(need, return_inverse=True)
-    intakes_u, intake_c = np.unique(intake, return_inverse=True)
-    return min_cost_flow_used(len(needs_u), len(intakes_u), need_c.ravel(), intake_c.ravel(), w,
-                              np.maximum(places_left[intakes_u], 0))
+    needs_u, need_c, intakes_u, intake_c, cap = _compact(need, intake, places_left)
+    return min_cost_flow_used(len(needs_u), len(intakes_u), need_c, intake_c, w, cap)
 
 
 def flow_with_duals(need: np.ndarray, intake: np.ndarray, w: np.ndarray, places_left: np.ndarray,
@@ -87,11 +93,8 @@ def flow_with_duals(need: np.ndarray, intake: np.ndarray, w: np.ndarray, places_
     """`compact_flow` on the given arcs, then its optimal duals (`potentials`), searched
     from the labels of duals (v_start per need, u_start per intake, global numbers) of a
     similar earlier flow. Returns (used per arc, needs, their v, intakes, their u)."""
-    needs_u, need_c = np.unique(need, return_inverse=True)
-    intakes_u, intake_c = np.unique(intake, return_inverse=True)
-    need_c, intake_c = need_c.ravel(), intake_c.ravel()
+    needs_u, need_c, intakes_u, intake_c, cap = _compact(need, intake, places_left)
     n, m = len(needs_u), len(intakes_u)
-    cap = np.maximum(places_left[intakes_u], 0)
     used = min_cost_flow_used(n, m, need_c, intake_c, w, cap)
     # Labels <= 0 with d[n] - d[sink] = v and d[sink] - d[i] = u.
     top = max(int(v_start[needs_u].max(initial=0)), 0)

@@ -64,6 +64,7 @@ class _Restricted:
     def __init__(self, index: ProblemIndex, cap: np.ndarray):
         self.index, self.cap = index, cap
         self.I = index.n_intakes
+        self.intake_cat = index.arrays.prov_cat[index.arrays.intake_prov]
         e = np.zeros(0, dtype=np.int64)
         self.key, self.need, self.intake, self.w, self.used = e, e, e, e, np.zeros(0, dtype=bool)
 
@@ -112,18 +113,17 @@ class _Restricted:
             if t0 + 1.25 * seconds_per_arc * max(len(groups[0][1]), queued / workers) > deadline:
                 left = [g[0] for g in groups[j:]]
                 break
-            jobs.append((m, (self.need[m], self.intake[m], self.w[m], self.cap, v, u)))
+            jobs.append((k, m, (self.need[m], self.intake[m], self.w[m], self.cap, v, u)))
         if pool is not None and len(jobs) > 1:
-            results = pool.map(flow_with_duals, [args for _, args in jobs])
+            results = pool.map(flow_with_duals, [args for _, _, args in jobs])
         else:
-            results = [flow_with_duals(*args) for _, args in jobs]
-        A = self.index.arrays
-        for (k, m), (used, needs, v_k, intakes, u_k) in zip([(g[0], job[0]) for g, job in zip(groups, jobs)], results):
+            results = [flow_with_duals(*args) for _, _, args in jobs]
+        for (k, m, _), (used, needs, v_k, intakes, u_k) in zip(jobs, results):
             self.used[m] = used
-            v[A.need_cat == k] = 0  # needs and intakes left without arcs: 0
-            u[A.prov_cat[A.intake_prov] == k] = 0
+            v[self.index.arrays.need_cat == k] = 0  # needs and intakes left without arcs: 0
+            u[self.intake_cat == k] = 0
             v[needs], u[intakes] = v_k, u_k
-        arcs = sum(len(m) for m, _ in jobs)
+        arcs = sum(len(m) for _, m, _ in jobs)
         rate = (time.perf_counter() - t0) * min(workers, len(jobs)) / arcs if arcs else seconds_per_arc
         return np.asarray(left, dtype=np.int64), rate
 
@@ -231,7 +231,6 @@ def _price(index, open_needs, places_left, scale, deadline, tuning, max_passes, 
                       intake_best=tuning.intake_best, g_last=g_last, u_last=u_last, deadline=deadline - reserve)
         if not pr.complete:
             break  # out of time mid-pass: its G covers only part of the needs, so no bound from it
-        u_prev = u_last
         g_last, u_last = pr.G, u.astype(np.float64)  # the next pass looks again only where u fell
         last_scan = (time.perf_counter() - t) / max(share, 1e-9)
         timing["scan_seconds"] += time.perf_counter() - t
@@ -263,7 +262,7 @@ def _price(index, open_needs, places_left, scale, deadline, tuning, max_passes, 
         dirty = R.add(pr.need[positive], pr.intake[positive], pr.w[positive])
         clock("bookkeeping_seconds", t)
         history.append({"t": round(time.perf_counter() - t0, 2), "priced_out": int(positive.sum()),
-                        "intakes_cheaper": int((u_last < u_prev).sum()) if u_prev is not None else None,
+                        "pairs_within_reach": pr.pairs[0], "pairs_looked_at": pr.pairs[2],
                         "needs_priced_out": int(len(np.unique(pr.need[positive]))),
                         "intakes_priced_out": int(len(np.unique(pr.intake[positive]))),
                         "open_categories": int((~proven).sum())})

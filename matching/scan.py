@@ -463,7 +463,7 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
         sf = np.empty((N_F, group))
         si = np.empty((N_I, group), dtype=np.int64)
         mark = np.zeros(P, dtype=np.int64)
-        counts = np.zeros(4, dtype=np.int64)  # (need, provision) pairs within reach, bounded on u only, looked at
+        counts = np.zeros(3, dtype=np.int64)  # (need, provision) pairs within reach, past the bound on u alone, looked at
         counts_all.append(counts)
         cand = np.empty(P, dtype=np.int64)
         pf = np.empty((4, P))
@@ -510,7 +510,7 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
         w = np.concatenate([p[2] for p in parts])
     else:
         need = intake = w = np.zeros(0, dtype=np.int64)
-    pairs = tuple(int(x) for x in np.sum(counts_all, axis=0)[:3]) if counts_all else (0, 0, 0)
+    pairs = tuple(int(x) for x in np.sum(counts_all, axis=0)) if counts_all else (0, 0, 0)
     return ScanResult(need, intake, w, G, eligible.astype(bool), top_rc if best > 0 else None, pairs=pairs,
                       complete=not skipped)
 
