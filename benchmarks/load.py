@@ -23,7 +23,6 @@ import queue
 import re
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile

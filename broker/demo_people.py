@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from broker.auth.models import User
 from broker.auth.services import create_user
 from broker.clients import services as clients
-from broker.directory.models import Organisation, Provision
+from broker.directory.models import Provision
 from broker.eligibility import broken_rules, client_area
 from broker.extensions import db
 

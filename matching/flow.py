@@ -31,6 +31,7 @@ distance (infinite, so gain 0, where nobody can use the place).
 
 from __future__ import annotations
 
+import gc
 import math
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
@@ -104,19 +105,31 @@ def flow_with_duals(need: np.ndarray, intake: np.ndarray, w: np.ndarray, places_
     return used, needs_u, v, intakes_u, u
 
 
+def _ready() -> None:
+    return None
+
+
 class FlowPool:
     """Worker processes that solve independent flows side by side (OR-Tools holds the GIL
-    while it solves, so threads would take turns). Forked from this process on first use,
-    between scans (so no scan thread holds a lock then), sharing its memory copy-on-write
-    and needing no imports or guarded main module; `close` ends them."""
+    while it solves, so threads would take turns). Forked from this process when made,
+    before any scan thread runs (so none holds a lock) and while the process holds little
+    more than the problem: a fork keeps alive, in the worker, every page the parent had
+    then, so forking later would keep the scans' scratch twice. Sharing memory
+    copy-on-write needs no imports or guarded main module; `close` ends them."""
 
     def __init__(self, workers: int):
         self.workers = workers
-        self._executor: ProcessPoolExecutor | None = None
+        # Objects made so far are left out of the workers' garbage collections, which would
+        # otherwise write to (and so copy) every page holding one.
+        gc.freeze()
+        try:
+            self._executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+            for f in [self._executor.submit(_ready) for _ in range(workers)]:
+                f.result()  # a fork pool starts every worker on its first task
+        finally:
+            gc.unfreeze()
 
     def map(self, fn, calls: list[tuple]) -> list:
-        if self._executor is None:
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
         futures = [self._executor.submit(fn, *args) for args in calls]
         return [f.result() for f in futures]
 

@@ -47,7 +47,6 @@ from .problem import MAX_WAIT_DAYS
 from .rules import (
     age_limited,
     age_ok,
-    age_years,
     area_code_ok,
     area_ok,
     cost_units,
@@ -60,7 +59,6 @@ from .rules import (
     placement_value,
     preference_bonus,
     start_ok,
-    value_of_terms,
     value_parts,
     wait_days,
     wait_ok,

@@ -1,14 +1,14 @@
 """The `broker` command as a newcomer runs it: a fresh instance folder, a real server."""
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.servers import free_port, wait_until_answering
 
 BROKER = [sys.executable, "-m", "broker"]
 
@@ -58,27 +58,15 @@ def test_reindex_rebuilds_from_the_database(initialised):
     assert "Search index:" in out.stdout
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_serve_answers_housing_near_ls9_over_http(initialised):
     _, env, _ = initialised
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(BROKER + ["serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}/api/v1/provisions?q=housing&near=LS9&radius_km=10&category=housing&sort=distance"
-        body = None
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(url, timeout=5) as resp:
-                    body = json.load(resp)
-                break
-            except OSError:
-                time.sleep(0.1)
-        assert body is not None, "server did not answer"
+        status, _, raw = wait_until_answering(server, url)
+        assert status == 200, raw
+        body = json.loads(raw)
         assert body["total"] >= 3
         distances = [r["distance_km"] for r in body["results"]]
         assert distances == sorted(distances) and all(d <= 10 for d in distances)

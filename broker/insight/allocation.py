@@ -31,7 +31,7 @@ import datetime as dt
 import json
 import statistics
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 

@@ -5,8 +5,6 @@ import click
 from flask.cli import with_appcontext
 from tqdm import tqdm
 
-from broker.extensions import db
-
 
 @click.command("allocate")
 @click.option("--area", default=None, help="Only young people in this council area (default: every area).")

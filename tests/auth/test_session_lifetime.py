@@ -3,11 +3,9 @@ of the account; a session ends after BROKER_SESSION_HOURS or BROKER_SESSION_IDLE
 idle; a token can be revoked and expires; cookies are Secure outside the embedded demo."""
 import datetime as dt
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 from sqlalchemy import update
@@ -19,6 +17,7 @@ from broker.extensions import db
 from broker.security import plain_http_locally, secure_cookies
 from tests.conftest import _empty_tables, app_config
 from tests.people import factories as pf
+from tests.servers import free_port, wait_until_answering
 
 
 def _sign_in(client, user):
@@ -117,16 +116,10 @@ def test_cookies_are_secure_unless_testing_debugging_or_told_otherwise(database_
     assert not plain_http_locally(chosen, "127.0.0.1")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.parametrize("choice, secure", [(None, False), ("1", True)])
 def test_broker_serve_on_localhost_is_the_plain_http_demo(tmp_path, choice, secure):
     """The real `broker serve`: on 127.0.0.1 with no choice made, cookies work over http."""
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BROKER_")}
     env.update(BROKER_INSTANCE_PATH=str(tmp_path), PYTHONPATH=str(PROJECT_ROOT))
     if choice:
@@ -134,15 +127,8 @@ def test_broker_serve_on_localhost_is_the_plain_http_demo(tmp_path, choice, secu
     server = subprocess.Popen([sys.executable, "-m", "broker", "serve", "--port", str(port), "--threads", "1"],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        for _ in range(100):
-            try:
-                resp = urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("broker serve did not answer")
-        cookie = resp.headers["Set-Cookie"]  # the sign-in form's cookie follows the session cookie's rule
+        _, headers, _ = wait_until_answering(server, f"http://127.0.0.1:{port}/login")
+        cookie = headers["Set-Cookie"]  # the sign-in form's cookie follows the session cookie's rule
         assert ("Secure" in cookie) is secure, cookie
     finally:
         server.terminate()

@@ -4,10 +4,8 @@ policy that refuses passwords that are easy to guess."""
 import datetime as dt
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 
@@ -21,6 +19,7 @@ from broker.errors import InputError
 from broker.config import PROJECT_ROOT
 from broker.extensions import db
 from tests.people import factories as pf
+from tests.servers import free_port, wait_until_answering
 
 # The suite's Redis (CI gives one); locally database 2.
 REDIS_URL = os.environ.get("BROKER_TEST_REDIS_URL", "redis://127.0.0.1:6379/2")
@@ -115,12 +114,6 @@ def test_create_user_command_names_the_weak_password(app, tmp_path):
     assert "--password" in out.stderr and 'too easy to guess. Repeats like "aaa" are easy to guess.' in out.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _post(port, email, password="wrong password"):
     req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/auth/token", method="POST",
                                  data=json.dumps({"email": email, "password": password}).encode(),
@@ -146,20 +139,13 @@ def test_two_server_processes_share_the_address_limit_and_the_lockout(app, tmp_p
     env = {k: v for k, v in os.environ.items() if not k.startswith("BROKER_")}
     env.update(BROKER_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], BROKER_REDIS_URL=REDIS_URL,
                BROKER_INDEX_DIR=str(tmp_path / "index"), PYTHONPATH=str(PROJECT_ROOT))
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     procs = [subprocess.Popen([sys.executable, "-m", "broker", "serve", "--port", str(p), "--threads", "2"],
                               env={**env, "BROKER_INSTANCE_PATH": str(tmp_path / f"node{n}")},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for n, p in enumerate(ports)]
     try:
-        for port in ports:
-            for _ in range(150):
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                    break
-                except urllib.error.HTTPError:
-                    break
-                except OSError:
-                    time.sleep(0.1)
+        for proc, port in zip(procs, ports):
+            wait_until_answering(proc, f"http://127.0.0.1:{port}/healthz")
         # The same account, alternating processes: locked after five failures in all.
         same = [_post(ports[n % 2], pa.email) for n in range(6)]
         assert [code for code, _ in same] == [401] * 5 + [429]

@@ -1,5 +1,4 @@
 """Team leads see and manage their PAs' caseloads, and only theirs; every view is audited."""
-import datetime as dt
 
 from sqlalchemy import select
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from broker.directory.models import Intake
 from broker.extensions import db
 from broker.clients.suggestions import STALE_WEIGHT
 from broker.insight import allocation

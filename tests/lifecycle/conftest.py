@@ -1,7 +1,6 @@
 """A referral world for the lifecycle tests, and a real SMTP server (aiosmtpd) in this process."""
 from __future__ import annotations
 
-import socket
 import time
 
 import pytest
@@ -11,6 +10,7 @@ from broker.extensions import db
 from tests.conftest import _empty_tables, _wait_for_jobs, app_config
 from tests.directory import factories as f
 from tests.people import factories as pf
+from tests.servers import free_port
 
 
 class Inbox:
@@ -28,12 +28,6 @@ class Inbox:
         while len(self.messages) < n and time.monotonic() < deadline:
             time.sleep(0.05)
         return self.messages
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class SmtpServer:

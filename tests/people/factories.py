@@ -8,7 +8,6 @@ import datetime as dt
 from broker.auth.services import create_user
 from broker.clients import services as clients
 from broker.extensions import db
-from tests.directory import factories as f
 
 PASSWORD = "correct horse battery"
 

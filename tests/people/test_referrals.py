@@ -1,5 +1,4 @@
 """Consent, suggestions and referrals through the pages a PA and a provider use."""
-import datetime as dt
 
 import pytest
 from sqlalchemy import select

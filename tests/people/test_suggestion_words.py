@@ -1,6 +1,5 @@
 """The suggestions page in a PA's words: options, why this order, consent, referring, and every
 ruled-out start date grouped by why, through the real app."""
-import datetime as dt
 import re
 
 import matching

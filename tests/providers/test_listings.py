@@ -2,8 +2,6 @@
 every change is in the history; providers' staff hear of their stale listings."""
 import datetime as dt
 import json
-import subprocess
-import sys
 import threading
 
 import pytest
@@ -133,7 +131,6 @@ def test_revoked_token_stops_working(app, client, world):
 
 def test_feed_uploads_and_api_racing_referrals_never_overbook(app, world):
     """Providers cutting places (vacancy files and API) while PAs hold them: places_taken never exceeds places."""
-    from broker.clients.services import record_consent
     from broker.providers import services as provider_services
     from broker.errors import DomainError
     from broker.referrals.services import send_referral

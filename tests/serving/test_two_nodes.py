@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,15 +22,10 @@ from broker.auth.services import issue_token
 from broker.extensions import db
 from tests.insight.scenario import build
 from tests.people import factories as pf
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("BROKER_TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _call(method: str, url: str, token: str | None = None, body: dict | None = None) -> tuple[int, dict]:
@@ -50,7 +44,7 @@ class Node:
     """One `broker serve --workers 2` process tree with its own index directory."""
 
     def __init__(self, name: str, env: dict, tmp: Path):
-        self.name, self.port = name, _free_port()
+        self.name, self.port = name, free_port()
         self.env = dict(env, BROKER_INDEX_DIR=str(tmp / f"index-{name}"), BROKER_INSTANCE_PATH=str(tmp / f"instance-{name}"))
         self.log = tmp / f"{name}.log"
         self.proc = None
