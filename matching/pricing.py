@@ -32,6 +32,7 @@ exact.
 
 from __future__ import annotations
 
+import ctypes
 import time
 from dataclasses import dataclass
 
@@ -128,9 +129,23 @@ class _Restricted:
         return np.asarray(left, dtype=np.int64), rate
 
 
+def _large_blocks_straight_back() -> None:
+    """Makes glibc's malloc hand every block of 1 MiB or more straight back to the system
+    when freed (process-wide, from now on). By default, freeing a large block raises
+    the threshold to its size (up to 32 MiB), so later arrays come from the heap, which
+    keeps what is freed: the passes' scratch arrays then pile up (measured at 100k: peak
+    1.17 GB, and 1.51-1.66 GB with the flow workers, against 1.01 and 1.27 GB). Does
+    nothing where malloc is not glibc's."""
+    try:
+        ctypes.CDLL(None).mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
+    except (AttributeError, OSError):
+        pass
+
+
 def solve_by_pricing(index: ProblemIndex, open_needs: np.ndarray, places_left: np.ndarray, scale: float, *,
                      deadline: float, tuning: Tuning, max_passes: int = 100) -> PricingResult:
     """Column generation for the maximum value allocation (see the module docstring)."""
+    _large_blocks_straight_back()
     pool = FlowPool(tuning.threads) if tuning.threads > 1 and index.n_needs >= tuning.parallel_flow_needs else None
     try:
         return _price(index, open_needs, places_left, scale, deadline, tuning, max_passes, pool)
