@@ -27,6 +27,7 @@ class Tuning:
     seed_share_of_time: float = 0.6  # of the time left after greedy, at most this for the seed scan (flows get the rest)
     time_limit: float = 50.0  # seconds, pricing mode's default limit
     parallel_flow_needs: int = 20_000  # regions this large solve the categories' flows in `threads` processes
+    insert_share: float = 0.001  # a category with at most this share of its arcs new has them put into its last flow
     # Estimates for staying within the time limit (measured at 100k x 20k on a loaded 2-core machine).
     read_out_seconds_per_need: float = 2e-5
     flow_seconds_per_arc: float = 3e-6

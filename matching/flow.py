@@ -109,6 +109,217 @@ def _ready() -> None:
     return None
 
 
+def repaired_flow_with_duals(need: np.ndarray, intake: np.ndarray, w: np.ndarray, places_left: np.ndarray,
+                             used: np.ndarray, fresh: np.ndarray, v_start: np.ndarray, u_start: np.ndarray):
+    """As `flow_with_duals`, from an optimal flow of the arcs not `fresh` (`used`) and its
+    optimal duals (v_start, u_start, global numbers): the fresh arcs are put in one at a
+    time (`_insert_arcs`), which costs far less than solving again when they are few.
+    None if the duals given do not fit that flow (the caller then solves again)."""
+    needs_u, need_c, intakes_u, intake_c, cap = _compact(need, intake, places_left)
+    n, m = len(needs_u), len(intakes_u)
+    d = np.concatenate([v_start[needs_u], -u_start[intakes_u], [0]]).astype(np.int64)
+    x = np.asarray(used, dtype=np.uint8).copy()
+    x[fresh] = 0
+    order = np.flatnonzero(fresh)
+    if not _insert_arcs(n, m, need_c, intake_c, np.asarray(w, dtype=np.int64), x, order, cap, d):
+        return None
+    v, u = duals(n, m, d, intake_c)
+    return x.astype(bool), needs_u, v, intakes_u, u
+
+
+@numba.njit(cache=True, nogil=True)
+def _insert_arcs(n_needs, n_intakes, arc_need, arc_intake, arc_w, x, order, capacity, d):
+    """Puts the arcs `order` into an optimal flow `x` (0/1 per arc; those arcs at 0) of the
+    other arcs, whose potentials `d` fit its residual graph (see the module docstring),
+    keeping both optimal and fitting after each arc; False (nothing to trust) if `d` does
+    not fit at the start.
+
+    An arc a = (n, i) whose reduced cost c = -W + d[n] - d[i] is negative closes the
+    cheapest cycle n -> i ~> n, found by Dijkstra from i on reduced costs (>= 0), stopped
+    at distance -c: a shorter path to n makes the cycle negative, so one unit goes round
+    it. Then d[y] += min(dist[y], T) - T for the nodes reached (T: n's distance, or -c
+    when no cycle was negative) keeps every residual arc's reduced cost >= 0 (and 0
+    along the path), and after a unit went round, raising d[n] makes a tight."""
+    sink = n_needs + n_intakes
+    n_nodes = sink + 1
+    n_arcs = len(arc_need)
+    present = np.ones(n_arcs, dtype=np.bool_)
+    present[order] = False
+    # Arcs by need and by intake.
+    need_ptr = np.zeros(n_needs + 1, dtype=np.int64)
+    intake_ptr = np.zeros(n_intakes + 1, dtype=np.int64)
+    for a in range(n_arcs):
+        need_ptr[arc_need[a] + 1] += 1
+        intake_ptr[arc_intake[a] + 1] += 1
+    for q in range(n_needs):
+        need_ptr[q + 1] += need_ptr[q]
+    for j in range(n_intakes):
+        intake_ptr[j + 1] += intake_ptr[j]
+    need_arcs = np.empty(n_arcs, dtype=np.int64)
+    intake_arcs = np.empty(n_arcs, dtype=np.int64)
+    fill_n = need_ptr[:-1].copy()
+    fill_i = intake_ptr[:-1].copy()
+    met = np.zeros(n_needs, dtype=np.bool_)
+    inflow = np.zeros(n_intakes, dtype=np.int64)
+    for a in range(n_arcs):
+        need_arcs[fill_n[arc_need[a]]] = a
+        fill_n[arc_need[a]] += 1
+        intake_arcs[fill_i[arc_intake[a]]] = a
+        fill_i[arc_intake[a]] += 1
+        if x[a]:
+            met[arc_need[a]] = True
+            inflow[arc_intake[a]] += 1
+    # The potentials must fit the residual graph of the arcs present.
+    for a in range(n_arcs):
+        q, j = arc_need[a], n_needs + arc_intake[a]
+        if present[a] and -arc_w[a] + d[q] - d[j] < 0:
+            return False
+        if x[a] and arc_w[a] + d[j] - d[q] < 0:
+            return False
+    for q in range(n_needs):
+        if d[q] - d[sink] < 0 or (not met[q] and d[sink] - d[q] < 0):
+            return False
+    for j in range(n_intakes):
+        if (inflow[j] < capacity[j] and d[n_needs + j] - d[sink] < 0) or (inflow[j] > 0 and d[sink] - d[n_needs + j] < 0):
+            return False
+    dist = np.full(n_nodes, INF, dtype=np.int64)
+    done = np.zeros(n_nodes, dtype=np.bool_)
+    pred = np.full(n_nodes, -1, dtype=np.int64)  # the node before, on the path
+    pred_arc = np.full(n_nodes, -1, dtype=np.int64)  # the arc of the flow network used (-1: one to or from the sink)
+    touched = np.empty(n_nodes, dtype=np.int64)
+    heap_k = np.empty(64, dtype=np.int64)
+    heap_v = np.empty(64, dtype=np.int64)
+    for a in order:
+        n0, i0 = arc_need[a], n_needs + arc_intake[a]
+        c = -arc_w[a] + d[n0] - d[i0]
+        present[a] = True
+        if c >= 0:
+            continue
+        limit = -c
+        # Dijkstra from i0, stopped at `limit` or at n0.
+        n_touched = 1
+        touched[0] = i0
+        dist[i0] = 0
+        heap_k[0], heap_v[0] = 0, i0
+        size = 1
+        n_settled = 0
+        reached = False
+        while size > 0:
+            key, y = heap_k[0], heap_v[0]
+            size -= 1
+            if size > 0:
+                lk, lv = heap_k[size], heap_v[size]
+                p = 0
+                while True:
+                    ch = 2 * p + 1
+                    if ch >= size:
+                        break
+                    if ch + 1 < size and heap_k[ch + 1] < heap_k[ch]:
+                        ch += 1
+                    if heap_k[ch] >= lk:
+                        break
+                    heap_k[p], heap_v[p] = heap_k[ch], heap_v[ch]
+                    p = ch
+                heap_k[p], heap_v[p] = lk, lv
+            if done[y] or key > dist[y]:
+                continue
+            if key >= limit:
+                break
+            done[y] = True
+            n_settled += 1
+            if y == n0:
+                reached = True
+                break
+            # The residual arcs out of y: (head, cost, flow network arc or -1).
+            if y < n_needs:
+                lo, hi, extra = need_ptr[y], need_ptr[y + 1], 1  # forward arcs, and y -> sink
+            elif y < sink:
+                lo, hi, extra = intake_ptr[y - n_needs], intake_ptr[y - n_needs + 1], 1
+            else:
+                lo, hi, extra = 0, n_needs + n_intakes, 0  # sink -> unmet needs, -> intakes with inflow
+            for e in range(lo, hi + extra):
+                if y < n_needs:
+                    if e < hi:
+                        b = need_arcs[e]
+                        if not present[b]:
+                            continue
+                        z, cost, arc = n_needs + arc_intake[b], -arc_w[b], b
+                    else:
+                        z, cost, arc = sink, 0, -1
+                elif y < sink:
+                    if e < hi:
+                        b = intake_arcs[e]
+                        if not x[b]:
+                            continue
+                        z, cost, arc = arc_need[b], arc_w[b], b
+                    else:
+                        if inflow[y - n_needs] >= capacity[y - n_needs]:
+                            continue
+                        z, cost, arc = sink, 0, -1
+                else:
+                    if e < n_needs:
+                        if met[e]:
+                            continue
+                    elif inflow[e - n_needs] == 0:
+                        continue
+                    z, cost, arc = e, 0, -1
+                if done[z]:
+                    continue
+                nd = key + cost + d[y] - d[z]
+                if nd < dist[z]:
+                    if dist[z] == INF:
+                        touched[n_touched] = z
+                        n_touched += 1
+                    dist[z] = nd
+                    pred[z], pred_arc[z] = y, arc
+                    if size == heap_k.shape[0]:
+                        nk = np.empty(2 * size, dtype=np.int64)
+                        nv = np.empty(2 * size, dtype=np.int64)
+                        nk[:size], nv[:size] = heap_k, heap_v
+                        heap_k, heap_v = nk, nv
+                    p = size
+                    size += 1
+                    while p > 0:
+                        par = (p - 1) // 2
+                        if heap_k[par] <= nd:
+                            break
+                        heap_k[p], heap_v[p] = heap_k[par], heap_v[par]
+                        p = par
+                    heap_k[p], heap_v[p] = nd, z
+        T = dist[n0] if reached else limit
+        if reached:
+            # One unit round the cycle: along the path back from n0 to i0, then a.
+            z = n0
+            while z != i0:
+                y, b = pred[z], pred_arc[z]
+                if b >= 0:
+                    if y < n_needs:  # y -> intake z, forward
+                        x[b] = 1
+                        inflow[z - n_needs] += 1
+                    else:  # intake y -> need z, backward
+                        x[b] = 0
+                        inflow[y - n_needs] -= 1
+                elif y < n_needs:  # y -> sink: y is left unmet
+                    met[y] = False
+                elif y == sink and z < n_needs:  # sink -> z: z is placed
+                    met[z] = True
+                z = y
+            x[a] = 1
+            inflow[i0 - n_needs] += 1
+            met[n0] = True
+        for t in range(n_touched):
+            y = touched[t]
+            if done[y]:
+                d[y] += dist[y] - T
+            dist[y] = INF
+            done[y] = False
+        if reached:
+            c = -arc_w[a] + d[n0] - d[i0]
+            if c < 0:
+                d[n0] -= c
+    return True
+
+
 class FlowPool:
     """Worker processes that solve independent flows side by side (OR-Tools holds the GIL
     while it solves, so threads would take turns). Forked from this process when made,
@@ -129,9 +340,12 @@ class FlowPool:
         finally:
             gc.unfreeze()
 
-    def map(self, fn, calls: list[tuple]) -> list:
+    def map(self, fn, calls: list[tuple], meanwhile=None) -> tuple[list, object]:
+        """fn(*call) for each call on the workers, and `meanwhile()` in this process while
+        they run: (their results, its result)."""
         futures = [self._executor.submit(fn, *args) for args in calls]
-        return [f.result() for f in futures]
+        extra = meanwhile() if meanwhile is not None else None
+        return [f.result() for f in futures], extra
 
     def close(self) -> None:
         if self._executor is not None:

@@ -13,8 +13,10 @@ so any (v, u) satisfying the constraints bounds the optimum from above. The loop
    scan with zero duals keeping each need's best arcs by value and a few random
    eligible ones (so that the first restricted problem can reach spare places
    anywhere, not only the nearest).
-2. *Restrict and solve*: the min cost flow on the restricted arcs; its optimal duals
-   are the residual graph's shortest-path potentials (flow.py).
+2. *Restrict and solve*: the min cost flow on the restricted arcs, per category; its
+   optimal duals are the residual graph's shortest-path potentials (flow.py). Late
+   rounds add few arcs to a category: those are put into its last flow one at a time
+   (a cheapest-cycle search each) instead of solving it again.
 3. *Price*: scan every eligible arc (scan.py) for its reduced cost ``W - v_n - u_i``,
    keeping per need its best arcs that price out (> 0), and ``G_n = max_i (W - u_i)``.
    ``sum_n max(0, G_n) + sum_i places_i u_i`` is a proven upper bound (v'_n = max(0,
@@ -39,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import Tuning
-from .flow import FlowPool, flow_with_duals
+from .flow import FlowPool, flow_with_duals, repaired_flow_with_duals
 from .greedy import greedy_arcs
 from .index import ProblemIndex
 from .scan import arc_units, run_scan
@@ -68,6 +70,9 @@ class _Restricted:
         self.intake_cat = index.arrays.prov_cat[index.arrays.intake_prov]
         e = np.zeros(0, dtype=np.int64)
         self.key, self.need, self.intake, self.w, self.used = e, e, e, e, np.zeros(0, dtype=bool)
+        self.fresh = np.zeros(0, dtype=bool)  # added since its category's last flow
+        self.flowed = np.zeros(index.arrays.n_cat, dtype=bool)  # per category: v and u are its flow's duals
+        self.last_inserted = 0  # categories whose new arcs the last `solve` put into their flows
 
     def in_set(self, need, intake) -> np.ndarray:
         q = need * self.I + intake
@@ -90,21 +95,30 @@ class _Restricted:
         self.intake = np.insert(self.intake, at, intake[first])
         self.w = np.insert(self.w, at, w[first])
         self.used = np.insert(self.used, at, False)
+        self.fresh = np.insert(self.fresh, at, True)
         return np.unique(self.index.arrays.need_cat[need[first]])
 
     def keep(self, mask: np.ndarray) -> None:
         self.key, self.need, self.intake = self.key[mask], self.need[mask], self.intake[mask]
-        self.w, self.used = self.w[mask], self.used[mask]
+        self.w, self.used, self.fresh = self.w[mask], self.used[mask], self.fresh[mask]
 
     def solve(self, categories, deadline: float, seconds_per_arc: float, v: np.ndarray, u: np.ndarray,
-              pool: FlowPool | None = None) -> tuple[np.ndarray, float]:
-        """Re-solve each category's flow and its duals (largest first, on `pool`'s processes
-        when given) while its estimated time (arcs x `seconds_per_arc` of one process) fits
-        before `deadline`; the categories left unsolved keep their last flow (still
-        feasible). Updates `used`, and `v` and `u` (each round's duals are searched from the
-        last's) for the categories solved. Returns those left and the seconds per arc measured."""
-        cat = self.index.arrays.need_cat[self.need]
+              pool: FlowPool | None = None, insert_share: float = 0.0) -> tuple[np.ndarray, float]:
+        """Re-solve each category's flow and its duals; the categories left unsolved keep
+        their last flow (still feasible). Updates `used`, and `v` and `u` for the categories
+        solved.
+
+        A category whose arcs added since its last flow are at most `insert_share` of its
+        arcs gets them put into that flow (`repaired_flow_with_duals`, in this process,
+        while the others are solved). The others are solved again, largest first, side by
+        side on `pool` when given, while their estimated time (arcs x `seconds_per_arc` of
+        one process) fits before `deadline`. Returns the categories left and the seconds
+        per arc measured."""
+        A = self.index.arrays
+        cat = A.need_cat[self.need]
         groups = sorted(((k, np.flatnonzero(cat == k)) for k in categories), key=lambda g: -len(g[1]))
+        few = [(k, m) for k, m in groups if self.flowed[k] and self.fresh[m].sum() <= insert_share * len(m)]
+        groups = [g for g in groups if not any(g[0] == k for k, _ in few)]
         workers = pool.workers if pool is not None else 1
         t0 = time.perf_counter()
         jobs, left, queued = [], [], 0
@@ -115,17 +129,29 @@ class _Restricted:
                 left = [g[0] for g in groups[j:]]
                 break
             jobs.append((k, m, (self.need[m], self.intake[m], self.w[m], self.cap, v, u)))
+
+        def insert() -> list:
+            out = []
+            for k, m in few:
+                args = (self.need[m], self.intake[m], self.w[m], self.cap)
+                got = repaired_flow_with_duals(*args, self.used[m], self.fresh[m], v, u)
+                out.append((k, m, got if got is not None else flow_with_duals(*args, v, u)))
+            return out
+
         if pool is not None and len(jobs) > 1:
-            results = pool.map(flow_with_duals, [args for _, _, args in jobs])
+            results, inserted = pool.map(flow_with_duals, [args for _, _, args in jobs], meanwhile=insert)
         else:
-            results = [flow_with_duals(*args) for _, _, args in jobs]
-        for (k, m, _), (used, needs, v_k, intakes, u_k) in zip(jobs, results):
-            self.used[m] = used
-            v[self.index.arrays.need_cat == k] = 0  # needs and intakes left without arcs: 0
-            u[self.intake_cat == k] = 0
-            v[needs], u[intakes] = v_k, u_k
+            results, inserted = [flow_with_duals(*args) for _, _, args in jobs], insert()
         arcs = sum(len(m) for _, m, _ in jobs)
         rate = (time.perf_counter() - t0) * min(workers, len(jobs)) / arcs if arcs else seconds_per_arc
+        self.last_inserted = len(inserted)
+        for k, m, (used, needs, v_k, intakes, u_k) in inserted + [(k, m, r) for (k, m, _), r in zip(jobs, results)]:
+            self.used[m] = used
+            self.fresh[m] = False
+            self.flowed[k] = True
+            v[A.need_cat == k] = 0  # needs and intakes left without arcs: 0
+            u[self.intake_cat == k] = 0
+            v[needs], u[intakes] = v_k, u_k
         return np.asarray(left, dtype=np.int64), rate
 
 
@@ -217,7 +243,7 @@ def _price(index, open_needs, places_left, scale, deadline, tuning, max_passes, 
         # Re-solve the categories whose arcs changed.
         if len(dirty):
             t = time.perf_counter()
-            left, per_arc = R.solve(dirty, deadline - reserve, per_arc, v, u, pool)
+            left, per_arc = R.solve(dirty, deadline - reserve, per_arc, v, u, pool, tuning.insert_share)
             last_flow = time.perf_counter() - t
             timing["flow_seconds"] += last_flow
             if len(left) == len(dirty):
@@ -227,7 +253,7 @@ def _price(index, open_needs, places_left, scale, deadline, tuning, max_passes, 
                 break  # out of time mid-round: the categories solved have their new optimum
             history.append({"t": round(time.perf_counter() - t0, 2), "arcs": int(len(R.need)),
                             "primal": float(R.w[R.used].sum()) / scale, "bound": float(bound_k.sum()) / scale,
-                            "solved": len(dirty)})
+                            "solved": len(dirty), "by_inserting_arcs": R.last_inserted})
             dirty = np.zeros(0, dtype=np.int64)
         open_k = ~proven
         if not open_k.any():

@@ -12,7 +12,7 @@ import pytest
 from matching_brute import check_allocation
 
 from matching import ProblemIndex, Tuning, allocation_to_dict, greedy, parse_problem, solve
-from matching.flow import compact_flow, duals, potentials
+from matching.flow import compact_flow, duals, flow_with_duals, potentials, repaired_flow_with_duals
 from matching.scan import arc_units, run_scan
 from matching.solver import value_scale
 
@@ -112,13 +112,27 @@ def test_pricing_with_pins_matches_exact():
 
 
 def test_flows_solved_side_by_side_in_processes_give_the_same_optimum():
-    """Every round's categories on two worker processes (as at 100k) and in this process agree."""
+    """Every round's categories on two worker processes (as at 100k) and in this process
+    agree, with new arcs put into the last flows here meanwhile or not."""
     problem = parse_problem(region(400, 80, 4))
     exact = solve(problem, mode="exact")
-    for parallel_flow_needs in (10**9, 0):
+    for parallel_flow_needs, insert_share in ((10**9, 0.0), (0, 0.0), (0, 0.05)):
         priced = solve(problem, mode="pricing", tuning=Tuning(seed_best=1, seed_random=1, pass_best=2, intake_best=1,
-                                                              threads=2, parallel_flow_needs=parallel_flow_needs))
+                                                              threads=2, parallel_flow_needs=parallel_flow_needs,
+                                                              insert_share=insert_share))
         assert priced.stats["optimal"] is True and priced.stats["flow_rounds"] > 1
+        assert abs(sum(p.value for p in priced.placements) - sum(p.value for p in exact.placements)) < 1e-4
+
+
+def test_pricing_that_puts_new_arcs_into_the_last_flows_reaches_the_same_optimum():
+    problem = parse_problem(region(400, 80, 5))
+    exact = solve(problem, mode="exact")
+    small = dict(seed_best=1, seed_random=1, pass_best=2, intake_best=1)
+    for insert_share in (0.0, 1.0):
+        priced = solve(problem, mode="pricing", tuning=Tuning(**small, insert_share=insert_share))
+        assert priced.stats["optimal"] is True
+        rounds = [h for h in priced.stats["history"] if "solved" in h]
+        assert any(h["by_inserting_arcs"] for h in rounds) is bool(insert_share)
         assert abs(sum(p.value for p in priced.placements) - sum(p.value for p in exact.placements)) < 1e-4
 
 
@@ -197,6 +211,50 @@ def test_residual_duals_are_optimal():
     assert (v >= 0).all() and (u >= 0).all()
     assert (v[ex.need] + u[ex.intake] >= ex.w).all()
     assert v.sum() + (index.intake_places * u).sum() == ex.w[used].sum()
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_arcs_put_into_an_optimal_flow_give_the_optimum_and_its_duals(seed):
+    """New arcs put one at a time into the last flow (as the tail of a pricing run does)
+    reach the optimum of every arc, by OR-Tools, with optimal duals."""
+    rng = np.random.default_rng(seed)
+    n_needs, n_intakes = int(rng.integers(5, 60)), int(rng.integers(2, 15))
+    pairs = rng.choice(n_needs * n_intakes, size=int(rng.integers(10, n_needs * n_intakes)), replace=False)
+    need, intake = np.sort(pairs) // n_intakes, np.sort(pairs) % n_intakes
+    w = rng.integers(1, 50 if seed % 2 else 10**7, len(need))  # small values: many ties
+    places = rng.integers(0, 4, n_intakes)
+    fresh = rng.random(len(need)) < (0.05 if seed < 6 else 0.5)
+    old = ~fresh
+    used_old, needs_o, v_o, intakes_o, u_o = flow_with_duals(need[old], intake[old], w[old], places,
+                                                             np.zeros(n_needs, dtype=np.int64),
+                                                             np.zeros(n_intakes, dtype=np.int64))
+    v = np.zeros(n_needs, dtype=np.int64)
+    u = np.zeros(n_intakes, dtype=np.int64)
+    v[needs_o], u[intakes_o] = v_o, u_o
+    used = np.zeros(len(need), dtype=bool)
+    used[old] = used_old
+    got = repaired_flow_with_duals(need, intake, w, places, used, fresh, v, u)
+    assert got is not None
+    x, needs_u, v_n, intakes_u, u_n = got
+    assert w[x].sum() == w[compact_flow(need, intake, w, places)].sum()
+    assert np.bincount(need[x], minlength=n_needs).max(initial=0) <= 1
+    assert (np.bincount(intake[x], minlength=n_intakes) <= places).all()
+    vv = np.zeros(n_needs, dtype=np.int64)
+    uu = np.zeros(n_intakes, dtype=np.int64)
+    vv[needs_u], uu[intakes_u] = v_n, u_n
+    assert (vv >= 0).all() and (uu >= 0).all() and (vv[need] + uu[intake] >= w).all()
+    assert vv.sum() + (places * uu).sum() == w[x].sum()  # dual objective = primal: both optimal
+
+
+def test_putting_arcs_in_refuses_duals_that_do_not_fit_the_flow():
+    need, intake, w = np.array([0, 1]), np.array([0, 0]), np.array([10, 5])
+    places = np.array([1])
+    used = np.array([True, False])
+    fresh = np.array([False, True])
+    wrong_v = np.array([0, 0])  # need 0 is placed at 10 with u = 0: v must be 10
+    assert repaired_flow_with_duals(need, intake, w, places, used, fresh, wrong_v, np.array([0])) is None
+    x, *_ = repaired_flow_with_duals(need, intake, w, places, used, fresh, np.array([10, 0]), np.array([0]))
+    assert x.tolist() == [True, False]
 
 
 def test_scan_with_a_deadline_stops_between_blocks():
