@@ -127,6 +127,48 @@ def repaired_flow_with_duals(need: np.ndarray, intake: np.ndarray, w: np.ndarray
     return x.astype(bool), needs_u, v, intakes_u, u
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _heap_pop(heap_k, heap_v, size):
+    """The least (key, node) of the binary heap's first `size` entries, and the new size."""
+    key, node = heap_k[0], heap_v[0]
+    size -= 1
+    if size > 0:
+        # Sift the last entry down from the root.
+        lk, lv = heap_k[size], heap_v[size]
+        p = 0
+        while True:
+            c = 2 * p + 1
+            if c >= size:
+                break
+            if c + 1 < size and heap_k[c + 1] < heap_k[c]:
+                c += 1
+            if heap_k[c] >= lk:
+                break
+            heap_k[p], heap_v[p] = heap_k[c], heap_v[c]
+            p = c
+        heap_k[p], heap_v[p] = lk, lv
+    return key, node, size
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _heap_push(heap_k, heap_v, size, key, node):
+    """Adds (key, node) to the heap, growing its arrays when full: (heap_k, heap_v, new size)."""
+    if size == heap_k.shape[0]:
+        nk = np.empty(2 * size, dtype=np.int64)
+        nv = np.empty(2 * size, dtype=np.int64)
+        nk[:size], nv[:size] = heap_k, heap_v
+        heap_k, heap_v = nk, nv
+    p = size
+    while p > 0:
+        q = (p - 1) // 2
+        if heap_k[q] <= key:
+            break
+        heap_k[p], heap_v[p] = heap_k[q], heap_v[q]
+        p = q
+    heap_k[p], heap_v[p] = key, node
+    return heap_k, heap_v, size + 1
+
+
 @numba.njit(cache=True, nogil=True)
 def _insert_arcs(n_needs, n_intakes, arc_need, arc_intake, arc_w, x, order, capacity, d):
     """Puts the arcs `order` into an optimal flow `x` (0/1 per arc; those arcs at 0) of the
@@ -202,31 +244,14 @@ def _insert_arcs(n_needs, n_intakes, arc_need, arc_intake, arc_w, x, order, capa
         dist[i0] = 0
         heap_k[0], heap_v[0] = 0, i0
         size = 1
-        n_settled = 0
         reached = False
         while size > 0:
-            key, y = heap_k[0], heap_v[0]
-            size -= 1
-            if size > 0:
-                lk, lv = heap_k[size], heap_v[size]
-                p = 0
-                while True:
-                    ch = 2 * p + 1
-                    if ch >= size:
-                        break
-                    if ch + 1 < size and heap_k[ch + 1] < heap_k[ch]:
-                        ch += 1
-                    if heap_k[ch] >= lk:
-                        break
-                    heap_k[p], heap_v[p] = heap_k[ch], heap_v[ch]
-                    p = ch
-                heap_k[p], heap_v[p] = lk, lv
+            key, y, size = _heap_pop(heap_k, heap_v, size)
             if done[y] or key > dist[y]:
                 continue
             if key >= limit:
                 break
             done[y] = True
-            n_settled += 1
             if y == n0:
                 reached = True
                 break
@@ -272,20 +297,7 @@ def _insert_arcs(n_needs, n_intakes, arc_need, arc_intake, arc_w, x, order, capa
                         n_touched += 1
                     dist[z] = nd
                     pred[z], pred_arc[z] = y, arc
-                    if size == heap_k.shape[0]:
-                        nk = np.empty(2 * size, dtype=np.int64)
-                        nv = np.empty(2 * size, dtype=np.int64)
-                        nk[:size], nv[:size] = heap_k, heap_v
-                        heap_k, heap_v = nk, nv
-                    p = size
-                    size += 1
-                    while p > 0:
-                        par = (p - 1) // 2
-                        if heap_k[par] <= nd:
-                            break
-                        heap_k[p], heap_v[p] = heap_k[par], heap_v[par]
-                        p = par
-                    heap_k[p], heap_v[p] = nd, z
+                    heap_k, heap_v, size = _heap_push(heap_k, heap_v, size, nd, z)
         T = dist[n0] if reached else limit
         if reached:
             # One unit round the cycle: along the path back from n0 to i0, then a.
@@ -481,23 +493,7 @@ def sink_distances(ptr, head, cost, d, source):
     heap_k[0], heap_v[0] = 0, source
     size = 1
     while size > 0:
-        key, x = heap_k[0], heap_v[0]
-        size -= 1
-        if size > 0:
-            # Sift the last element down from the root.
-            lk, lv = heap_k[size], heap_v[size]
-            j = 0
-            while True:
-                c = 2 * j + 1
-                if c >= size:
-                    break
-                if c + 1 < size and heap_k[c + 1] < heap_k[c]:
-                    c += 1
-                if heap_k[c] >= lk:
-                    break
-                heap_k[j], heap_v[j] = heap_k[c], heap_v[c]
-                j = c
-            heap_k[j], heap_v[j] = lk, lv
+        key, x, size = _heap_pop(heap_k, heap_v, size)
         if done[x] or key > dist[x]:
             continue
         done[x] = True
@@ -508,18 +504,5 @@ def sink_distances(ptr, head, cost, d, source):
             nd = key + cost[e] + d[x] - d[y]
             if nd < dist[y]:
                 dist[y] = nd
-                if size == heap_k.shape[0]:
-                    nk = np.empty(2 * size, dtype=np.int64)
-                    nv = np.empty(2 * size, dtype=np.int64)
-                    nk[:size], nv[:size] = heap_k, heap_v
-                    heap_k, heap_v = nk, nv
-                j = size
-                size += 1
-                while j > 0:
-                    q = (j - 1) // 2
-                    if heap_k[q] <= nd:
-                        break
-                    heap_k[j], heap_v[j] = heap_k[q], heap_v[q]
-                    j = q
-                heap_k[j], heap_v[j] = nd, y
+                heap_k, heap_v, size = _heap_push(heap_k, heap_v, size, nd, y)
     return dist

@@ -70,8 +70,9 @@ class _Restricted:
         self.intake_cat = index.arrays.prov_cat[index.arrays.intake_prov]
         e = np.zeros(0, dtype=np.int64)
         self.key, self.need, self.intake, self.w, self.used = e, e, e, e, np.zeros(0, dtype=bool)
-        self.fresh = np.zeros(0, dtype=bool)  # added since its category's last flow
-        self.flowed = np.zeros(index.arrays.n_cat, dtype=bool)  # per category: v and u are its flow's duals
+        # Added since its category's last flow (a category never solved has every arc fresh,
+        # and its v and u are 0: putting them all in would solve it from an empty flow).
+        self.fresh = np.zeros(0, dtype=bool)
         self.last_inserted = 0  # categories whose new arcs the last `solve` put into their flows
 
     def in_set(self, need, intake) -> np.ndarray:
@@ -117,8 +118,9 @@ class _Restricted:
         A = self.index.arrays
         cat = A.need_cat[self.need]
         groups = sorted(((k, np.flatnonzero(cat == k)) for k in categories), key=lambda g: -len(g[1]))
-        few = [(k, m) for k, m in groups if self.flowed[k] and self.fresh[m].sum() <= insert_share * len(m)]
-        groups = [g for g in groups if not any(g[0] == k for k, _ in few)]
+        few = [(k, m) for k, m in groups if self.fresh[m].sum() <= insert_share * len(m)]
+        inserting = {k for k, _ in few}
+        groups = [g for g in groups if g[0] not in inserting]
         workers = pool.workers if pool is not None else 1
         t0 = time.perf_counter()
         jobs, left, queued = [], [], 0
@@ -148,7 +150,6 @@ class _Restricted:
         for k, m, (used, needs, v_k, intakes, u_k) in inserted + [(k, m, r) for (k, m, _), r in zip(jobs, results)]:
             self.used[m] = used
             self.fresh[m] = False
-            self.flowed[k] = True
             v[A.need_cat == k] = 0  # needs and intakes left without arcs: 0
             u[self.intake_cat == k] = 0
             v[needs], u[intakes] = v_k, u_k
