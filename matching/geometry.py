@@ -70,7 +70,21 @@ def exact_km(lat1, lon1, lat2, lon2, two):
 def fast_km(ax, ay, az, bx, by, bz):
     """Great-circle km between two unit vectors (chord, then arcsine)."""
     dx, dy, dz = ax - bx, ay - by, az - bz
-    c = math.sqrt(dx * dx + dy * dy + dz * dz)
+    return km_of_chord(math.sqrt(dx * dx + dy * dy + dz * dz))
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def chord2_beyond(km):
+    """A squared chord beyond which `fast_km` is surely more than `km` (a margin of 1e-6
+    relative, far above its error), so that a scan can skip the square root and arcsine
+    for sites out of reach."""
+    c = 2.0 * math.sin(0.5 * min(km / EARTH_RADIUS_KM, math.pi)) * (1.0 + 1e-6)
+    return c * c
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def km_of_chord(c):
+    """`fast_km` from the chord length `c` between the unit vectors."""
     if c < 0.02:  # under ~127 km: asin(x) = x + x^3/6 + 3x^5/40 (+ ~5e-14 relative)
         h = 0.5 * c
         h2 = h * h

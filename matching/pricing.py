@@ -213,7 +213,7 @@ def _price(index, open_needs, places_left, scale, deadline, tuning, max_passes, 
     seed_deadline = t + tuning.seed_share_of_time * (deadline - reserve - t)
     seed = run_scan(index, open_needs, places_left, scale, best=tuning.seed_best, n_random=tuning.seed_random,
                     seed=1, threads=tuning.threads, intake_best=tuning.intake_best, deadline=seed_deadline)
-    last_scan = time.perf_counter() - t
+    last_scan = seed_scan = time.perf_counter() - t
     timing["scan_seconds"] += last_scan
     eligible = seed.eligible if seed.complete else None
     # Each pass starts from the last complete scan's G and u (scan_blocks skips needs it proves have nothing new).
@@ -254,7 +254,7 @@ def _price(index, open_needs, places_left, scale, deadline, tuning, max_passes, 
                 break  # out of time mid-round: the categories solved have their new optimum
             history.append({"t": round(time.perf_counter() - t0, 2), "arcs": int(len(R.need)),
                             "primal": float(R.w[R.used].sum()) / scale, "bound": float(bound_k.sum()) / scale,
-                            "solved": len(dirty), "by_inserting_arcs": R.last_inserted})
+                            "solved": len(dirty), "by_inserting_arcs": R.last_inserted, "seconds": round(last_flow, 2)})
             dirty = np.zeros(0, dtype=np.int64)
         open_k = ~proven
         if not open_k.any():
@@ -274,8 +274,9 @@ def _price(index, open_needs, places_left, scale, deadline, tuning, max_passes, 
         if not pr.complete:
             break  # out of time mid-pass: its G covers only part of the needs, so no bound from it
         g_last, u_last = pr.G, u.astype(np.float64)  # the next pass looks again only where u fell
-        last_scan = (time.perf_counter() - t) / max(share, 1e-9)
-        timing["scan_seconds"] += time.perf_counter() - t
+        this_scan = time.perf_counter() - t
+        last_scan = this_scan / max(share, 1e-9)
+        timing["scan_seconds"] += this_scan
         passes += 1
         t = time.perf_counter()
         bk = bounds(pr.G, u.astype(np.float64))
@@ -307,7 +308,7 @@ def _price(index, open_needs, places_left, scale, deadline, tuning, max_passes, 
                         "pairs_within_reach": pr.pairs[0], "pairs_looked_at": pr.pairs[2],
                         "needs_priced_out": int(len(np.unique(pr.need[positive]))),
                         "intakes_priced_out": int(len(np.unique(pr.intake[positive]))),
-                        "open_categories": int((~proven).sum())})
+                        "open_categories": int((~proven).sum()), "scan_seconds": round(this_scan, 2)})
     primal = float(R.w[R.used].sum())
     need, intake, w, used = R.need, R.intake, R.w, R.used
     if primal < greedy_units:  # only when stopped before any flow could beat it
@@ -317,6 +318,6 @@ def _price(index, open_needs, places_left, scale, deadline, tuning, max_passes, 
     bound = float(bound_k.sum()) if not optimal else primal
     if not seed.complete and not optimal:
         bound = float("inf")  # the seed scan did not see every arc: no bound
-    stats = {"pricing_passes": passes, "flow_rounds": flows, "categories_proven": int(proven.sum()),
+    stats = {"pricing_passes": passes, "flow_rounds": flows, "seed_scan_seconds": round(seed_scan, 3), "categories_proven": int(proven.sum()),
              "history": history, **{k: round(x, 3) for k, x in timing.items()}}
     return PricingResult(need, intake, w, used, eligible, primal, max(bound, primal), optimal, stats)

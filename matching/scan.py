@@ -32,6 +32,7 @@ geopy km, wait, value) and `value_breakdown` (its terms).
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -41,7 +42,7 @@ import numba
 import numpy as np
 
 from .config import TUNING
-from .geometry import BORDER_TOL, fast_km
+from .geometry import BORDER_TOL, chord2_beyond, km_of_chord
 from .index import ProblemIndex
 from .problem import MAX_WAIT_DAYS
 from .rules import (
@@ -76,8 +77,14 @@ _kernel = numba.njit(cache=True, nogil=True, _nrt=False)
 (F_MAX_KM, F_URGENCY, F_WAITED_PART, F_WAIT_RATE, F_V, F_AGE, F_BOUND) = range(7)
 (I_NEED, I_CLIENT, I_AREA, I_FLAGS, I_AVAIL, I_KIND, I_BIRTH_Y, I_BIRTH_MD, I_AVAIL_Y, I_AVAIL_MD) = range(10)
 N_F, N_I = 7, 10
-# Per provision within the location's reach: km, and the parts of the pruning bound.
-(PF_KM, PF_RATE, PF_REST, PF_FIRST) = range(4)
+# Per provision within the location's reach: km, the parts of the pruning bound, and how
+# far its u fell (then, per need, the positions in the reach list that pass the bounds).
+(PF_KM, PF_RATE, PF_REST, PF_FIRST, PF_FALL) = range(5)
+N_PF = 5
+# Per candidate provision of a (block, category): its site's unit vector (single-site
+# provisions), its parts of the pruning bound, and per location the squared chord to it.
+(C_X, C_Y, C_Z, C_CHORD2, C_RATE, C_U_MIN, C_FIRST, C_FALL) = range(8)
+N_C = 8
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -93,7 +100,7 @@ def _insert_sorted(rcs, ids, ws, row, rc, id_, w):
 @_kernel
 def scan_blocks(A, b0, b1, open_need, places_left, v, u, u_min, first_start, g_last, u_last, u_fall, scale, threshold, best, n_random,
                 seed, check_eligible, top_i, top_w, top_rc, rnd_i, rnd_w, seen, G, eligible, out_n, out_i, out_w, sf, si,
-                mark, cand, pf, reach_prov, counts, side_n, side_w, side_rc):
+                mark, cand, cf, pf, reach_prov, look, counts, side_n, side_w, side_rc):
     """Scan blocks b0..b1-1 (see the module docstring), writing kept arcs to out_*.
 
     Returns (arcs written, next block): the next block is b1 when all were done, else
@@ -136,7 +143,13 @@ def scan_blocks(A, b0, b1, open_need, places_left, v, u, u_min, first_start, g_l
     need_row, client_row, area_row, flags_row = si[I_NEED], si[I_CLIENT], si[I_AREA], si[I_FLAGS]
     avail, kind_row, by_row, bmd_row, ay_row, amd_row = (si[I_AVAIL], si[I_KIND], si[I_BIRTH_Y], si[I_BIRTH_MD],
                                                          si[I_AVAIL_Y], si[I_AVAIL_MD])
-    p_km, p_rate, p_rest, p_first = pf[PF_KM], pf[PF_RATE], pf[PF_REST], pf[PF_FIRST]
+    p_km, p_rate, p_rest, p_first, p_fall = pf[PF_KM], pf[PF_RATE], pf[PF_REST], pf[PF_FIRST], pf[PF_FALL]
+    c_x, c_y, c_z, c_chord2 = cf[C_X], cf[C_Y], cf[C_Z], cf[C_CHORD2]
+    c_rate, c_u_min, c_first, c_fall = cf[C_RATE], cf[C_U_MIN], cf[C_FIRST], cf[C_FALL]
+    # Pricing passes (no random samples, no eligibility) first filter each need's reach list
+    # with both provision-level bounds at the need's starting threshold, branch-free (thr
+    # only rises, so the provisions left out would be skipped below anyway).
+    prefilter = can_skip and n_random == 0 and check_eligible == 0
     for b in range(b0, b1):
         block_start = n_out
         for k in range(K):
@@ -154,6 +167,16 @@ def scan_blocks(A, b0, b1, open_need, places_left, v, u, u_min, first_start, g_l
                             n_c += 1
             if n_c == 0:
                 continue
+            for q in range(n_c):
+                p = cand[q]
+                c_rate[q] = scale * A.prov_weight[p] * w[0]
+                c_u_min[q], c_first[q], c_fall[q] = u_min[p], first_start[p], u_fall[p]
+                s0 = A.prov_site_ptr[p]
+                if A.prov_site_ptr[p + 1] - s0 > 1:
+                    c_x[q] = np.nan  # several sites: measured one by one
+                else:
+                    s = A.prov_site[s0]
+                    c_x[q], c_y[q], c_z[q] = A.site_xyz[s, 0], A.site_xyz[s, 1], A.site_xyz[s, 2]
             for li in range(A.block_loc_ptr[b], A.block_loc_ptr[b + 1]):
                 l = A.block_locs[li]
                 m = 0
@@ -202,22 +225,29 @@ def scan_blocks(A, b0, b1, open_need, places_left, v, u, u_min, first_start, g_l
                 lx, ly, lz = A.loc_xyz[l, 0], A.loc_xyz[l, 1], A.loc_xyz[l, 2]
                 reach = A.loc_cat_max_km[l * K + k]
                 limit = reach + BORDER_TOL * (1.0 + reach)
+                # Squared chords first (a loop the compiler vectorises), then km only where
+                # the chord may be within reach; the same floats as `fast_km`.
+                for q in range(n_c):
+                    dx, dy, dz = lx - c_x[q], ly - c_y[q], lz - c_z[q]
+                    c_chord2[q] = dx * dx + dy * dy + dz * dz
+                beyond = chord2_beyond(limit)
                 n_r = 0
                 for q in range(n_c):
                     p = cand[q]
-                    s0 = A.prov_site_ptr[p]
-                    if A.prov_site_ptr[p + 1] - s0 > 1:
+                    if np.isnan(c_x[q]):
                         km, _ = fast_provision_km(A, l, p)
+                    elif c_chord2[q] > beyond:
+                        continue
                     else:
-                        s = A.prov_site[s0]
-                        km = fast_km(lx, ly, lz, A.site_xyz[s, 0], A.site_xyz[s, 1], A.site_xyz[s, 2])
+                        km = km_of_chord(math.sqrt(c_chord2[q]))
                     if km <= limit:
                         reach_prov[n_r] = p
                         p_km[n_r] = km
                         # bound = rate x urgency + (need's part) + rest
-                        p_rate[n_r] = scale * A.prov_weight[p] * w[0]
-                        p_rest[n_r] = -scale * w[2] * km - u_min[p]
-                        p_first[n_r] = first_start[p]
+                        p_rate[n_r] = c_rate[q]
+                        p_rest[n_r] = -scale * w[2] * km - c_u_min[q]
+                        p_first[n_r] = c_first[q]
+                        p_fall[n_r] = c_fall[q]
                         n_r += 1
                 if n_r == 0:
                     continue
@@ -236,7 +266,16 @@ def scan_blocks(A, b0, b1, open_need, places_left, v, u, u_min, first_start, g_l
                     el = False
                     skipped = False
                     counts[0] += n_r
-                    for r in range(n_r):
+                    n_look = n_r
+                    if prefilter:
+                        n_look = 0
+                        for r in range(n_r):
+                            ub = p_rate[r] * U + nb + p_rest[r] - scale * wr * max(p_first[r] - av, 0.0)
+                            look[n_look] = r
+                            n_look += (ub > thr) & (was + p_fall[r] > thr)
+                        skipped = n_look < n_r
+                    for q_look in range(n_look):
+                        r = look[q_look] if prefilter else q_look
                         p = reach_prov[r]
                         km = p_km[r]
                         sample = False
@@ -252,7 +291,7 @@ def scan_blocks(A, b0, b1, open_need, places_left, v, u, u_min, first_start, g_l
                             # first on the provision's least u and least wait, then per intake with its u and wait.
                             ub = p_rate[r] * U + nb
                             least_wait = scale * wr * max(p_first[r] - av, 0.0)
-                            if ub + p_rest[r] - least_wait <= thr or was + u_fall[p] <= thr:
+                            if ub + p_rest[r] - least_wait <= thr or was + p_fall[r] <= thr:
                                 skipped = True
                                 continue
                             counts[1] += 1
@@ -464,7 +503,9 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
         counts = np.zeros(3, dtype=np.int64)  # (need, provision) pairs within reach, past the bound on u alone, looked at
         counts_all.append(counts)
         cand = np.empty(P, dtype=np.int64)
-        pf = np.empty((4, P))
+        pf = np.empty((N_PF, P))
+        cf = np.empty((N_C, P))
+        look = np.empty(P, dtype=np.int64)
         reach_prov = np.empty(P, dtype=np.int64)
         cap = max(1024, per_need * N // max(len(chunks), 1))
         longest = 0.0  # the longest block so far: with a deadline, one block a call, none started that would overrun
@@ -481,7 +522,7 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
             n_out, b_next = scan_blocks(A, b0, end, open_u8, places, v, u, u_min, first_start, g_last, u_last, u_fall, float(scale),
                                         float(threshold),
                                         best, n_random, seed, int(check_eligible), top_i, top_w, top_rc, rnd_i, rnd_w,
-                                        seen, G, eligible, out_n, out_i, out_w, sf, si, mark, cand, pf, reach_prov,
+                                        seen, G, eligible, out_n, out_i, out_w, sf, si, mark, cand, cf, pf, reach_prov, look,
                                         counts, *side_lists())
             parts.append((out_n[:n_out], out_i[:n_out], out_w[:n_out]))
             if b_next < end and n_out == 0:
