@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import ctypes
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -197,23 +198,29 @@ def _price(index, open_needs, places_left, scale, deadline, tuning, max_passes, 
     def clock(key, t):
         timing[key] += time.perf_counter() - t
 
-    t = time.perf_counter()
-    g_need, g_intake = greedy_arcs(index, open_needs, places_left)
-    g_w = arc_units(index, g_need, g_intake, scale)
-    keep = g_w > 0
-    g_need, g_intake, g_w = g_need[keep], g_intake[keep], g_w[keep]
-    clock("greedy_seconds", t)
-    greedy_units = float(g_w.sum())
+    def greedy_placements():
+        t = time.perf_counter()
+        g_need, g_intake = greedy_arcs(index, open_needs, places_left)
+        g_w = arc_units(index, g_need, g_intake, scale)
+        keep = g_w > 0
+        clock("greedy_seconds", t)
+        return g_need[keep], g_intake[keep], g_w[keep]
+
     # Time kept for reading the answer out (placements, unmet reasons), per need.
     reserve = tuning.read_out_seconds_per_need * N
-    # The seed scan stops between blocks early enough to leave `Tuning.seed_share_of_time`'s
-    # rest for the first flows (then no bound: it did not see every arc, and eligibility is
+    # Greedy (one thread, compiled without the GIL) runs beside the seed scan. The seed
+    # scan stops between blocks early enough to leave `Tuning.seed_share_of_time`'s rest
+    # for the first flows (then no bound: it did not see every arc, and eligibility is
     # checked at read-out for the needs it missed).
-    t = time.perf_counter()
-    seed_deadline = t + tuning.seed_share_of_time * (deadline - reserve - t)
-    seed = run_scan(index, open_needs, places_left, scale, best=tuning.seed_best, n_random=tuning.seed_random,
-                    seed=1, threads=tuning.threads, intake_best=tuning.intake_best, deadline=seed_deadline)
-    last_scan = seed_scan = time.perf_counter() - t
+    with ThreadPoolExecutor(1) as beside:
+        greedy_done = beside.submit(greedy_placements)
+        t = time.perf_counter()
+        seed_deadline = t + tuning.seed_share_of_time * (deadline - reserve - t)
+        seed = run_scan(index, open_needs, places_left, scale, best=tuning.seed_best, n_random=tuning.seed_random,
+                        seed=1, threads=tuning.threads, intake_best=tuning.intake_best, deadline=seed_deadline)
+        last_scan = seed_scan = time.perf_counter() - t
+        g_need, g_intake, g_w = greedy_done.result()
+    greedy_units = float(g_w.sum())
     timing["scan_seconds"] += last_scan
     eligible = seed.eligible if seed.complete else None
     # Each pass starts from the last complete scan's G and u (scan_blocks skips needs it proves have nothing new).
