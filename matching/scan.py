@@ -100,7 +100,7 @@ def _insert_sorted(rcs, ids, ws, row, rc, id_, w):
 @_kernel
 def scan_blocks(A, b0, b1, open_need, places_left, v, u, u_min, first_start, g_last, u_last, u_fall, scale, threshold, best, n_random,
                 seed, check_eligible, top_i, top_w, top_rc, rnd_i, rnd_w, seen, G, eligible, out_n, out_i, out_w, sf, si,
-                mark, cand, cf, pf, reach_prov, look, counts, side_n, side_w, side_rc):
+                mark, cand, cf, pf, reach_prov, look, counts, side_n, side_w, side_rc, side_min):
     """Scan blocks b0..b1-1 (see the module docstring), writing kept arcs to out_*.
 
     Returns (arcs written, next block): the next block is b1 when all were done, else
@@ -356,9 +356,12 @@ def scan_blocks(A, b0, b1, open_need, places_left, v, u, u_min, first_start, g_l
                                 continue
                             if not rc > threshold:
                                 continue
-                            if n_side > 0 and rc > max(threshold, side_rc[i, n_side - 1]):
+                            if n_side > 0 and rc > max(threshold, side_min[i]):
                                 # The intake's own list of its best needs (per thread; merged after).
+                                # side_min (its last entry, in a small array that stays in cache)
+                                # is what most arcs are compared with.
                                 _insert_sorted(side_rc, side_n, side_w, i, rc, n, W)
+                                side_min[i] = side_rc[i, n_side - 1]
                             if rc > top_rc[n, best - 1]:
                                 _insert_sorted(top_rc, top_i, top_w, n, rc, i, W)
                                 thr = max(threshold, top_rc[n, best - 1])
@@ -490,7 +493,7 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
     def side_lists():
         if not hasattr(local, "side"):
             local.side = (np.full((I, intake_best), -1, dtype=np.int64), np.zeros((I, intake_best), dtype=np.int64),
-                          np.full((I, intake_best), -np.inf))
+                          np.full((I, intake_best), -np.inf), np.full(I, -np.inf))
             sides.append(local.side)
         return local.side
 
@@ -539,7 +542,7 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
             parts = [p for ps in ex.map(one, chunks) for p in ps]
     else:
         parts = [p for c in chunks for p in one(c)]
-    for side_n, side_w, side_rc in sides:
+    for side_n, side_w, side_rc, _ in sides:
         # Each intake's best needs, from every thread's lists (those in none of them are worse).
         ok = side_n >= 0
         parts.append((side_n[ok], np.nonzero(ok)[0], side_w[ok]))
