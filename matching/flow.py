@@ -76,9 +76,18 @@ def min_cost_flow_used(n_needs: int, n_intakes: int, arc_need: np.ndarray, arc_i
 def _compact(need: np.ndarray, intake: np.ndarray, places_left: np.ndarray):
     """The arcs' needs and intakes renumbered 0.. (needs, need numbers, intakes, intake
     numbers, the intakes' places)."""
-    needs_u, need_c = np.unique(need, return_inverse=True)
-    intakes_u, intake_c = np.unique(intake, return_inverse=True)
-    return needs_u, need_c.ravel(), intakes_u, intake_c.ravel(), np.maximum(places_left[intakes_u], 0)
+    needs_u, need_c = _renumbered(need)
+    intakes_u, intake_c = _renumbered(intake)
+    return needs_u, need_c, intakes_u, intake_c, np.maximum(places_left[intakes_u], 0)
+
+
+def _renumbered(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(x, return_inverse=True)` for numbers >= 0, by a table instead of a sort."""
+    if not len(x):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    seen = np.zeros(int(x.max()) + 1, dtype=bool)
+    seen[x] = True
+    return np.flatnonzero(seen), (np.cumsum(seen) - 1)[x]
 
 
 def compact_flow(need: np.ndarray, intake: np.ndarray, w: np.ndarray, places_left: np.ndarray) -> np.ndarray:

@@ -39,6 +39,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from .config import Tuning
@@ -85,20 +86,11 @@ class _Restricted:
 
     def add(self, need, intake, w) -> np.ndarray:
         """Add arcs not there yet (the first copy of each); the categories (numbers) that got any."""
-        mk = need * self.I + intake
-        mk, first = np.unique(mk, return_index=True)
-        fresh = ~self.in_set(need[first], intake[first])
-        mk, first = mk[fresh], first[fresh]
-        if not len(mk):
-            return np.zeros(0, dtype=np.int64)
-        at = np.searchsorted(self.key, mk)
-        self.key = np.insert(self.key, at, mk)
-        self.need = np.insert(self.need, at, need[first])
-        self.intake = np.insert(self.intake, at, intake[first])
-        self.w = np.insert(self.w, at, w[first])
-        self.used = np.insert(self.used, at, False)
-        self.fresh = np.insert(self.fresh, at, True)
-        return np.unique(self.index.arrays.need_cat[need[first]])
+        mk, first = np.unique(need * self.I + intake, return_index=True)
+        need, intake, w = need[first], intake[first], w[first]
+        (self.key, self.need, self.intake, self.w, self.used, self.fresh,
+         added) = _merged(self.key, self.need, self.intake, self.w, self.used, self.fresh, mk, need, intake, w)
+        return np.unique(self.index.arrays.need_cat[need[added]])
 
     def keep(self, mask: np.ndarray) -> None:
         self.key, self.need, self.intake = self.key[mask], self.need[mask], self.intake[mask]
@@ -155,6 +147,42 @@ class _Restricted:
             u[self.intake_cat == k] = 0
             v[needs], u[intakes] = v_k, u_k
         return np.asarray(left, dtype=np.int64), rate
+
+
+@numba.njit(cache=True)
+def _merged(key, need, intake, w, used, fresh, new_key, new_need, new_intake, new_w):
+    """The restricted set's arrays (sorted by `key`) with the arcs of `new_key` (sorted,
+    unique) that are not in it yet merged in, unused and fresh; and which of those were
+    added. One linear pass instead of a search and an insertion per array."""
+    n, m = len(key), len(new_key)
+    added = np.zeros(m, dtype=np.bool_)
+    a = 0
+    total = n
+    for b in range(m):
+        while a < n and key[a] < new_key[b]:
+            a += 1
+        if a == n or key[a] != new_key[b]:
+            added[b] = True
+            total += 1
+    o_key = np.empty(total, dtype=key.dtype)
+    o_need = np.empty(total, dtype=need.dtype)
+    o_intake = np.empty(total, dtype=intake.dtype)
+    o_w = np.empty(total, dtype=w.dtype)
+    o_used = np.empty(total, dtype=used.dtype)
+    o_fresh = np.empty(total, dtype=fresh.dtype)
+    a, o = 0, 0
+    for b in range(m + 1):
+        end = new_key[b] if b < m else np.iinfo(np.int64).max
+        while a < n and key[a] < end:
+            o_key[o], o_need[o], o_intake[o], o_w[o], o_used[o], o_fresh[o] = (key[a], need[a], intake[a], w[a],
+                                                                              used[a], fresh[a])
+            a += 1
+            o += 1
+        if b < m and added[b]:
+            o_key[o], o_need[o], o_intake[o], o_w[o] = new_key[b], new_need[b], new_intake[b], new_w[b]
+            o_used[o], o_fresh[o] = False, True
+            o += 1
+    return o_key, o_need, o_intake, o_w, o_used, o_fresh, added
 
 
 def _large_blocks_straight_back() -> None:
