@@ -163,7 +163,10 @@ def test_pricing_pass_covers_every_arc():
     assert (pp.G == best).all() and (pp.eligible == ex.eligible).all()
 
 
-def test_pass_with_duals_finds_every_arc_that_prices_out():
+# Without the eligibility check (as pricing's passes run) the scan filters each need's
+# provisions on their bounds before looking at them: the same arcs must come out.
+@pytest.mark.parametrize("check_eligible", [True, False])
+def test_pass_with_duals_finds_every_arc_that_prices_out(check_eligible):
     index, scale = _setup(9)
     N, I = index.n_needs, index.n_intakes
     ex = run_scan(index, np.ones(N, dtype=bool), index.intake_places, scale)
@@ -172,11 +175,13 @@ def test_pass_with_duals_finds_every_arc_that_prices_out():
     u = rng.integers(0, 1500, I) * scale
     rc = ex.w - v[ex.need] - u[ex.intake]
     want = set(zip(ex.need[rc > 0].tolist(), ex.intake[rc > 0].tolist()))
-    got = run_scan(index, np.ones(N, dtype=bool), index.intake_places, scale, v=v, u=u, best=1000, threshold=0.0)
+    got = run_scan(index, np.ones(N, dtype=bool), index.intake_places, scale, v=v, u=u, best=1000, threshold=0.0,
+                   check_eligible=check_eligible)
     assert want and set(zip(got.need.tolist(), got.intake.tolist())) == want
 
 
-def test_pass_skipping_needs_on_an_earlier_pass_keeps_every_arc_that_prices_out():
+@pytest.mark.parametrize("check_eligible", [True, False])
+def test_pass_skipping_needs_on_an_earlier_pass_keeps_every_arc_that_prices_out(check_eligible):
     """A pass given the last pass's G and u skips needs it proves unchanged, yet keeps
     exactly the arcs that price out, and its G bounds every need's best gain."""
     index, scale = _setup(11)
@@ -193,7 +198,7 @@ def test_pass_skipping_needs_on_an_earlier_pass_keeps_every_arc_that_prices_out(
     rc = ex.w - v[ex.need] - u2[ex.intake]
     want = set(zip(ex.need[rc > 0].tolist(), ex.intake[rc > 0].tolist()))
     got = run_scan(index, everyone, index.intake_places, scale, v=v, u=u2, best=1000, threshold=0.0,
-                   g_last=first.G, u_last=u)
+                   g_last=first.G, u_last=u, check_eligible=check_eligible)
     assert want and set(zip(got.need.tolist(), got.intake.tolist())) == want
     usable = index.intake_places[ex.intake] > 0
     best_usable = np.full(N, -np.inf)
@@ -284,3 +289,23 @@ def test_eligibility_check_agrees_with_the_scan():
     quick = any_eligible(index, np.arange(N))
     assert 0 < quick.sum() < N
     assert (quick == full.eligible).all()
+
+
+def test_restricted_set_takes_each_new_arc_once_and_keeps_the_old_ones_as_they_were():
+    from matching.pricing import _merged
+
+    rng = np.random.default_rng(3)
+    I = 50
+    for _ in range(50):
+        key = np.unique(rng.integers(0, 3000, rng.integers(0, 300)))
+        w, used, fresh = rng.integers(1, 100, len(key)), rng.random(len(key)) < 0.5, rng.random(len(key)) < 0.5
+        need, intake = rng.integers(0, 60, rng.integers(0, 200)), rng.integers(0, I, 200)
+        need, intake = need, intake[:len(need)]
+        new_key, first = np.unique(need * I + intake, return_index=True)
+        o_key, o_need, o_intake, o_w, o_used, o_fresh, added = _merged(
+            key, key // I, key % I, w, used, fresh, new_key, need[first], intake[first], rng.integers(1, 100, len(first)))
+        assert (o_key == np.union1d(key, new_key)).all() and (o_need * I + o_intake == o_key).all()
+        old = np.isin(o_key, key)
+        assert (o_w[old] == w).all() and (o_used[old] == used).all() and (o_fresh[old] == fresh).all()
+        assert not o_used[~old].any() and o_fresh[~old].all()
+        assert (added == ~np.isin(new_key, key)).all()
