@@ -28,8 +28,9 @@ class Tuning:
     time_limit: float = 50.0  # seconds, pricing mode's default limit
     parallel_flow_needs: int = 20_000  # regions this large solve the categories' flows in `threads` processes
     insert_share: float = 0.001  # a category with at most this share of its arcs new has them put into its last flow
-    # Estimates for staying within the time limit (measured at 100k x 20k on a loaded 2-core machine).
-    read_out_seconds_per_need: float = 2e-5
+    # Estimates for staying within the time limit (measured at 100k x 20k on a loaded 2-core machine;
+    # the read-out there took 0.6 s for 164k needs, so 1e-5 leaves room for a machine ~2.5x slower).
+    read_out_seconds_per_need: float = 1e-5
     flow_seconds_per_arc: float = 3e-6
     # Cost units: values are scaled by 10**cost_exponent and rounded (lowered if it could overflow).
     cost_exponent: int = 6
