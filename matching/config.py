@@ -22,7 +22,7 @@ class Tuning:
     seed_best: int = 8  # seed: per need its best arcs by value
     seed_random: int = 8  # ... and this many random eligible ones
     pass_best: int = 16  # each pass: per need its best arcs by reduced cost (those > 0 join)
-    intake_best: int = 16  # ... and per intake its best needs (in the seed and every pass)
+    intake_best: int = 32  # ... and per intake its best needs (ties to the lower need: the same whatever the threads)
     keep_reduced_cost: float = 20.0  # between passes keep unused arcs within this of pricing out (value units)
     seed_share_of_time: float = 0.6  # of the time left after greedy, at most this for the seed scan (flows get the rest)
     time_limit: float = 50.0  # seconds, pricing mode's default limit

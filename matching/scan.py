@@ -93,6 +93,16 @@ N_C = 8
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
+def _insert_ranked(rcs, ids, ws, row, rc, id_, w):
+    """`_insert_sorted` with ties in rc to the lower id (-1, an empty slot, ranks last)."""
+    q = rcs.shape[1] - 1
+    while q > 0 and (rcs[row, q - 1] < rc or (rcs[row, q - 1] == rc and ids[row, q - 1] > id_)):
+        rcs[row, q], ids[row, q], ws[row, q] = rcs[row, q - 1], ids[row, q - 1], ws[row, q - 1]
+        q -= 1
+    rcs[row, q], ids[row, q], ws[row, q] = rc, id_, w
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
 def _insert_sorted(rcs, ids, ws, row, rc, id_, w):
     """Put (rc, id_, w) into row `row` of the lists, kept sorted best first (the last one falls off)."""
     q = rcs.shape[1] - 1
@@ -142,7 +152,6 @@ def scan_blocks(A, b0, b1, open_need, places_left, v, u, u_min, first_start, g_l
     n_out = 0
     n_side = side_n.shape[1]
     can_skip = best > 0 and w[1] >= 0.0  # the bound takes the wait cost as >= 0
-    state = np.uint64(0x9E3779B97F4A7C15) ^ np.uint64(seed * 1000003 + b0 + 1)
     max_km, urg, waited_part, wait_rate, vv, age_fixed, bound_row = (sf[F_MAX_KM], sf[F_URGENCY], sf[F_WAITED_PART],
                                                                      sf[F_WAIT_RATE], sf[F_V], sf[F_AGE], sf[F_BOUND])
     need_row, client_row, area_row, flags_row = si[I_NEED], si[I_CLIENT], si[I_AREA], si[I_FLAGS]
@@ -157,6 +166,8 @@ def scan_blocks(A, b0, b1, open_need, places_left, v, u, u_min, first_start, g_l
     prefilter = can_skip and n_random == 0 and check_eligible == 0
     for b in range(b0, b1):
         block_start = n_out
+        # Random samples seeded per block: the same whichever thread scans it, in whatever calls.
+        state = np.uint64(0x9E3779B97F4A7C15) ^ np.uint64(seed * 1000003 + b + 1)
         for k in range(K):
             # The block's candidate provisions in category k, each once.
             key = b * K + k + 1
@@ -361,12 +372,19 @@ def scan_blocks(A, b0, b1, open_need, places_left, v, u, u_min, first_start, g_l
                                 continue
                             if not rc > threshold:
                                 continue
-                            if n_side > 0 and rc > max(threshold, side_min[i]):
-                                # The intake's own list of its best needs (per thread; merged after).
-                                # side_min (its last entry, in a small array that stays in cache)
-                                # is what most arcs are compared with.
-                                _insert_sorted(side_rc, side_n, side_w, i, rc, n, W)
-                                side_min[i] = side_rc[i, n_side - 1]
+                            if n_side > 0 and rc >= side_min[i] and rc > threshold and (
+                                    rc > side_min[i] or n < side_n[i, n_side - 1]):
+                                # The intake's own list of its best needs (per thread; merged after),
+                                # ranked by reduced cost then need number, so that the merged lists
+                                # do not depend on which thread scanned which blocks. side_min (its
+                                # last entry, in a small array that stays in cache) is what most arcs
+                                # are compared with.
+                                fresh = True  # a block scanned again (its arcs did not fit) meets it twice
+                                for q in range(n_side):
+                                    fresh &= side_n[i, q] != n
+                                if fresh:
+                                    _insert_ranked(side_rc, side_n, side_w, i, rc, n, W)
+                                    side_min[i] = side_rc[i, n_side - 1]
                             if rc > top_rc[n, best - 1]:
                                 _insert_sorted(top_rc, top_i, top_w, n, rc, i, W)
                                 thr = max(threshold, top_rc[n, best - 1])
@@ -547,8 +565,13 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
             parts = [p for ps in ex.map(one, chunks) for p in ps]
     else:
         parts = [p for c in chunks for p in one(c)]
-    for side_n, side_w, side_rc, _ in sides:
-        # Each intake's best needs, from every thread's lists (those in none of them are worse).
+    if sides:
+        # Each intake's best needs over every thread's lists (each need is in one thread's
+        # blocks only), ties to the lower need number: the same arcs whichever thread
+        # happened to scan which blocks, so the same problem always gets the same answer.
+        side_n, side_w, side_rc = (np.concatenate([s[j] for s in sides], axis=1) for j in range(3))
+        order = np.lexsort((side_n, -side_rc), axis=-1)[:, :intake_best]
+        side_n, side_w = np.take_along_axis(side_n, order, 1), np.take_along_axis(side_w, order, 1)
         ok = side_n >= 0
         parts.append((side_n[ok], np.nonzero(ok)[0], side_w[ok]))
     if parts:

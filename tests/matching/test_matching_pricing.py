@@ -309,3 +309,25 @@ def test_restricted_set_takes_each_new_arc_once_and_keeps_the_old_ones_as_they_w
         assert (o_w[old] == w).all() and (o_used[old] == used).all() and (o_fresh[old] == fresh).all()
         assert not o_used[~old].any() and o_fresh[~old].all()
         assert (added == ~np.isin(new_key, key)).all()
+
+
+@pytest.mark.parametrize("deadline", [None, 1e12])
+def test_a_scan_keeps_the_same_arcs_however_its_blocks_fall_to_threads(deadline, monkeypatch):
+    """Each intake's best needs are the best over the whole scan, not over whichever
+    blocks one thread happened to take: one thread and two give the same arcs."""
+    import dataclasses
+
+    import matching.index
+
+    monkeypatch.setattr(matching.index, "TUNING", dataclasses.replace(matching.index.TUNING, block_locations=8))
+    index, scale = _setup(12)
+    assert index.n_blocks >= 4
+    N, I = index.n_needs, index.n_intakes
+    rng = np.random.default_rng(2)
+    u = rng.integers(0, 300, I) * scale
+    kept = []
+    for threads in (1, 2, 2):
+        sr = run_scan(index, np.ones(N, dtype=bool), index.intake_places, scale, u=u, best=2, n_random=2, seed=1,
+                      intake_best=3, threads=threads, deadline=deadline)
+        kept.append(sorted(zip(sr.need.tolist(), sr.intake.tolist(), sr.w.tolist())))
+    assert kept[0] and kept[0] == kept[1] == kept[2]
