@@ -353,6 +353,6 @@ def _price(index, open_needs, places_left, scale, deadline, tuning, max_passes, 
     bound = float(bound_k.sum()) if not optimal else primal
     if not seed.complete and not optimal:
         bound = float("inf")  # the seed scan did not see every arc: no bound
-    stats = {"pricing_passes": passes, "flow_rounds": flows, "seed_scan_seconds": round(seed_scan, 3), "categories_proven": int(proven.sum()),
-             "history": history, **{k: round(x, 3) for k, x in timing.items()}}
+    stats = {"pricing_passes": passes, "flow_rounds": flows, "seed_scan_seconds": round(seed_scan, 3),
+             "categories_proven": int(proven.sum()), "history": history, **{k: round(x, 3) for k, x in timing.items()}}
     return PricingResult(need, intake, w, used, eligible, primal, max(bound, primal), optimal, stats)

@@ -83,7 +83,7 @@ _kernel = numba.njit(cache=True, nogil=True, _nrt=False)
 (I_NEED, I_CLIENT, I_AREA, I_FLAGS, I_AVAIL, I_KIND, I_BIRTH_Y, I_BIRTH_MD, I_AVAIL_Y, I_AVAIL_MD) = range(10)
 N_F, N_I = 7, 10
 # Per provision within the location's reach: km, the parts of the pruning bound, and how
-# far its u fell (then, per need, the positions in the reach list that pass the bounds).
+# far its u fell.
 (PF_KM, PF_RATE, PF_REST, PF_FIRST, PF_FALL) = range(5)
 N_PF = 5
 # Per candidate provision of a (block, category): its site's unit vector (single-site
@@ -372,17 +372,16 @@ def scan_blocks(A, b0, b1, open_need, places_left, v, u, u_min, first_start, g_l
                                 continue
                             if not rc > threshold:
                                 continue
-                            if n_side > 0 and rc >= side_min[i] and rc > threshold and (
-                                    rc > side_min[i] or n < side_n[i, n_side - 1]):
+                            if n_side > 0 and (rc > side_min[i] or (rc == side_min[i] and n < side_n[i, n_side - 1])):
                                 # The intake's own list of its best needs (per thread; merged after),
                                 # ranked by reduced cost then need number, so that the merged lists
                                 # do not depend on which thread scanned which blocks. side_min (its
                                 # last entry, in a small array that stays in cache) is what most arcs
                                 # are compared with.
-                                fresh = True  # a block scanned again (its arcs did not fit) meets it twice
+                                listed = False  # a block scanned again (its arcs did not fit) meets it twice
                                 for q in range(n_side):
-                                    fresh &= side_n[i, q] != n
-                                if fresh:
+                                    listed |= side_n[i, q] == n
+                                if not listed:
                                     _insert_ranked(side_rc, side_n, side_w, i, rc, n, W)
                                     side_min[i] = side_rc[i, n_side - 1]
                             if rc > top_rc[n, best - 1]:

@@ -299,8 +299,8 @@ def test_restricted_set_takes_each_new_arc_once_and_keeps_the_old_ones_as_they_w
     for _ in range(50):
         key = np.unique(rng.integers(0, 3000, rng.integers(0, 300)))
         w, used, fresh = rng.integers(1, 100, len(key)), rng.random(len(key)) < 0.5, rng.random(len(key)) < 0.5
-        need, intake = rng.integers(0, 60, rng.integers(0, 200)), rng.integers(0, I, 200)
-        need, intake = need, intake[:len(need)]
+        need = rng.integers(0, 60, rng.integers(0, 200))
+        intake = rng.integers(0, I, len(need))
         new_key, first = np.unique(need * I + intake, return_index=True)
         o_key, o_need, o_intake, o_w, o_used, o_fresh, added = _merged(
             key, key // I, key % I, w, used, fresh, new_key, need[first], intake[first], rng.integers(1, 100, len(first)))
