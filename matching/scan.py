@@ -82,14 +82,16 @@ _kernel = numba.njit(cache=True, nogil=True, _nrt=False)
 (F_MAX_KM, F_URGENCY, F_WAITED_PART, F_WAIT_RATE, F_V, F_AGE, F_BOUND) = range(7)
 (I_NEED, I_CLIENT, I_AREA, I_FLAGS, I_AVAIL, I_KIND, I_BIRTH_Y, I_BIRTH_MD, I_AVAIL_Y, I_AVAIL_MD) = range(10)
 N_F, N_I = 7, 10
-# Per provision within the location's reach: km, the parts of the pruning bound, and how
-# far its u fell.
-(PF_KM, PF_RATE, PF_REST, PF_FIRST, PF_FALL) = range(5)
-N_PF = 5
+# Per provision within the location's reach: km, the parts of the pruning bound, how far
+# its u fell, and its areas for the pricing passes' prefilter (PF_ANY 1: any area, or
+# more than three to check in full; unused codes -5, which no young person has).
+(PF_KM, PF_RATE, PF_REST, PF_FIRST, PF_FALL, PF_ANY, PF_A0, PF_A1, PF_A2) = range(9)
+N_PF = 9
 # Per candidate provision of a (block, category): its site's unit vector (single-site
-# provisions), its parts of the pruning bound, and per location the squared chord to it.
-(C_X, C_Y, C_Z, C_CHORD2, C_RATE, C_U_MIN, C_FIRST, C_FALL) = range(8)
-N_C = 8
+# provisions), its parts of the pruning bound, per location the squared chord to it, and
+# its areas as above.
+(C_X, C_Y, C_Z, C_CHORD2, C_RATE, C_U_MIN, C_FIRST, C_FALL, C_ANY, C_A0, C_A1, C_A2) = range(12)
+N_C = 12
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -115,7 +117,7 @@ def _insert_sorted(rcs, ids, ws, row, rc, id_, w):
 @_kernel
 def scan_blocks(A, b0, b1, open_need, places_left, v, u, u_min, first_start, g_last, u_last, u_fall, scale, threshold, best, n_random,
                 seed, check_eligible, top_i, top_w, top_rc, rnd_i, rnd_w, seen, G, eligible, out_n, out_i, out_w, sf, si,
-                mark, cand, cf, pf, reach_prov, look, counts, side_n, side_w, side_rc, side_min):
+                mark, cand, cf, pf, c_req, p_req, reach_prov, look, counts, side_n, side_w, side_rc, side_min):
     """Scan blocks b0..b1-1 (see the module docstring), writing kept arcs to out_*.
 
     Returns (arcs written, next block): the next block is b1 when all were done, else
@@ -158,11 +160,16 @@ def scan_blocks(A, b0, b1, open_need, places_left, v, u, u_min, first_start, g_l
     avail, kind_row, by_row, bmd_row, ay_row, amd_row = (si[I_AVAIL], si[I_KIND], si[I_BIRTH_Y], si[I_BIRTH_MD],
                                                          si[I_AVAIL_Y], si[I_AVAIL_MD])
     p_km, p_rate, p_rest, p_first, p_fall = pf[PF_KM], pf[PF_RATE], pf[PF_REST], pf[PF_FIRST], pf[PF_FALL]
+    p_any, p_a0, p_a1, p_a2 = pf[PF_ANY], pf[PF_A0], pf[PF_A1], pf[PF_A2]
     c_x, c_y, c_z, c_chord2 = cf[C_X], cf[C_Y], cf[C_Z], cf[C_CHORD2]
     c_rate, c_u_min, c_first, c_fall = cf[C_RATE], cf[C_U_MIN], cf[C_FIRST], cf[C_FALL]
+    c_any, c_a0, c_a1, c_a2 = cf[C_ANY], cf[C_A0], cf[C_A1], cf[C_A2]
     # Pricing passes (no random samples, no eligibility) first filter each need's reach list
     # with both provision-level bounds at the need's starting threshold, branch-free (thr
-    # only rises, so the provisions left out would be skipped below anyway).
+    # only rises, so the provisions left out would be skipped below anyway), and with the
+    # rules that hold for a need and a provision whatever the day: distance, area and
+    # criteria (the first word of bits), checked in full below for those kept. About half
+    # the pairs past the bounds failed one of these, pass after pass.
     prefilter = can_skip and n_random == 0 and check_eligible == 0
     for b in range(b0, b1):
         block_start = n_out
@@ -193,6 +200,12 @@ def scan_blocks(A, b0, b1, open_need, places_left, v, u, u_min, first_start, g_l
                 else:
                     s = A.prov_site[s0]
                     c_x[q], c_y[q], c_z[q] = A.site_xyz[s, 0], A.site_xyz[s, 1], A.site_xyz[s, 2]
+                a0, a1 = A.prov_area_ptr[p], A.prov_area_ptr[p + 1]
+                c_any[q] = 1.0 if A.prov_any_area[p] != 0 or a1 - a0 > 3 else 0.0
+                c_a0[q] = A.prov_area[a0] if a1 - a0 > 0 else -5.0
+                c_a1[q] = A.prov_area[a0 + 1] if a1 - a0 > 1 else -5.0
+                c_a2[q] = A.prov_area[a0 + 2] if a1 - a0 > 2 else -5.0
+                c_req[q] = A.prov_requires[p, 0]
             for li in range(A.block_loc_ptr[b], A.block_loc_ptr[b + 1]):
                 l = A.block_locs[li]
                 m = 0
@@ -264,6 +277,8 @@ def scan_blocks(A, b0, b1, open_need, places_left, v, u, u_min, first_start, g_l
                         p_rest[n_r] = -scale * w[2] * km - c_u_min[q]
                         p_first[n_r] = c_first[q]
                         p_fall[n_r] = c_fall[q]
+                        p_any[n_r], p_a0[n_r], p_a1[n_r], p_a2[n_r] = c_any[q], c_a0[q], c_a1[q], c_a2[q]
+                        p_req[n_r] = c_req[q]
                         n_r += 1
                 if n_r == 0:
                     continue
@@ -285,11 +300,19 @@ def scan_blocks(A, b0, b1, open_need, places_left, v, u, u_min, first_start, g_l
                     n_look = n_r
                     if prefilter:
                         n_look = 0
+                        n_ok = 0  # eligible so far as checked here (those left out beyond are skipped on a bound)
+                        a = float(area_row[j])
+                        lack = ~A.client_criteria[c, 0]
                         for r in range(n_r):
                             ub = p_rate[r] * U + nb + p_rest[r] - scale * wr * max(p_first[r] - av, 0.0)
+                            up = (ub > thr) & (was + p_fall[r] > thr)
+                            ok = ((p_km[r] <= mk + tol)
+                                  & ((p_any[r] != 0.0) | (p_a0[r] == a) | (p_a1[r] == a) | (p_a2[r] == a))
+                                  & ((p_req[r] & lack) == 0))
                             look[n_look] = r
-                            n_look += (ub > thr) & (was + p_fall[r] > thr)
-                        skipped = n_look < n_r
+                            n_look += ok & up
+                            n_ok += ok
+                        skipped = n_look < n_ok
                     for q_look in range(n_look):
                         r = look[q_look] if prefilter else q_look
                         p = reach_prov[r]
@@ -530,6 +553,8 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
         cand = np.empty(P, dtype=np.int64)
         pf = np.empty((N_PF, P))
         cf = np.empty((N_C, P))
+        c_req = np.empty(P, dtype=np.uint64)
+        p_req = np.empty(P, dtype=np.uint64)
         look = np.empty(P, dtype=np.int64)
         reach_prov = np.empty(P, dtype=np.int64)
         cap = max(1024, per_need * N // max(len(chunks), 1))
@@ -547,7 +572,7 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
             n_out, b_next = scan_blocks(A, b0, end, open_u8, places, v, u, u_min, first_start, g_last, u_last, u_fall, float(scale),
                                         float(threshold),
                                         best, n_random, seed, int(check_eligible), top_i, top_w, top_rc, rnd_i, rnd_w,
-                                        seen, G, eligible, out_n, out_i, out_w, sf, si, mark, cand, cf, pf, reach_prov, look,
+                                        seen, G, eligible, out_n, out_i, out_w, sf, si, mark, cand, cf, pf, c_req, p_req, reach_prov, look,
                                         counts, *side_lists())
             parts.append((out_n[:n_out], out_i[:n_out], out_w[:n_out]))
             if b_next < end and n_out == 0:

@@ -18,11 +18,14 @@ from matching.solver import value_scale
 
 AS_OF = date(2026, 1, 5)
 CATS = ["training", "housing", "health"]
-AREAS = ["A", "B", "C"]
+AREAS = ["A", "B", "C", "D", "E"]
+CRITERIA = ["care_leaver", "young_parent"]
 
 
 def region(n_clients: int, n_provs: int, seed: int) -> dict:
-    """A version 2 region with every feature, many clients and sites sharing points."""
+    """A version 2 region with every feature, many clients and sites sharing points
+    (listings serving one to four areas, some requiring one or two criteria; some young
+    people without an area)."""
     rng = random.Random(seed)
     points = [{"lat": round(53.8 + rng.uniform(-0.15, 0.15), 6), "lon": round(-1.55 + rng.uniform(-0.25, 0.25), 6)}
               for _ in range(max(10, n_clients // 4))]
@@ -36,9 +39,9 @@ def region(n_clients: int, n_provs: int, seed: int) -> dict:
         if rng.random() < 0.4:
             prov["min_age"], prov["max_age"] = rng.choice([(16, 19), (14, 18), (18, 25)])
         if rng.random() < 0.3:
-            prov["areas"] = rng.sample(AREAS, rng.randint(1, 2))
-        if rng.random() < 0.1:
-            prov["requires"] = ["care_leaver"]
+            prov["areas"] = rng.sample(AREAS, rng.randint(1, 4))
+        if rng.random() < 0.15:
+            prov["requires"] = rng.sample(CRITERIA, rng.randint(1, 2))
         if rng.random() < 0.1:
             prov["weight"] = 0.9
         for i in range(rng.randint(1, 3)):
@@ -54,8 +57,10 @@ def region(n_clients: int, n_provs: int, seed: int) -> dict:
                   "needs": [{"category": k, "since": (AS_OF - timedelta(days=rng.randint(0, 400))).isoformat()}
                             for k in rng.sample(CATS, rng.randint(1, 2))],
                   "max_travel_km": rng.choice([8, 15, 25])}
-        if rng.random() < 0.1:
-            client["criteria"] = ["care_leaver"]
+        if rng.random() < 0.2:
+            client["criteria"] = rng.sample(CRITERIA, rng.randint(1, 2))
+        if rng.random() < 0.05:
+            del client["area"]
         if rng.random() < 0.2:
             client["prefers"] = [f"p{rng.randrange(n_provs)}" for _ in range(2)]
             client["prefers"] = list(dict.fromkeys(client["prefers"]))
