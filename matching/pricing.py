@@ -77,20 +77,13 @@ class _Restricted:
         self.fresh = np.zeros(0, dtype=bool)
         self.last_inserted = 0  # categories whose new arcs the last `solve` put into their flows
 
-    def in_set(self, need, intake) -> np.ndarray:
-        q = need * self.I + intake
-        if not len(self.key):
-            return np.zeros(len(q), dtype=bool)
-        pos = np.minimum(np.searchsorted(self.key, q), len(self.key) - 1)
-        return self.key[pos] == q
-
-    def add(self, need, intake, w) -> np.ndarray:
-        """Add arcs not there yet (the first copy of each); the categories (numbers) that got any."""
+    def add(self, need, intake, w) -> tuple[np.ndarray, np.ndarray]:
+        """Add arcs not there yet (the first copy of each); the arcs added, (need, intake)."""
         mk, first = np.unique(need * self.I + intake, return_index=True)
         need, intake, w = need[first], intake[first], w[first]
         (self.key, self.need, self.intake, self.w, self.used, self.fresh,
          added) = _merged(self.key, self.need, self.intake, self.w, self.used, self.fresh, mk, need, intake, w)
-        return np.unique(self.index.arrays.need_cat[need[added]])
+        return need[added], intake[added]
 
     def keep(self, mask: np.ndarray) -> None:
         self.key, self.need, self.intake = self.key[mask], self.need[mask], self.intake[mask]
@@ -316,12 +309,13 @@ def _price(index, open_needs, places_left, scale, deadline, tuning, max_passes, 
         t = time.perf_counter()
         bk = bounds(pr.G, u.astype(np.float64))
         bound_k[open_k] = np.minimum(bound_k[open_k], bk[open_k])
-        rc = pr.w - v[pr.need] - u[pr.intake]
-        positive = rc > 0
-        if positive.any():
-            positive[positive] = ~R.in_set(pr.need[positive], pr.intake[positive])
-        got = np.bincount(need_cat[pr.need[positive]], minlength=K)[:K] > 0
+        positive = pr.w - v[pr.need] - u[pr.intake] > 0
         primal_k = np.bincount(need_cat[R.need[R.used]], weights=R.w[R.used], minlength=K)[:K]
+        # The arcs that price out join the restricted set (unused: the primal stays); the
+        # categories that got any are solved again.
+        new_need, new_intake = R.add(pr.need[positive], pr.intake[positive], pr.w[positive])
+        got = np.bincount(need_cat[new_need], minlength=K)[:K] > 0
+        dirty = np.flatnonzero(got)
         # Proven: nothing prices out and the bound (exact integers) meets the restricted optimum.
         newly = open_k & ~got & (bk <= primal_k)
         proven |= newly
@@ -330,19 +324,18 @@ def _price(index, open_needs, places_left, scale, deadline, tuning, max_passes, 
             break
         if not got.any():
             break  # cannot happen with optimal duals (the bound would meet the optimum); stop, unproven
-        # Keep used arcs and those close to pricing out (only while the objective rises, so
-        # that dropped arcs cannot come back for ever); add the new ones.
+        # Keep used arcs and those close to pricing out, the new ones among them (only while
+        # the objective rises, so that dropped arcs cannot come back for ever).
         primal_now = float(R.w[R.used].sum())
         if primal_now > last_primal:
             rc_r = R.w - v[R.need] - u[R.intake]
             R.keep(R.used | (rc_r > -tuning.keep_reduced_cost * scale))
         last_primal = primal_now
-        dirty = R.add(pr.need[positive], pr.intake[positive], pr.w[positive])
         clock("bookkeeping_seconds", t)
-        history.append({"t": round(time.perf_counter() - t0, 2), "priced_out": int(positive.sum()),
+        history.append({"t": round(time.perf_counter() - t0, 2), "priced_out": int(len(new_need)),
                         "pairs_within_reach": pr.pairs[0], "pairs_looked_at": pr.pairs[2],
-                        "needs_priced_out": int(len(np.unique(pr.need[positive]))),
-                        "intakes_priced_out": int(len(np.unique(pr.intake[positive]))),
+                        "needs_priced_out": int(np.count_nonzero(np.bincount(new_need, minlength=N))),
+                        "intakes_priced_out": int(np.count_nonzero(np.bincount(new_intake, minlength=I))),
                         "open_categories": int((~proven).sum()), "scan_seconds": round(this_scan, 2)})
     primal = float(R.w[R.used].sum())
     need, intake, w, used = R.need, R.intake, R.w, R.used
