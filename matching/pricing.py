@@ -257,7 +257,7 @@ def _price(index, open_needs, places_left, scale, deadline, tuning, max_passes, 
     R.add(np.concatenate([g_need, seed.need]), np.concatenate([g_intake, seed.intake]), np.concatenate([g_w, seed.w]))
     # Greedy's placements stand in each category until its first flow: a category the time
     # limit leaves unsolved is still as good as greedy's.
-    R.used = np.isin(R.key, g_need * I + g_intake)
+    R.used[np.searchsorted(R.key, g_need * I + g_intake)] = True  # (every one of them is in R.key, sorted)
     proven = np.zeros(K, dtype=bool)
     proven[np.bincount(need_cat[R.need], minlength=K)[:K] == 0] = True  # nothing to place there
     dirty = np.flatnonzero(~proven)
