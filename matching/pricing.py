@@ -77,17 +77,15 @@ class _Restricted:
         self.fresh = np.zeros(0, dtype=bool)
         self.last_inserted = 0  # categories whose new arcs the last `solve` put into their flows
 
-    def add(self, need, intake, w) -> tuple[np.ndarray, np.ndarray]:
-        """Add arcs not there yet (the first copy of each); the arcs added, (need, intake)."""
+    def add(self, need, intake, w, keep: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Add arcs not there yet (the first copy of each), and drop the arcs there that
+        `keep` (per arc, when given) leaves out, in one merge; the arcs added, (need, intake)."""
         mk, first = np.unique(need * self.I + intake, return_index=True)
         need, intake, w = need[first], intake[first], w[first]
+        keep = np.ones(len(self.key), dtype=bool) if keep is None else keep
         (self.key, self.need, self.intake, self.w, self.used, self.fresh,
-         added) = _merged(self.key, self.need, self.intake, self.w, self.used, self.fresh, mk, need, intake, w)
+         added) = _merged(self.key, self.need, self.intake, self.w, self.used, self.fresh, keep, mk, need, intake, w)
         return need[added], intake[added]
-
-    def keep(self, mask: np.ndarray) -> None:
-        self.key, self.need, self.intake = self.key[mask], self.need[mask], self.intake[mask]
-        self.w, self.used, self.fresh = self.w[mask], self.used[mask], self.fresh[mask]
 
     def solve(self, categories, deadline: float, seconds_per_arc: float, v: np.ndarray, u: np.ndarray,
               pool: FlowPool | None = None, insert_share: float = 0.0) -> tuple[np.ndarray, float]:
@@ -143,18 +141,21 @@ class _Restricted:
 
 
 @numba.njit(cache=True)
-def _merged(key, need, intake, w, used, fresh, new_key, new_need, new_intake, new_w):
-    """The restricted set's arrays (sorted by `key`) with the arcs of `new_key` (sorted,
-    unique) that are not in it yet merged in, unused and fresh; and which of those were
-    added. One linear pass instead of a search and an insertion per array."""
+def _merged(key, need, intake, w, used, fresh, keep, new_key, new_need, new_intake, new_w):
+    """The restricted set's arrays (sorted by `key`) without the arcs `keep` leaves out and
+    with the arcs of `new_key` (sorted, unique) that were not in it merged in, unused and
+    fresh; and which of those were added. One linear pass instead of a search and an
+    insertion per array."""
     n, m = len(key), len(new_key)
     added = np.zeros(m, dtype=np.bool_)
     a = 0
-    total = n
+    total = 0
+    for x in range(n):
+        total += keep[x]
     for b in range(m):
         while a < n and key[a] < new_key[b]:
             a += 1
-        if a == n or key[a] != new_key[b]:
+        if a == n or key[a] != new_key[b] or not keep[a]:  # (an arc left out comes back new)
             added[b] = True
             total += 1
     o_key = np.empty(total, dtype=key.dtype)
@@ -167,10 +168,11 @@ def _merged(key, need, intake, w, used, fresh, new_key, new_need, new_intake, ne
     for b in range(m + 1):
         end = new_key[b] if b < m else np.iinfo(np.int64).max
         while a < n and key[a] < end:
-            o_key[o], o_need[o], o_intake[o], o_w[o], o_used[o], o_fresh[o] = (key[a], need[a], intake[a], w[a],
-                                                                              used[a], fresh[a])
+            if keep[a]:
+                o_key[o], o_need[o], o_intake[o], o_w[o], o_used[o], o_fresh[o] = (key[a], need[a], intake[a], w[a],
+                                                                                  used[a], fresh[a])
+                o += 1
             a += 1
-            o += 1
         if b < m and added[b]:
             o_key[o], o_need[o], o_intake[o], o_w[o] = new_key[b], new_need[b], new_intake[b], new_w[b]
             o_used[o], o_fresh[o] = False, True
@@ -311,9 +313,16 @@ def _price(index, open_needs, places_left, scale, deadline, tuning, max_passes, 
         bound_k[open_k] = np.minimum(bound_k[open_k], bk[open_k])
         positive = pr.w - v[pr.need] - u[pr.intake] > 0
         primal_k = np.bincount(need_cat[R.need[R.used]], weights=R.w[R.used], minlength=K)[:K]
-        # The arcs that price out join the restricted set (unused: the primal stays); the
-        # categories that got any are solved again.
-        new_need, new_intake = R.add(pr.need[positive], pr.intake[positive], pr.w[positive])
+        # The arcs that price out join the restricted set (unused: the primal stays), and the
+        # set keeps its used arcs and those close to pricing out (only while the objective
+        # rises, so that dropped arcs cannot come back for ever); the categories that got new
+        # arcs are solved again.
+        primal_now = float(R.w[R.used].sum())
+        keep = None
+        if primal_now > last_primal:
+            keep = R.used | (R.w - v[R.need] - u[R.intake] > -tuning.keep_reduced_cost * scale)
+        last_primal = primal_now
+        new_need, new_intake = R.add(pr.need[positive], pr.intake[positive], pr.w[positive], keep)
         got = np.bincount(need_cat[new_need], minlength=K)[:K] > 0
         dirty = np.flatnonzero(got)
         # Proven: nothing prices out and the bound (exact integers) meets the restricted optimum.
@@ -324,13 +333,6 @@ def _price(index, open_needs, places_left, scale, deadline, tuning, max_passes, 
             break
         if not got.any():
             break  # cannot happen with optimal duals (the bound would meet the optimum); stop, unproven
-        # Keep used arcs and those close to pricing out, the new ones among them (only while
-        # the objective rises, so that dropped arcs cannot come back for ever).
-        primal_now = float(R.w[R.used].sum())
-        if primal_now > last_primal:
-            rc_r = R.w - v[R.need] - u[R.intake]
-            R.keep(R.used | (rc_r > -tuning.keep_reduced_cost * scale))
-        last_primal = primal_now
         clock("bookkeeping_seconds", t)
         history.append({"t": round(time.perf_counter() - t0, 2), "priced_out": int(len(new_need)),
                         "pairs_within_reach": pr.pairs[0], "pairs_looked_at": pr.pairs[2],

@@ -297,6 +297,8 @@ def test_eligibility_check_agrees_with_the_scan():
 
 
 def test_restricted_set_takes_each_new_arc_once_and_keeps_the_old_ones_as_they_were():
+    """One merge drops the old arcs left out, keeps the others as they were and takes each
+    new arc once (one that was left out comes back new)."""
     from matching.pricing import _merged
 
     rng = np.random.default_rng(3)
@@ -304,16 +306,20 @@ def test_restricted_set_takes_each_new_arc_once_and_keeps_the_old_ones_as_they_w
     for _ in range(50):
         key = np.unique(rng.integers(0, 3000, rng.integers(0, 300)))
         w, used, fresh = rng.integers(1, 100, len(key)), rng.random(len(key)) < 0.5, rng.random(len(key)) < 0.5
+        keep = rng.random(len(key)) < 0.7
         need = rng.integers(0, 60, rng.integers(0, 200))
         intake = rng.integers(0, I, len(need))
         new_key, first = np.unique(need * I + intake, return_index=True)
         o_key, o_need, o_intake, o_w, o_used, o_fresh, added = _merged(
-            key, key // I, key % I, w, used, fresh, new_key, need[first], intake[first], rng.integers(1, 100, len(first)))
-        assert (o_key == np.union1d(key, new_key)).all() and (o_need * I + o_intake == o_key).all()
-        old = np.isin(o_key, key)
-        assert (o_w[old] == w).all() and (o_used[old] == used).all() and (o_fresh[old] == fresh).all()
+            key, key // I, key % I, w, used, fresh, keep, new_key, need[first], intake[first],
+            rng.integers(1, 100, len(first)))
+        kept = key[keep]
+        assert (o_key == np.union1d(kept, new_key)).all() and (o_need * I + o_intake == o_key).all()
+        old = np.isin(o_key, kept)
+        assert (o_w[old] == w[keep]).all() and (o_used[old] == used[keep]).all()
+        assert (o_fresh[old] == fresh[keep]).all()
         assert not o_used[~old].any() and o_fresh[~old].all()
-        assert (added == ~np.isin(new_key, key)).all()
+        assert (added == ~np.isin(new_key, kept)).all()
 
 
 @pytest.mark.parametrize("deadline", [None, 1e12])
