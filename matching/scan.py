@@ -22,7 +22,8 @@ walks all pairs within reach (271M at 100k x 20k) however few arcs it keeps, tha
 is kept lean: per (block, category) the candidates' bound parts are gathered once; per
 location squared chords come first, so sites out of reach skip the square root and
 arcsine; in pricing passes each need's reach list is first filtered branch-free on both
-provision-level bounds.
+provision-level bounds and on the rules that do not depend on the day (distance, area,
+criteria).
 
 With `check_eligible` it marks each need that some intake passes all the rules for
 (places or not: the contract's test for `capacity`; skipping never hides that). The kernel releases the GIL; `run_scan`
