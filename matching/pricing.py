@@ -268,15 +268,14 @@ def _price(index, open_needs, places_left, scale, deadline, tuning, max_passes, 
     optimal = False
     v = np.zeros(N, dtype=np.int64)
     u = np.zeros(I, dtype=np.int64)
-    last_flow = 0.0
     per_arc = tuning.flow_seconds_per_arc
     while True:
         # Re-solve the categories whose arcs changed.
         if len(dirty):
             t = time.perf_counter()
             left, per_arc = R.solve(dirty, deadline - reserve, per_arc, v, u, pool, tuning.insert_share)
-            last_flow = time.perf_counter() - t
-            timing["flow_seconds"] += last_flow
+            took = time.perf_counter() - t
+            timing["flow_seconds"] += took
             if len(left) == len(dirty):
                 break  # no flow fits: the last allocation (or greedy's) stands
             flows += 1
@@ -284,16 +283,19 @@ def _price(index, open_needs, places_left, scale, deadline, tuning, max_passes, 
                 break  # out of time mid-round: the categories solved have their new optimum
             history.append({"t": round(time.perf_counter() - t0, 2), "arcs": int(len(R.need)),
                             "primal": float(R.w[R.used].sum()) / scale, "bound": float(bound_k.sum()) / scale,
-                            "solved": len(dirty), "by_inserting_arcs": R.last_inserted, "seconds": round(last_flow, 2)})
+                            "solved": len(dirty), "by_inserting_arcs": R.last_inserted, "seconds": round(took, 2)})
             dirty = np.zeros(0, dtype=np.int64)
         open_k = ~proven
         if not open_k.any():
             optimal = True
             break
         share = known[open_k[np.maximum(need_cat, 0)]].sum() / max(int(known.sum()), 1)
-        # The next round (a pass, then flows) must fit, with a margin for a busy machine.
-        if (not flows or passes >= max_passes
-                or time.perf_counter() + 1.25 * (last_scan * share + last_flow) + reserve > deadline):
+        # The next pass must fit, with a margin for a busy machine; its flows are then solved
+        # (or its new arcs put into the last flows) each while its estimate fits (R.solve),
+        # and a pass whose flows do not fit still tightens the bound. (Late rounds' flows
+        # take a fraction of a full solve: gating on the last flow's time stopped runs with
+        # time enough for them.)
+        if not flows or passes >= max_passes or time.perf_counter() + 1.25 * last_scan * share + reserve > deadline:
             break
         # A full pass over the categories not yet proven: a bound for each, and the arcs that price out.
         mask = known & open_k[np.maximum(need_cat, 0)]
