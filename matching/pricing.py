@@ -25,8 +25,8 @@ so any (v, u) satisfying the constraints bounds the optimum from above. The loop
 4. Arcs that priced out join; unused arcs whose reduced cost fell below
    ``-Tuning.keep_reduced_cost`` leave; back to 2.
 
-It stops when proven optimal or when the next round would not fit before the
-deadline, returning the best allocation found (the restricted set always holds the
+It stops when proven optimal or when the next pass would not fit before the
+deadline (each category's flow is started only while its estimate fits), returning the best allocation found (the restricted set always holds the
 last optimum's arcs, so the objective never falls) and the best bound seen.
 All arithmetic is in the flow's integer cost units, so "no positive reduced cost" is
 exact.
@@ -319,7 +319,7 @@ def _price(index, open_needs, places_left, scale, deadline, tuning, max_passes, 
         # set keeps its used arcs and those close to pricing out (only while the objective
         # rises, so that dropped arcs cannot come back for ever); the categories that got new
         # arcs are solved again.
-        primal_now = float(R.w[R.used].sum())
+        primal_now = float(primal_k.sum())
         keep = None
         if primal_now > last_primal:
             keep = R.used | (R.w - v[R.need] - u[R.intake] > -tuning.keep_reduced_cost * scale)
