@@ -330,17 +330,18 @@ def _price(index, open_needs, places_left, scale, deadline, tuning, max_passes, 
         # Proven: nothing prices out and the bound (exact integers) meets the restricted optimum.
         newly = open_k & ~got & (bk <= primal_k)
         proven |= newly
+        clock("bookkeeping_seconds", t)
+        history.append({"t": round(time.perf_counter() - t0, 2), "priced_out": int(len(new_need)),
+                        "needs_skipped_whole": pr.pairs[3], "pairs_within_reach": pr.pairs[0],
+                        "pairs_looked_at": pr.pairs[2],
+                        "needs_priced_out": int(np.count_nonzero(np.bincount(new_need, minlength=N))),
+                        "intakes_priced_out": int(np.count_nonzero(np.bincount(new_intake, minlength=I))),
+                        "open_categories": int((~proven).sum()), "scan_seconds": round(this_scan, 2)})
         if not (open_k & ~proven).any():
             optimal = True
             break
         if not got.any():
             break  # cannot happen with optimal duals (the bound would meet the optimum); stop, unproven
-        clock("bookkeeping_seconds", t)
-        history.append({"t": round(time.perf_counter() - t0, 2), "priced_out": int(len(new_need)),
-                        "pairs_within_reach": pr.pairs[0], "pairs_looked_at": pr.pairs[2],
-                        "needs_priced_out": int(np.count_nonzero(np.bincount(new_need, minlength=N))),
-                        "intakes_priced_out": int(np.count_nonzero(np.bincount(new_intake, minlength=I))),
-                        "open_categories": int((~proven).sum()), "scan_seconds": round(this_scan, 2)})
     primal = float(R.w[R.used].sum())
     need, intake, w, used = R.need, R.intake, R.w, R.used
     if primal < greedy_units:  # only when stopped before any flow could beat it

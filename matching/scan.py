@@ -17,9 +17,12 @@ Pricing skips work that cannot change what it keeps: a provision whose arcs are
 bounded below the need's threshold (random samples come from the provisions looked at,
 about twice as many as asked for drawn whatever their bound), on its least u and wait, on how
 far its u fell since the need's G at the last pass, then per intake with its u and
-wait. G is then an upper bound, which keeps the dual bound valid. Since every pass
-walks all pairs within reach (271M at 100k x 20k) however few arcs it keeps, that walk
-is kept lean: per (block, category) the candidates' bound parts are gathered once; per
+wait. G is then an upper bound, which keeps the dual bound valid. A need whose best at
+the last pass plus the most u fell on any of its block's candidates cannot price out is
+skipped whole, before its reach is measured (in the pass that proves the optimum, nearly
+every need). Otherwise a pass walks all the need's pairs within reach (271M at 100k x
+20k) however few arcs it keeps, so that walk is kept lean: per (block, category) the
+candidates' bound parts are gathered once; per
 location squared chords come first, so sites out of reach skip the square root and
 arcsine; in pricing passes each need's reach list is first filtered branch-free on both
 provision-level bounds and on the rules that do not depend on the day (distance, area,
@@ -191,10 +194,12 @@ def scan_blocks(A, b0, b1, open_need, places_left, v, u, u_min, first_start, g_l
                             n_c += 1
             if n_c == 0:
                 continue
+            fall_max = 0.0  # the most u fell on any candidate since the last pass
             for q in range(n_c):
                 p = cand[q]
                 c_rate[q] = scale * A.prov_weight[p] * w[0]
                 c_u_min[q], c_first[q], c_fall[q] = u_min[p], first_start[p], u_fall[p]
+                fall_max = max(fall_max, u_fall[p])
                 s0 = A.prov_site_ptr[p]
                 if A.prov_site_ptr[p + 1] - s0 > 1:
                     c_x[q] = np.nan  # several sites: measured one by one
@@ -213,6 +218,12 @@ def scan_blocks(A, b0, b1, open_need, places_left, v, u, u_min, first_start, g_l
                 for gi in range(A.loc_need_ptr[l * K + k], A.loc_need_ptr[l * K + k + 1]):
                     n = A.loc_needs[gi]
                     if not open_need[n]:
+                        continue
+                    if prefilter and g_last[n] - v[n] + fall_max <= threshold:
+                        # Nothing within reach can price out (the per-provision bound below
+                        # with the block's largest fall): the need is skipped whole.
+                        G[n] = max(G[n], v[n] + threshold)
+                        counts[3] += 1
                         continue
                     c = A.need_client[n]
                     u_c = A.client_urgency[c]
@@ -471,7 +482,9 @@ class ScanResult:
     eligible: np.ndarray  # per need: some intake passes every rule (places or not)
     top_rc: np.ndarray | None = None  # (N, best) reduced costs of the best arcs, best first
     complete: bool = True  # False when it did not price every arc (only the rules were checked)
-    pairs: tuple = (0, 0, 0)  # (need, provision) pairs within reach, past the bound on u alone, looked at in full
+    # (need, provision) pairs within reach, past the bound on u alone, looked at in full (of the
+    # needs not skipped whole); needs skipped whole
+    pairs: tuple = (0, 0, 0, 0)
 
 
 def _chunks(index: ProblemIndex, parts: int) -> list[tuple[int, int]]:
@@ -549,7 +562,8 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
         sf = np.empty((N_F, group))
         si = np.empty((N_I, group), dtype=np.int64)
         mark = np.zeros(P, dtype=np.int64)
-        counts = np.zeros(3, dtype=np.int64)  # (need, provision) pairs within reach, past the bound on u alone, looked at
+        # (need, provision) pairs within reach, past the bound on u alone, looked at; needs skipped whole
+        counts = np.zeros(4, dtype=np.int64)
         counts_all.append(counts)
         cand = np.empty(P, dtype=np.int64)
         pf = np.empty((N_PF, P))
@@ -605,7 +619,7 @@ def run_scan(index: ProblemIndex, open_need: np.ndarray, places_left: np.ndarray
         w = np.concatenate([p[2] for p in parts])
     else:
         need = intake = w = np.zeros(0, dtype=np.int64)
-    pairs = tuple(int(x) for x in np.sum(counts_all, axis=0)) if counts_all else (0, 0, 0)
+    pairs = tuple(int(x) for x in np.sum(counts_all, axis=0)) if counts_all else (0, 0, 0, 0)
     return ScanResult(need, intake, w, G, eligible.astype(bool), top_rc if best > 0 else None, pairs=pairs,
                       complete=not skipped)
 

@@ -211,6 +211,31 @@ def test_pass_skipping_needs_on_an_earlier_pass_keeps_every_arc_that_prices_out(
     assert (got.G >= best_usable).all()
 
 
+def test_pass_after_one_where_no_intake_got_cheaper_skips_every_need_and_keeps_the_bound():
+    """The last pass of a proof: with u as at the pass before, no need can have a new arc,
+    so each is skipped whole without walking its reach, and the bound still meets the
+    optimum."""
+    index, scale = _setup(11)
+    N, I = index.n_needs, index.n_intakes
+    ex = run_scan(index, np.ones(N, dtype=bool), index.intake_places, scale)
+    used = compact_flow(ex.need, ex.intake, ex.w, index.intake_places)
+    d, _ = potentials(N, I, ex.need, ex.intake, ex.w, used, index.intake_places)
+    v, u = (x.astype(np.float64) for x in duals(N, I, d, ex.intake))
+    everyone = np.ones(N, dtype=bool)
+    first = run_scan(index, everyone, index.intake_places, scale, v=v, u=u, best=16, threshold=0.0,
+                     check_eligible=False)
+    again = run_scan(index, everyone, index.intake_places, scale, v=v, u=u, best=16, threshold=0.0,
+                     check_eligible=False, g_last=first.G, u_last=u)
+    assert first.pairs[3] == 0 and first.pairs[0] > 5 * N
+    assert again.pairs[3] == N and again.pairs[0] == 0 and len(again.need) == 0
+    optimum = float(ex.w[used].sum())
+
+    def bound(G):
+        return float(np.maximum(G, 0).sum() + (index.intake_places * u).sum())
+
+    assert bound(first.G) == optimum and bound(again.G) == optimum
+
+
 def test_residual_duals_are_optimal():
     index, scale = _setup(10)
     N, I = index.n_needs, index.n_intakes
