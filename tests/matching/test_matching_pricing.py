@@ -185,16 +185,23 @@ def test_pass_with_duals_finds_every_arc_that_prices_out(check_eligible):
     assert want and set(zip(got.need.tolist(), got.intake.tolist())) == want
 
 
-@pytest.mark.parametrize("check_eligible", [True, False])
-def test_pass_skipping_needs_on_an_earlier_pass_keeps_every_arc_that_prices_out(check_eligible):
-    """A pass given the last pass's G and u skips needs it proves unchanged, yet keeps
-    exactly the arcs that price out, and its G bounds every need's best gain."""
-    index, scale = _setup(11)
+def _optimum_with_duals(seed):
+    """A region's exact arcs, the optimal flow on them and its optimal duals (as floats)."""
+    index, scale = _setup(seed)
     N, I = index.n_needs, index.n_intakes
     ex = run_scan(index, np.ones(N, dtype=bool), index.intake_places, scale)
     used = compact_flow(ex.need, ex.intake, ex.w, index.intake_places)
     d, _ = potentials(N, I, ex.need, ex.intake, ex.w, used, index.intake_places)
     v, u = (x.astype(np.float64) for x in duals(N, I, d, ex.intake))
+    return index, scale, ex, used, v, u
+
+
+@pytest.mark.parametrize("check_eligible", [True, False])
+def test_pass_skipping_needs_on_an_earlier_pass_keeps_every_arc_that_prices_out(check_eligible):
+    """A pass given the last pass's G and u skips needs it proves unchanged, yet keeps
+    exactly the arcs that price out, and its G bounds every need's best gain."""
+    index, scale, ex, used, v, u = _optimum_with_duals(11)
+    N, I = index.n_needs, index.n_intakes
     everyone = np.ones(N, dtype=bool)
     first = run_scan(index, everyone, index.intake_places, scale, v=v, u=u, best=1000, threshold=0.0)
     assert len(first.need) == 0  # optimal duals: nothing prices out
@@ -215,12 +222,8 @@ def test_pass_after_one_where_no_intake_got_cheaper_skips_every_need_and_keeps_t
     """The last pass of a proof: with u as at the pass before, no need can have a new arc,
     so each is skipped whole without walking its reach, and the bound still meets the
     optimum."""
-    index, scale = _setup(11)
-    N, I = index.n_needs, index.n_intakes
-    ex = run_scan(index, np.ones(N, dtype=bool), index.intake_places, scale)
-    used = compact_flow(ex.need, ex.intake, ex.w, index.intake_places)
-    d, _ = potentials(N, I, ex.need, ex.intake, ex.w, used, index.intake_places)
-    v, u = (x.astype(np.float64) for x in duals(N, I, d, ex.intake))
+    index, scale, ex, used, v, u = _optimum_with_duals(11)
+    N = index.n_needs
     everyone = np.ones(N, dtype=bool)
     first = run_scan(index, everyone, index.intake_places, scale, v=v, u=u, best=16, threshold=0.0,
                      check_eligible=False)
